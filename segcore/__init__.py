@@ -1,0 +1,39 @@
+"""segcore: the customer-tiering engine (DuckDB SQL, no UI).
+
+Typical use::
+
+    ds = segcore.load_orders("orders.csv")            # read once; ds.report accounts for every row
+    metrics = segcore.customer_metrics(ds.con)         # one row per customer
+    tiered = segcore.assign_tiers(metrics, segcore.TierRules(cuts=(0.8, 0.95)))
+    summary = segcore.tier_summary(tiered, ("A", "B", "C"))
+"""
+
+from .export import EXPORT_COLUMNS, export_columns, neutralise, tier_sheets, to_csv_bytes, to_excel_bytes, write_export
+from .headers import CANONICAL_FIELDS, guess_mapping
+from .ingest import Dataset, IngestError, IngestReport, load_orders, parse_loaded, read_table
+from .metrics import METRIC_COLUMNS, customer_metrics, window_bounds
+from .tiers import TierRules, assign_tiers, tier_summary
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "EXPORT_COLUMNS",
+    "METRIC_COLUMNS",
+    "Dataset",
+    "IngestError",
+    "IngestReport",
+    "TierRules",
+    "assign_tiers",
+    "customer_metrics",
+    "export_columns",
+    "guess_mapping",
+    "load_orders",
+    "neutralise",
+    "parse_loaded",
+    "read_table",
+    "tier_sheets",
+    "tier_summary",
+    "to_csv_bytes",
+    "to_excel_bytes",
+    "window_bounds",
+    "write_export",
+]

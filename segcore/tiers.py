@@ -1,0 +1,119 @@
+"""Tiering: ordered levels (A/B/C by default) over the per-customer table.
+
+Tiering only reads the small per-customer table, never the orders, so moving a threshold costs a
+sort of the customers and nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+__all__ = ["TierRules", "assign_tiers", "tier_summary"]
+
+_EPS = 1e-9  # shares within this of a cut count as reaching it (float sums)
+
+
+@dataclass(frozen=True)
+class TierRules:
+    """How customers are cut into levels.
+
+    Attributes
+    ----------
+    labels : level names, best first (2 to 5).
+    cuts : cumulative shares, one fewer than ``labels``, increasing, each in (0, 1]. With
+        ``by="value"`` a level ends when the customers so far hold that share of the total positive
+        spend (A = the smallest set of top customers reaching ``cuts[0]``; the customer who crosses
+        a cut belongs to the upper level). With ``by="count"`` the shares count customers.
+    by : ``"value"`` (Pareto by spend) or ``"count"`` (share of customers).
+    """
+
+    labels: tuple[str, ...] = ("A", "B", "C")
+    cuts: tuple[float, ...] = (0.80, 0.95)
+    by: str = "value"
+
+    def __post_init__(self):
+        if not 2 <= len(self.labels) <= 5:
+            raise ValueError("There must be 2 to 5 levels.")
+        if len(set(self.labels)) != len(self.labels) or not all(str(x).strip() for x in self.labels):
+            raise ValueError("Level labels must be distinct and not empty.")
+        if len(self.cuts) != len(self.labels) - 1:
+            raise ValueError(f"{len(self.labels)} levels need {len(self.labels) - 1} cut shares.")
+        if any(not 0 < c <= 1 for c in self.cuts) or list(self.cuts) != sorted(self.cuts):
+            raise ValueError("Cut shares must increase and lie between 0 and 1.")
+        if self.by not in ("value", "count"):
+            raise ValueError("Tiering is by 'value' or by 'count'.")
+
+
+def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.DataFrame:
+    """Add ``tier``, ``rank`` and ``cumulative_share`` to the per-customer table.
+
+    Parameters
+    ----------
+    metrics : per-customer table with at least ``customer_id`` and ``monetary``
+        (:func:`segcore.customer_metrics`).
+    rules : :class:`TierRules`.
+
+    Returns
+    -------
+    DataFrame: the input columns plus ``tier`` (a label), ``rank`` (1 = highest spend; ties broken
+    by ``customer_id``) and ``cumulative_share`` (share of total positive spend held by customers
+    ranked up to and including this one), sorted by ``rank``. Customers with ``monetary <= 0`` are
+    always in the last level.
+    """
+    level = "CASE " + " ".join(
+        f"WHEN before < $c{i} - {_EPS} THEN {i}" for i in range(len(rules.cuts))
+    ) + f" ELSE {len(rules.cuts)} END"
+    before = ("prev_spend / NULLIF(total, 0)" if rules.by == "value"
+              else "(rank - 1) / n")
+    params = {f"c{i}": c for i, c in enumerate(rules.cuts)}
+    params["labels"] = list(rules.labels)
+    con = duckdb.connect()
+    con.register("metrics", metrics)
+    return con.execute(f"""
+        WITH ranked AS (
+            SELECT *,
+                   row_number() OVER w AS rank,
+                   COALESCE(sum(greatest(monetary, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
+                                                              AND 1 PRECEDING), 0) AS prev_spend,
+                   sum(greatest(monetary, 0)) OVER () AS total,
+                   count(*) OVER () AS n
+            FROM metrics
+            WINDOW w AS (ORDER BY monetary DESC, customer_id)),
+        levelled AS (
+            SELECT *, {before} AS before FROM ranked)
+        SELECT * EXCLUDE (prev_spend, total, n, before),
+               $labels[1 + CASE WHEN monetary > 0 THEN {level} ELSE {len(rules.cuts)} END] AS tier,
+               (prev_spend + greatest(monetary, 0)) / NULLIF(total, 0) AS cumulative_share
+        FROM levelled ORDER BY rank""", params).df()
+
+
+def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
+    """Per level: customers, revenue and their shares, average spend and recency.
+
+    Parameters
+    ----------
+    tiered : output of :func:`assign_tiers` (``tier``, ``monetary``, ``recency_days``).
+    labels : all levels in order; a level with no customers still gets a row of zeros.
+
+    Returns
+    -------
+    DataFrame with columns ``tier, customers, customer_share, revenue, revenue_share,
+    avg_monetary, avg_recency_days``, one row per label in order.
+    """
+    con = duckdb.connect()
+    con.register("tiered", tiered)
+    return con.execute("""
+        WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
+        totals AS (SELECT count(*) AS n, sum(monetary) AS revenue FROM tiered)
+        SELECT l.tier,
+               count(t.customer_id) AS customers,
+               count(t.customer_id) / NULLIF(any_value(totals.n), 0) AS customer_share,
+               round(COALESCE(sum(t.monetary), 0), 2) AS revenue,
+               COALESCE(sum(t.monetary), 0) / NULLIF(any_value(totals.revenue), 0) AS revenue_share,
+               round(avg(t.monetary), 2) AS avg_monetary,
+               round(avg(t.recency_days), 1) AS avg_recency_days
+        FROM levels l CROSS JOIN totals LEFT JOIN tiered t ON t.tier = l.tier
+        GROUP BY l.tier, l.pos ORDER BY l.pos""", {"labels": list(labels)}).df()
