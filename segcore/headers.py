@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CANONICAL_FIELDS", "SYNONYMS", "normalise_header", "guess_mapping"]
+__all__ = ["CANONICAL_FIELDS", "SYNONYMS", "CUSTOMER_FIELDS", "INTERACTION_FIELDS", "normalise_header",
+           "guess_mapping"]
 
 #: Canonical order fields, in the order the mapping UI shows them.
 CANONICAL_FIELDS: tuple[str, ...] = (
@@ -94,6 +95,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Fields of the optional customers file (every other column is kept as an attribute).
+CUSTOMER_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer_id": SYNONYMS["customer_id"][:SYNONYMS["customer_id"].index("customername")],
+    "name": ("name", "customername", "clientname", "companyname", "company", "fullname",
+             "客户名称", "客户姓名", "姓名", "名称", "公司名称", "公司", "会员名称", "会员姓名", "顾客姓名"),
+}
+
+#: Fields of the optional interactions file.
+INTERACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "customer_id": SYNONYMS["customer_id"],
+    "date": ("date", "interactiondate", "contactdate", "activitydate", "eventdate", "time",
+             "timestamp", "datetime", "createdat") + SYNONYMS["order_date"],
+    "type": ("type", "interactiontype", "activitytype", "eventtype", "event", "action", "kind",
+             "channel", "类型", "互动类型", "方式", "联系方式", "事件", "行为"),
+}
+
 _STRIP = re.compile(r"[\s_\-./\\()\[\]（）【】:：#]+")
 
 
@@ -102,25 +119,26 @@ def normalise_header(name: str) -> str:
     return _STRIP.sub("", str(name).replace("\ufeff", "")).lower()
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str]:
+def guess_mapping(headers: list[str], synonyms: dict[str, tuple[str, ...]] = SYNONYMS) -> dict[str, str]:
     """Guess which header holds each canonical field.
 
     Parameters
     ----------
     headers : list of str
         The file's column names, as written in the file.
+    synonyms : ``{field: names}``, strongest first; the orders fields by default.
 
     Returns
     -------
     dict
         ``{canonical_field: header}`` for the fields that were recognised. Each header is used for
-        at most one field; a stronger synonym wins over a weaker one, and the order of
-        ``CANONICAL_FIELDS`` breaks ties (so ``Customer ID`` is never taken as a product).
+        at most one field; a stronger synonym wins over a weaker one, and the order of the
+        fields breaks ties (so ``Customer ID`` is never taken as a product).
     """
     normalised = [normalise_header(h) for h in headers]
     candidates = []  # (synonym rank, field rank, column index, field)
-    for field_rank, field in enumerate(CANONICAL_FIELDS):
-        ranks = {name: rank for rank, name in enumerate(SYNONYMS[field])}
+    for field_rank, (field, names) in enumerate(synonyms.items()):
+        ranks = {name: rank for rank, name in enumerate(names)}
         for col, norm in enumerate(normalised):
             if norm in ranks:
                 candidates.append((ranks[norm], field_rank, col, field))

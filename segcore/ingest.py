@@ -26,9 +26,10 @@ from pathlib import Path
 
 import duckdb
 
-from .headers import CANONICAL_FIELDS, guess_mapping
+from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
 
-__all__ = ["IngestError", "IngestReport", "Dataset", "read_table", "parse_orders", "load_orders"]
+__all__ = ["IngestError", "IngestReport", "Dataset", "read_table", "parse_orders", "load_orders",
+           "parse_loaded", "load_customers", "load_interactions"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
@@ -159,6 +160,14 @@ class Dataset:
         return field_name in self.report.mapping or (
             field_name == "amount" and self.report.amount_source != "amount")
 
+    customer_attributes: list[str] = field(default_factory=list)
+    side_reports: dict[str, dict] = field(default_factory=dict)
+
+    def has_table(self, name: str) -> bool:
+        """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": name}).fetchone()[0])
+
     def rejected_rows(self):
         """The rejected rows as a DataFrame: the file's own columns plus ``row`` and ``reason``."""
         cols = ", ".join(f"c{i}" for i in range(len(self.headers)))
@@ -237,7 +246,7 @@ def _cell_text(value) -> str | None:
     return str(value)
 
 
-def _read_excel(con, path: Path) -> list[str]:
+def _read_excel(con, path: Path, table: str) -> list[str]:
     import pyarrow as pa
     from python_calamine import CalamineWorkbook
 
@@ -262,12 +271,12 @@ def _read_excel(con, path: Path) -> list[str]:
             columns[i].append(_cell_text(row[i]) if i < len(row) else None)
     table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
     con.register("_excel", table)
-    con.execute("CREATE OR REPLACE TABLE raw AS SELECT * FROM _excel")
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _excel")
     con.unregister("_excel")
     return headers
 
 
-def _read_parquet(con, path: Path) -> list[str]:
+def _read_parquet(con, path: Path, table: str) -> list[str]:
     schema = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(path)}).fetchall()
     headers = [row[0] for row in schema]
     exprs = []
@@ -279,12 +288,12 @@ def _read_parquet(con, path: Path) -> list[str]:
         else:
             exprs.append(f"CAST({col} AS VARCHAR) AS {col}")
     names = ", ".join(f"c{i}" for i in range(len(headers)))
-    con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT {', '.join(exprs)} "
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(exprs)} "
                 f"FROM read_parquet($p) AS t({names})", {"p": str(path)})
     return headers
 
 
-def _read_text(con, path: Path, enc: str) -> list[str]:
+def _read_text(con, path: Path, enc: str, table: str) -> list[str]:
     source = path if enc == "utf-8" else _transcode(path, enc)
     try:
         opts = "all_varchar = true, header = true, null_padding = true, strict_mode = false"
@@ -292,7 +301,7 @@ def _read_text(con, path: Path, enc: str) -> list[str]:
                              {"p": str(source)}).fetchall()
         headers = [row[0] for row in schema]
         names = ", ".join(f"c{i}" for i in range(len(headers)))
-        con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT * FROM read_csv($p, {opts}) AS t({names})",
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($p, {opts}) AS t({names})",
                     {"p": str(source)})
     except duckdb.Error as exc:
         raise IngestError("unreadable", f"The file {path.name} could not be read as a CSV/TSV table "
@@ -303,8 +312,11 @@ def _read_text(con, path: Path, enc: str) -> list[str]:
     return headers
 
 
-def read_table(con: duckdb.DuckDBPyConnection, path) -> tuple[list[str], str, str | None]:
-    """Read a CSV/TSV, Excel or Parquet file into the table ``raw`` (all text, columns ``c0..cN``).
+def read_table(con: duckdb.DuckDBPyConnection, path,
+               table: str = "raw") -> tuple[list[str], str, str | None]:
+    """Read a CSV/TSV, Excel or Parquet file into ``table`` (all text, columns ``c0..cN``).
+
+    ``table`` is one of the engine's own names (``raw``, ``raw_customers``, ``raw_interactions``).
 
     The format is recognised from the file's bytes, not its name. Text files may be UTF-8 (with or
     without BOM), UTF-16, GBK/GB18030 or Windows-1252, delimited by comma, semicolon, tab or pipe;
@@ -318,15 +330,15 @@ def read_table(con: duckdb.DuckDBPyConnection, path) -> tuple[list[str], str, st
     path = Path(path)
     kind = _kind(path)
     if kind == "excel":
-        return _read_excel(con, path), "excel", None
+        return _read_excel(con, path, table), "excel", None
     if kind == "parquet":
         try:
-            return _read_parquet(con, path), "parquet", None
+            return _read_parquet(con, path, table), "parquet", None
         except duckdb.Error as exc:
             raise IngestError("unreadable", f"The Parquet file {path.name} could not be read.",
                               file=path.name) from exc
     enc = _encoding(path)
-    return _read_text(con, path, enc), "csv", enc
+    return _read_text(con, path, enc, table), "csv", enc
 
 
 # --------------------------------------------------------------------------------------------
@@ -512,3 +524,115 @@ def parse_loaded(con, headers, file_name, file_format, encoding, mapping=None, *
                           f"could be used ({reasons}).", rows=report.rows_read,
                           rejected=report.rejected, report=report)
     return Dataset(con=con, headers=headers, report=report)
+
+
+# --------------------------------------------------------------------------------------------
+# Optional files: customers master and interactions
+# --------------------------------------------------------------------------------------------
+
+def _side_mapping(headers, synonyms, mapping, need, path: Path) -> dict[str, int]:
+    full = guess_mapping(headers, synonyms)
+    full.update({f: h for f, h in (mapping or {}).items() if h})
+    missing = [f for f in need if f not in full or full[f] not in headers]
+    if missing:
+        raise IngestError(
+            "missing_field", f"No column for the {' and the '.join(m.replace('_', ' ') for m in missing)} "
+            f"was found in {path.name}; its columns are " + ", ".join(map(repr, headers)) + ".",
+            fields=missing, columns=headers)
+    return {f: headers.index(h) for f, h in full.items()}
+
+
+def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> dict:
+    """Attach a customers file (master data) to ``ds`` as the table ``customers``.
+
+    Parameters
+    ----------
+    ds : the orders dataset; its connection receives the table.
+    path : CSV/TSV/Excel/Parquet with a customer id column and any attributes (name, region,
+        industry, signup date, age band ...).
+    mapping : optional ``{"customer_id": header, "name": header}`` overriding the guess.
+
+    Returns
+    -------
+    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: missing customer id,
+    duplicate customer id), ``prospects`` (customers without any used order line), ``attributes``.
+    The table ``customers`` has ``customer_id``, ``name`` and ``a0..aK`` (text), the attributes
+    named by ``ds.customer_attributes``.
+    """
+    path = Path(path)
+    headers, _, _ = read_table(ds.con, path, "raw_customers")
+    col = _side_mapping(headers, CUSTOMER_FIELDS, mapping, ["customer_id"], path)
+    attrs = [i for i in range(len(headers)) if i not in col.values()]
+    name = f"seg_text(c{col['name']})" if "name" in col else "CAST(NULL AS VARCHAR)"
+    ds.con.execute(_MACROS)
+    ds.con.execute(f"""
+        CREATE OR REPLACE TABLE customers_parsed AS
+        SELECT rowid + 1 AS _row, seg_text(c{col['customer_id']}) AS customer_id, {name} AS name,
+               {', '.join(f'seg_text(c{i}) AS a{k}' for k, i in enumerate(attrs)) or 'NULL AS a0'},
+               CASE WHEN seg_text(c{col['customer_id']}) IS NULL THEN 'missing customer id'
+                    WHEN row_number() OVER (PARTITION BY seg_text(c{col['customer_id']})
+                                            ORDER BY rowid) > 1 THEN 'duplicate customer id'
+               END AS reason
+        FROM raw_customers""")
+    ds.con.execute("CREATE OR REPLACE TABLE customers AS "
+                   "SELECT * EXCLUDE (_row, reason) FROM customers_parsed WHERE reason IS NULL")
+    ds.customer_attributes = [headers[i] for i in attrs]
+    read, used, prospects = ds.con.execute("""
+        SELECT (SELECT count(*) FROM customers_parsed), (SELECT count(*) FROM customers),
+               (SELECT count(*) FROM customers c WHERE NOT EXISTS
+                    (SELECT 1 FROM lines l WHERE l.customer_id = c.customer_id))""").fetchone()
+    rejected = dict(ds.con.execute("SELECT reason, count(*) FROM customers_parsed "
+                                   "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason").fetchall())
+    report = {"rows_read": read, "rows_used": used, "rejected": rejected, "prospects": prospects,
+              "attributes": ds.customer_attributes,
+              "mapping": {f: headers[i] for f, i in col.items()}}
+    ds.side_reports["customers"] = report
+    return report
+
+
+def load_interactions(ds: Dataset, path, mapping: dict[str, str] | None = None) -> dict:
+    """Attach an interactions file (messages, calls, visits, campaign clicks) as ``interactions``.
+
+    Parameters
+    ----------
+    ds : the orders dataset; its connection receives the table.
+    path : CSV/TSV/Excel/Parquet with customer id, date and optionally type columns.
+    mapping : optional ``{"customer_id": h, "date": h, "type": h}`` overriding the guess.
+
+    Returns
+    -------
+    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: missing customer id,
+    missing date, unparseable date), ``unknown_customers`` (used rows whose customer is in neither
+    the orders nor the customers file), ``date_min``, ``date_max``. The table ``interactions`` has
+    ``customer_id``, ``date`` (DATE) and ``type``.
+    """
+    path = Path(path)
+    headers, _, _ = read_table(ds.con, path, "raw_interactions")
+    col = _side_mapping(headers, INTERACTION_FIELDS, mapping, ["customer_id", "date"], path)
+    kind = f"seg_text(c{col['type']})" if "type" in col else "CAST(NULL AS VARCHAR)"
+    d = f"c{col['date']}"
+    ds.con.execute(_MACROS)
+    ds.con.execute(f"""
+        CREATE OR REPLACE TABLE interactions_parsed AS
+        WITH v AS (SELECT seg_text(c{col['customer_id']}) AS customer_id,
+                          seg_date({d}, $formats) AS date, {kind} AS type, seg_blank({d}) AS blank
+                   FROM raw_interactions)
+        SELECT customer_id, date, type,
+               CASE WHEN customer_id IS NULL THEN 'missing customer id'
+                    WHEN blank THEN 'missing date' WHEN date IS NULL THEN 'unparseable date' END AS reason
+        FROM v""", {"formats": _DATE_FORMATS_ANY + _DATE_FORMATS_ORDERED[ds.report.date_order or "dmy"]})
+    ds.con.execute("CREATE OR REPLACE TABLE interactions AS "
+                   "SELECT customer_id, date, type FROM interactions_parsed WHERE reason IS NULL")
+    known = "SELECT customer_id FROM lines" + (" UNION SELECT customer_id FROM customers"
+                                                if ds.has_table("customers") else "")
+    read, used, unknown, dmin, dmax = ds.con.execute(f"""
+        SELECT (SELECT count(*) FROM interactions_parsed), count(*),
+               count(*) FILTER (WHERE customer_id NOT IN ({known})), min(date), max(date)
+        FROM interactions""").fetchone()
+    rejected = dict(ds.con.execute("SELECT reason, count(*) FROM interactions_parsed "
+                                   "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason").fetchall())
+    report = {"rows_read": read, "rows_used": used, "rejected": rejected,
+              "unknown_customers": unknown, "date_min": dmin, "date_max": dmax,
+              "mapping": {f: headers[i] for f, i in col.items()}}
+    ds.side_reports["interactions"] = report
+    return report
