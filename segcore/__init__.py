@@ -10,7 +10,8 @@ Typical use::
 
 from .export import EXPORT_COLUMNS, export_columns, neutralise, tier_sheets, to_csv_bytes, to_excel_bytes, write_export
 from .headers import CANONICAL_FIELDS, guess_mapping
-from .ingest import Dataset, IngestError, IngestReport, load_orders, parse_loaded, read_table
+from .ingest import (Dataset, IngestError, IngestReport, load_customers, load_interactions, load_orders,
+                     parse_loaded, read_table)
 from .metrics import METRIC_COLUMNS, customer_metrics, window_bounds
 from .tiers import TierRules, assign_tiers, tier_summary
 
@@ -26,6 +27,8 @@ __all__ = [
     "customer_metrics",
     "export_columns",
     "guess_mapping",
+    "load_customers",
+    "load_interactions",
     "load_orders",
     "neutralise",
     "parse_loaded",

@@ -44,7 +44,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "order_date": (
         "orderdate", "invoicedate", "date", "transactiondate", "purchasedate", "saledate",
         "salesdate", "orderpurchasetimestamp", "ordertime", "orderdatetime", "createdat",
-        "orderedat", "paiddate", "paidat", "datetime", "timestamp", "time", "day",
+        "orderedat", "paiddate", "paidat", "paytime", "paymenttime", "paymentdate", "purchasetime",
+        "createtime", "createdtime", "datetime", "timestamp", "time", "day",
         "订单日期", "下单日期", "下单时间", "订单时间", "订单创建时间", "创建时间", "付款时间", "支付时间",
         "成交时间", "成交日期", "交易日期", "交易时间", "销售日期", "单据日期", "开票日期", "购买日期",
         "购买时间", "日期", "时间",

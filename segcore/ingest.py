@@ -269,8 +269,8 @@ def _read_excel(con, path: Path, table: str) -> list[str]:
     for row in rows[1:]:
         for i in range(width):
             columns[i].append(_cell_text(row[i]) if i < len(row) else None)
-    table = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
-    con.register("_excel", table)
+    cells = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
+    con.register("_excel", cells)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _excel")
     con.unregister("_excel")
     return headers
@@ -577,6 +577,9 @@ def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> 
     ds.con.execute("CREATE OR REPLACE TABLE customers AS "
                    "SELECT * EXCLUDE (_row, reason) FROM customers_parsed WHERE reason IS NULL")
     ds.customer_attributes = [headers[i] for i in attrs]
+    ds.con.execute("CREATE OR REPLACE TABLE customer_attribute_names AS "
+                   "SELECT unnest($cols) AS col, unnest($names) AS header",
+                   {"cols": [f"a{k}" for k in range(len(attrs))], "names": ds.customer_attributes})
     read, used, prospects = ds.con.execute("""
         SELECT (SELECT count(*) FROM customers_parsed), (SELECT count(*) FROM customers),
                (SELECT count(*) FROM customers c WHERE NOT EXISTS

@@ -7,15 +7,21 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-__all__ = ["METRIC_COLUMNS", "customer_metrics", "window_bounds"]
+__all__ = ["METRIC_COLUMNS", "ACTIVITY_DAYS", "customer_metrics", "window_bounds"]
 
 #: Columns of the per-customer table, in export order (``tier`` and ``cumulative_share`` are added
-#: by tiering).
+#: by tiering; attribute columns follow these).
 METRIC_COLUMNS = (
     "customer_id", "recency_days", "frequency", "monetary", "avg_order_value",
     "first_order_date", "last_order_date", "tenure_days", "product_breadth",
-    "avg_interval_days", "spend_first_half", "spend_second_half", "trend",
+    "avg_interval_days", "spend_first_half", "spend_second_half", "trend", "is_prospect",
 )
+
+#: Interactions within this many days before the as-of date count as recent activity.
+ACTIVITY_DAYS = 90
+
+# Per-customer attributes taken from the order lines (the most frequent value) when mapped.
+_LINE_ATTRIBUTES = {"region": "region", "city": "city", "channel": "channel", "category": "top_category"}
 
 
 def window_bounds(con: duckdb.DuckDBPyConnection, as_of: date | None = None,
@@ -33,23 +39,28 @@ def window_bounds(con: duckdb.DuckDBPyConnection, as_of: date | None = None,
     return start, as_of
 
 
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+
 def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None,
                      since: date | None = None) -> pd.DataFrame:
-    """One row per customer with an order line in the window ``[since, as_of]``.
+    """One row per customer: buyers in the window ``[since, as_of]``, plus prospects.
 
     Parameters
     ----------
     con : connection holding the view ``lines`` (``customer_id``, ``order_date``, ``amount``,
-        ``order_id``, ``product`` ...) made by :func:`segcore.load_orders`. An order is an
-        ``order_id``; lines without one (or files without the column) make one order per
-        customer-day.
+        ``order_id``, ``product`` ...) made by :func:`segcore.load_orders`, and optionally the
+        tables ``customers`` and ``interactions`` (:func:`segcore.load_customers`,
+        :func:`segcore.load_interactions`). An order is an ``order_id``; lines without one (or
+        files without the column) make one order per customer-day.
     as_of : the date ``D`` metrics are taken at; lines after it are ignored. Default: the latest
         order date.
     since : optional window start; lines before it are ignored. Default: the earliest order date.
 
     Returns
     -------
-    DataFrame with ``METRIC_COLUMNS``:
+    DataFrame, one row per customer, sorted by ``customer_id``, with ``METRIC_COLUMNS``:
 
     - ``first_order_date``, ``last_order_date``: over orders with a positive net amount (an order's
       date is the earliest date among its lines).
@@ -57,18 +68,35 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     - ``frequency``: orders with a positive net amount (returns and cancellations are not orders).
     - ``monetary``: net spend, the sum of all amounts, returns included.
     - ``avg_order_value`` = monetary / frequency (NaN when frequency is 0).
-    - ``product_breadth``: distinct products bought (positive lines); NaN when no product column.
+    - ``product_breadth``: distinct products bought (positive lines); NA when no product column.
     - ``avg_interval_days``: mean gap between consecutive order days (NaN with fewer than 2).
     - ``spend_first_half``, ``spend_second_half``: net spend in the first and the last half of the
       window; ``trend`` = second / first - 1 (NaN when the first half is <= 0).
+    - ``is_prospect``: a customer of the customers file with no order line in the window (frequency
+      and monetary 0, dates and recency empty).
+
+    Then, when the data has them: ``region``, ``city``, ``channel``, ``top_category`` (each the
+    customer's most frequent value in the order lines); ``interactions_90d`` (interactions in the
+    ``ACTIVITY_DAYS`` days up to D) and ``last_interaction_date``; ``name`` and the customers
+    file's attribute columns (which win over a same-named attribute from the orders).
 
     Customers whose lines all net to <= 0 appear with frequency 0 and empty dates.
     """
     start, as_of = window_bounds(con, as_of, since)
     mid = start + timedelta(days=(as_of - start).days // 2)
-    return con.execute(f"""
+    tables = _tables(con)
+    filled = dict(zip(["product", *_LINE_ATTRIBUTES],
+                      con.execute("SELECT count(product) > 0, " + ", ".join(
+                          f"count({c}) > 0" for c in _LINE_ATTRIBUTES) + " FROM lines").fetchone()))
+    attr_names = (dict(con.execute("SELECT col, header FROM customer_attribute_names").fetchall())
+                  if "customer_attribute_names" in tables else {})
+    line_attrs = [f"mode({c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
+                  if filled[c] and name not in attr_names.values()]
+    has_customers, has_interactions = "customers" in tables, "interactions" in tables
+    df = con.execute(f"""
         WITH w AS (
-            SELECT customer_id, COALESCE(order_id, CAST(order_date AS VARCHAR)) AS order_key, order_date, amount, product
+            SELECT customer_id, COALESCE(order_id, CAST(order_date AS VARCHAR)) AS order_key,
+                   order_date, amount, product, region, city, channel, category
             FROM lines WHERE order_date BETWEEN $start AND $as_of),
         orders AS (
             SELECT customer_id, min(order_date) AS order_date, sum(amount) AS net,
@@ -85,13 +113,24 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
                    COALESCE(sum(first_half), 0) AS spend_first_half,
                    COALESCE(sum(second_half), 0) AS spend_second_half
             FROM orders GROUP BY customer_id),
-        breadth AS (
-            SELECT customer_id, count(DISTINCT product) FILTER (WHERE amount > 0) AS product_breadth
-            FROM w WHERE $has_product GROUP BY customer_id)
-        SELECT customer_id,
+        line_attrs AS (
+            SELECT customer_id,
+                   count(DISTINCT product) FILTER (WHERE amount > 0) AS product_breadth
+                   {''.join(', ' + a for a in line_attrs)}
+            FROM w WHERE $per_line GROUP BY customer_id),
+        activity AS (
+            {'''SELECT customer_id,
+                   count(*) FILTER (WHERE date > $as_of - $activity_days) AS interactions_90d,
+                   max(date) AS last_interaction_date
+            FROM interactions WHERE date <= $as_of GROUP BY customer_id'''
+             if has_interactions else "SELECT NULL AS customer_id WHERE false"}),
+        everyone AS (
+            SELECT customer_id FROM per_customer
+            {"UNION SELECT customer_id FROM customers" if has_customers else ""})
+        SELECT e.customer_id,
                date_diff('day', last_order_date, $as_of) AS recency_days,
-               frequency,
-               round(monetary, 2) AS monetary,
+               COALESCE(frequency, 0) AS frequency,
+               round(COALESCE(monetary, 0), 2) AS monetary,
                round(monetary / NULLIF(frequency, 0), 2) AS avg_order_value,
                first_order_date, last_order_date,
                date_diff('day', first_order_date, $as_of) AS tenure_days,
@@ -99,16 +138,22 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
                CASE WHEN order_days >= 2
                     THEN round(date_diff('day', first_order_date, last_order_date) / (order_days - 1), 1)
                END AS avg_interval_days,
-               round(spend_first_half, 2) AS spend_first_half,
-               round(spend_second_half, 2) AS spend_second_half,
+               round(COALESCE(spend_first_half, 0), 2) AS spend_first_half,
+               round(COALESCE(spend_second_half, 0), 2) AS spend_second_half,
                CASE WHEN spend_first_half > 0
-                    THEN round(spend_second_half / spend_first_half - 1, 4) END AS trend
-        FROM per_customer LEFT JOIN breadth USING (customer_id)
-        ORDER BY customer_id""",
-        {"start": start, "as_of": as_of, "mid": mid,
-         "has_product": _has_product(con)}).df()
-
-
-def _has_product(con) -> bool:
-    """True when any used line names a product (the column is mapped and filled)."""
-    return con.execute("SELECT count(product) > 0 FROM lines").fetchone()[0]
+                    THEN round(spend_second_half / spend_first_half - 1, 4) END AS trend,
+               p.customer_id IS NULL AS is_prospect
+               {''.join(f', l.{a.split(" AS ")[1]}' for a in line_attrs)}
+               {", COALESCE(a.interactions_90d, 0) AS interactions_90d, a.last_interaction_date"
+                if has_interactions else ""}
+               {", c.* EXCLUDE (customer_id)" if has_customers else ""}
+        FROM everyone e
+        LEFT JOIN per_customer p USING (customer_id)
+        LEFT JOIN line_attrs l USING (customer_id)
+        LEFT JOIN activity a USING (customer_id)
+        {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
+        ORDER BY e.customer_id""",
+        {"start": start, "as_of": as_of, "mid": mid, "has_product": filled["product"],
+         "per_line": filled["product"] or bool(line_attrs),
+         **({"activity_days": ACTIVITY_DAYS} if has_interactions else {})}).df()
+    return df.rename(columns=attr_names)

@@ -28,16 +28,20 @@ class TierRules:
         spend (A = the smallest set of top customers reaching ``cuts[0]``; the customer who crosses
         a cut belongs to the upper level). With ``by="count"`` the shares count customers.
     by : ``"value"`` (Pareto by spend) or ``"count"`` (share of customers).
+    prospect_label : the extra level of prospects (customers-file entries who never bought in the
+        window); used only when there are prospects.
     """
 
     labels: tuple[str, ...] = ("A", "B", "C")
     cuts: tuple[float, ...] = (0.80, 0.95)
     by: str = "value"
+    prospect_label: str = "Iron"
 
     def __post_init__(self):
         if not 2 <= len(self.labels) <= 5:
             raise ValueError("There must be 2 to 5 levels.")
-        if len(set(self.labels)) != len(self.labels) or not all(str(x).strip() for x in self.labels):
+        names = [*self.labels, self.prospect_label]
+        if len(set(names)) != len(names) or not all(str(x).strip() for x in names):
             raise ValueError("Level labels must be distinct and not empty.")
         if len(self.cuts) != len(self.labels) - 1:
             raise ValueError(f"{len(self.labels)} levels need {len(self.labels) - 1} cut shares.")
@@ -61,7 +65,8 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     DataFrame: the input columns plus ``tier`` (a label), ``rank`` (1 = highest spend; ties broken
     by ``customer_id``) and ``cumulative_share`` (share of total positive spend held by customers
     ranked up to and including this one), sorted by ``rank``. Customers with ``monetary <= 0`` are
-    always in the last level.
+    always in the last level. Prospects (``is_prospect``) get ``rules.prospect_label``, no rank and
+    no share, and come last.
     """
     level = "CASE " + " ".join(
         f"WHEN before < $c{i} - {_EPS} THEN {i}" for i in range(len(rules.cuts))
@@ -70,24 +75,30 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
               else "(rank - 1) / n")
     params = {f"c{i}": c for i, c in enumerate(rules.cuts)}
     params["labels"] = list(rules.labels)
+    params["prospect"] = rules.prospect_label
+    prospect = "is_prospect" if "is_prospect" in metrics.columns else "false"
     con = duckdb.connect()
     con.register("metrics", metrics)
     return con.execute(f"""
-        WITH ranked AS (
+        WITH buyers AS (SELECT * FROM metrics WHERE NOT {prospect}),
+        ranked AS (
             SELECT *,
                    row_number() OVER w AS rank,
                    COALESCE(sum(greatest(monetary, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
                                                               AND 1 PRECEDING), 0) AS prev_spend,
                    sum(greatest(monetary, 0)) OVER () AS total,
                    count(*) OVER () AS n
-            FROM metrics
+            FROM buyers
             WINDOW w AS (ORDER BY monetary DESC, customer_id)),
         levelled AS (
             SELECT *, {before} AS before FROM ranked)
         SELECT * EXCLUDE (prev_spend, total, n, before),
                $labels[1 + CASE WHEN monetary > 0 THEN {level} ELSE {len(rules.cuts)} END] AS tier,
                (prev_spend + greatest(monetary, 0)) / NULLIF(total, 0) AS cumulative_share
-        FROM levelled ORDER BY rank""", params).df()
+        FROM levelled
+        UNION ALL BY NAME
+        SELECT *, $prospect AS tier FROM metrics WHERE {prospect}
+        ORDER BY rank NULLS LAST, customer_id""", params).df()
 
 
 def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
@@ -96,7 +107,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     Parameters
     ----------
     tiered : output of :func:`assign_tiers` (``tier``, ``monetary``, ``recency_days``).
-    labels : all levels in order; a level with no customers still gets a row of zeros.
+    labels : all levels in order; a level with no customers still gets a row of zeros. Levels
+        found in ``tiered`` but not in ``labels`` (the prospect level) follow.
 
     Returns
     -------
@@ -105,6 +117,7 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     """
     con = duckdb.connect()
     con.register("tiered", tiered)
+    labels = list(labels) + sorted(set(tiered["tier"].dropna()) - set(labels))
     return con.execute("""
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
         totals AS (SELECT count(*) AS n, sum(monetary) AS revenue FROM tiered)

@@ -1,0 +1,26 @@
+"""Shared test helpers: paths and tiny files written on the fly."""
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+CDNOW = REPO.parent / "shared" / "data" / "cdnow_transactions.csv"
+
+needs_cdnow = pytest.mark.skipif(
+    not CDNOW.exists(),
+    reason=f"real CDNOW data not found at {CDNOW} (it ships with the team's shared folder, not the repo)",
+)
+
+
+@pytest.fixture
+def write(tmp_path):
+    """``write(name, text, encoding="utf-8")`` -> path of a new file in the test's folder."""
+
+    def _write(name: str, text: str, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return _write

@@ -1,0 +1,167 @@
+"""The engine on tiny files whose metrics and tiers are worked out by hand."""
+
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+import segcore
+
+# Hand-worked orders. As-of date D = 2024-01-20 (the latest date).
+# c1: O1 = 100 + 50 on 01-01, O2 = 30 on 01-11, R1 = -20 on 01-15 (a pure return: not an order)
+#     -> frequency 2, monetary 160, aov 80, recency 9, tenure 19, breadth {p1, p2} = 2, interval 10
+# c2: O3 = 200 on 01-05                      -> frequency 1, monetary 200, recency 15
+# c3: O4 = +40 and -40 on 01-10 (fully returned) -> frequency 0, monetary 0, no dates
+# c4: O5 = 60 on 01-20                       -> frequency 1, monetary 60, recency 0
+ORDERS = """order_id,customer_id,order_date,amount,product
+O1,c1,2024-01-01,100,p1
+O1,c1,2024-01-01,50,p2
+O2,c1,2024-01-11,30,p1
+R1,c1,2024-01-15,-20,p1
+O3,c2,2024-01-05,200,p3
+O4,c3,2024-01-10,40,p1
+O4,c3,2024-01-10,-40,p1
+O5,c4,2024-01-20,60,p2
+"""
+
+
+@pytest.fixture
+def orders(write):
+    return segcore.load_orders(write("orders.csv", ORDERS))
+
+
+def by_id(df):
+    return df.set_index("customer_id")
+
+
+def test_metrics_by_hand(orders):
+    m = by_id(segcore.customer_metrics(orders.con))
+    assert list(m.index) == ["c1", "c2", "c3", "c4"]
+    c1 = m.loc["c1"]
+    assert (c1.frequency, c1.monetary, c1.avg_order_value) == (2, 160, 80)
+    assert (c1.recency_days, c1.tenure_days, c1.product_breadth, c1.avg_interval_days) == (9, 19, 2, 10)
+    assert c1.first_order_date == pd.Timestamp("2024-01-01")
+    assert c1.last_order_date == pd.Timestamp("2024-01-11")
+    assert (m.loc["c2"].frequency, m.loc["c2"].monetary, m.loc["c2"].recency_days) == (1, 200, 15)
+    assert math.isnan(m.loc["c2"].avg_interval_days)
+    c3 = m.loc["c3"]
+    assert (c3.frequency, c3.monetary) == (0, 0)
+    assert pd.isna(c3.recency_days) and pd.isna(c3.first_order_date) and math.isnan(c3.avg_order_value)
+    assert (m.loc["c4"].frequency, m.loc["c4"].recency_days, m.loc["c4"].tenure_days) == (1, 0, 0)
+
+
+def test_trend_halves(orders):
+    # Window 01-01 .. 01-20, midpoint 01-10: first half <= 01-10, second half after it.
+    m = by_id(segcore.customer_metrics(orders.con))
+    assert (m.loc["c1"].spend_first_half, m.loc["c1"].spend_second_half) == (150, 10)
+    assert m.loc["c1"].trend == pytest.approx(10 / 150 - 1, abs=1e-4)
+    assert (m.loc["c4"].spend_first_half, m.loc["c4"].spend_second_half) == (0, 60)
+    assert math.isnan(m.loc["c4"].trend)
+
+
+def test_as_of_and_since_limit_the_window(orders):
+    m = by_id(segcore.customer_metrics(orders.con, as_of=date(2024, 1, 12)))
+    assert "c4" not in m.index  # its only order is after the as-of date
+    assert (m.loc["c1"].frequency, m.loc["c1"].monetary, m.loc["c1"].recency_days) == (2, 180, 1)
+    m = by_id(segcore.customer_metrics(orders.con, since=date(2024, 1, 6)))
+    assert "c2" not in m.index
+    assert (m.loc["c1"].frequency, m.loc["c1"].monetary, m.loc["c1"].tenure_days) == (1, 10, 9)
+    with pytest.raises(ValueError, match="after the as-of date"):
+        segcore.customer_metrics(orders.con, as_of=date(2024, 1, 2), since=date(2024, 1, 5))
+
+
+def test_pareto_tiers_by_hand(orders):
+    # Positive spend total 420: c2 200 (0.476) -> A, c1 160 (crosses 0.8 at 0.857) -> A,
+    # c4 60 (starts at 0.857 < 0.95) -> B, c3 spent 0 -> always the lowest level.
+    tiered = by_id(segcore.assign_tiers(segcore.customer_metrics(orders.con)))
+    assert tiered.tier.to_dict() == {"c2": "A", "c1": "A", "c4": "B", "c3": "C"}
+    assert tiered["rank"].to_dict() == {"c2": 1, "c1": 2, "c4": 3, "c3": 4}
+    assert tiered.cumulative_share.round(4).to_dict() == {
+        "c2": round(200 / 420, 4), "c1": round(360 / 420, 4), "c4": 1.0, "c3": 1.0}
+
+
+def test_ties_broken_by_customer_id_and_crossing_customer_goes_up():
+    m = pd.DataFrame({"customer_id": ["z", "x", "w", "y"], "monetary": [100.0] * 4})
+    tiers = by_id(segcore.assign_tiers(m, segcore.TierRules(cuts=(0.5, 0.75)))).tier
+    # w reaches 0.25, x reaches exactly 0.5 (A complete), y starts at 0.5 -> B, z starts at 0.75 -> C
+    assert tiers.to_dict() == {"w": "A", "x": "A", "y": "B", "z": "C"}
+    m = pd.DataFrame({"customer_id": ["a", "b", "c"], "monetary": [50.0, 30.0, 20.0]})
+    tiers = by_id(segcore.assign_tiers(m, segcore.TierRules(cuts=(0.6, 0.95)))).tier
+    # a holds 0.5 (< 0.6), b crosses 0.6 (reaching 0.8) and stays in A; c starts at 0.8 -> B
+    assert tiers.to_dict() == {"a": "A", "b": "A", "c": "B"}
+
+
+def test_tiers_by_customer_count():
+    m = pd.DataFrame({"customer_id": [f"k{i:02d}" for i in range(10)],
+                      "monetary": [float(100 - i) for i in range(10)]})
+    tiered = segcore.assign_tiers(m, segcore.TierRules(cuts=(0.2, 0.5), by="count"))
+    assert tiered.tier.tolist() == ["A"] * 2 + ["B"] * 3 + ["C"] * 5
+    # 7 customers, top 20%: 1.4 customers -> the crossing customer is in A
+    tiered = segcore.assign_tiers(m.head(7), segcore.TierRules(cuts=(0.2, 0.5), by="count"))
+    assert tiered.tier.tolist() == ["A", "A", "B", "B", "C", "C", "C"]
+
+
+def test_levels_labels_and_summary(orders):
+    rules = segcore.TierRules(labels=("金钻", "白银", "铜", "铁杆"), cuts=(0.4, 0.8, 0.99))
+    tiered = segcore.assign_tiers(segcore.customer_metrics(orders.con), rules)
+    assert by_id(tiered).tier.to_dict() == {"c2": "金钻", "c1": "白银", "c4": "铜", "c3": "铁杆"}
+    summary = segcore.tier_summary(tiered, rules.labels).set_index("tier")
+    assert summary.customers.tolist() == [1, 1, 1, 1]
+    assert summary.revenue.tolist() == [200, 160, 60, 0]
+    assert summary.revenue_share.sum() == pytest.approx(1)
+    assert summary.loc["白银", "avg_recency_days"] == 9
+    with pytest.raises(ValueError):
+        segcore.TierRules(labels=("A", "A"), cuts=(0.8,))
+    with pytest.raises(ValueError):
+        segcore.TierRules(cuts=(0.9, 0.8))
+
+
+def test_retiering_reuses_the_customer_table(orders):
+    metrics = segcore.customer_metrics(orders.con)
+    orders.con.close()  # the file and the order lines are gone; only the small table is left
+    tiered = segcore.assign_tiers(metrics, segcore.TierRules(cuts=(0.3, 0.6)))
+    assert by_id(tiered).tier.to_dict() == {"c2": "A", "c1": "B", "c4": "C", "c3": "C"}
+
+
+def test_prospects_from_customers_file(orders, write):
+    segcore.load_customers(orders, write("customers.csv", "客户编号,姓名,行业\nc1,Ann,零售\nc9,Bo,餐饮\n"))
+    m = by_id(segcore.customer_metrics(orders.con))
+    assert m.loc["c9"].is_prospect and not m.loc["c1"].is_prospect
+    assert (m.loc["c9"].frequency, m.loc["c9"].monetary) == (0, 0) and pd.isna(m.loc["c9"].recency_days)
+    assert (m.loc["c1"]["name"], m.loc["c9"]["行业"]) == ("Ann", "餐饮")
+    tiered = segcore.assign_tiers(m.reset_index())
+    assert by_id(tiered).tier["c9"] == "Iron"
+    summary = segcore.tier_summary(tiered, ("A", "B", "C"))
+    assert summary.tier.tolist() == ["A", "B", "C", "Iron"] and summary.customers.tolist() == [2, 1, 1, 1]
+
+
+def test_interactions_give_activity(orders, write):
+    report = segcore.load_interactions(orders, write(
+        "interactions.csv",
+        "customer_id,date,type\nc1,2024-01-19,call\nc1,2023-09-01,visit\nc2,,call\nzz,2024-01-02,message\n"))
+    assert report["rows_read"] == 4 and report["rows_used"] == 3
+    assert report["rejected"] == {"missing date": 1} and report["unknown_customers"] == 1
+    m = by_id(segcore.customer_metrics(orders.con))
+    assert m.loc["c1"].interactions_90d == 1  # 2023-09-01 is more than 90 days before D
+    assert m.loc["c1"].last_interaction_date == pd.Timestamp("2024-01-19")
+    assert m.loc["c4"].interactions_90d == 0
+
+
+def test_public_api_is_pinned():
+    assert sorted(segcore.__all__) == sorted([
+        "CANONICAL_FIELDS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
+        "IngestReport", "TierRules", "assign_tiers", "customer_metrics", "export_columns",
+        "guess_mapping", "load_customers", "load_interactions", "load_orders", "neutralise",
+        "parse_loaded", "read_table", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
+        "window_bounds", "write_export",
+    ])
+    assert all(hasattr(segcore, name) for name in segcore.__all__)
+
+
+def test_engine_never_imports_streamlit():
+    import subprocess
+    import sys
+
+    code = "import sys, segcore, segcore.cli; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
