@@ -50,30 +50,29 @@ _DATE_FORMATS_ORDERED = {
     "mdy": ["%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y", "%m/%d/%y", "%m.%d.%y", "%m-%d-%y"],
 }
 
-_MISSING_TEXT = ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
+_MISSING_TEXT = tuple({v for word in ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
+                       for v in (word, word.upper(), word.capitalize())})
 
 # SQL macros: value parsing lives in SQL so it runs vectorised inside DuckDB. Each fast path (a plain
 # number, an ISO date) comes first in a COALESCE, so the regular expressions only see the rest.
 _MACROS = r"""
-CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR lower(trim(v)) IN %(missing)s;
-CREATE OR REPLACE MACRO seg_text(v) AS CASE WHEN seg_blank(v) THEN NULL ELSE trim(v) END;
-CREATE OR REPLACE MACRO seg_strip(v) AS
-    regexp_replace(v, '[\s¥￥$€£元円]|RMB|CNY|USD|EUR|GBP|HKD', '', 'gi');
-CREATE OR REPLACE MACRO seg_sign(s) AS
-    CASE WHEN s LIKE '-%%' OR s LIKE '%%-' OR (s LIKE '(%%' AND s LIKE '%%)') THEN -1 ELSE 1 END;
-CREATE OR REPLACE MACRO seg_digits(s) AS regexp_replace(s, '^[(+-]+|[)-]+$', '', 'g');
+CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR trim(v) IN %(missing)s;
+CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN trim(v) IN %(missing)s THEN NULL ELSE trim(v) END;
+CREATE OR REPLACE MACRO seg_text(v) AS NULLIF(trim(v), '');
 CREATE OR REPLACE MACRO seg_decimal(d) AS
     CASE WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}')
          THEN replace(replace(d, '.', ''), ',', '.') ELSE replace(d, ',', '') END;
-CREATE OR REPLACE MACRO seg_amount(v) AS COALESCE(
-    TRY_CAST(v AS DOUBLE),
-    seg_sign(seg_strip(v)) * TRY_CAST(seg_decimal(seg_digits(seg_strip(v))) AS DOUBLE));
+CREATE OR REPLACE MACRO seg_number(v) AS
+    CASE WHEN regexp_matches(v, '^\s*[(-]|-\s*$') THEN -1 ELSE 1 END
+    * TRY_CAST(seg_decimal(regexp_replace(v, '[\s¥￥$€£元円()+-]|RMB|CNY|USD|EUR|GBP|HKD', '', 'gi'))
+               AS DOUBLE);
+CREATE OR REPLACE MACRO seg_amount(v) AS COALESCE(TRY_CAST(v AS DOUBLE), seg_number(v));
 CREATE OR REPLACE MACRO seg_date(v, formats) AS COALESCE(
     TRY_CAST(trim(v) AS DATE),
     CAST(try_strptime(regexp_extract(trim(v), '^[^\sT]+'), formats) AS DATE),
     CASE WHEN regexp_full_match(trim(v), '[2-6]\d{4}(\.\d+)?')
          THEN DATE '1899-12-30' + CAST(floor(CAST(trim(v) AS DOUBLE)) AS INTEGER) END);
-""" % {"missing": "(" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + ")"}
+""" % {"missing": "(" + ", ".join(f"'{m}'" for m in sorted(_MISSING_TEXT)) + ")"}
 
 
 class IngestError(ValueError):
@@ -349,7 +348,8 @@ def _date_order(con, col: str, choice: str | None) -> tuple[str | None, bool]:
     """Day-first or month-first for ``a/b/yyyy`` values; ``(order, ambiguous)``."""
     first_big, second_big, slashed = con.execute(f"""
         WITH m AS (SELECT regexp_extract(trim({col}), '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{2,4}}\\b',
-                                         ['a', 'b']) AS p FROM raw)
+                                         ['a', 'b']) AS p
+                   FROM raw WHERE TRY_CAST(trim({col}) AS DATE) IS NULL)
         SELECT count(*) FILTER (WHERE TRY_CAST(p.a AS INT) > 12),
                count(*) FILTER (WHERE TRY_CAST(p.b AS INT) > 12),
                count(*) FILTER (WHERE p.a <> '')
@@ -382,12 +382,14 @@ def parse_orders(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: di
     col = {f: f"c{headers.index(h)}" for f, h in mapping.items()}
     if "amount" in col:
         amount = f"seg_amount({col['amount']})"
-        amount_blank = f"seg_blank({col['amount']})"
+        amount_cols = [f"{col['amount']} AS amount_text"]
+        amount_blank = "seg_blank(amount_text)"
         amount_source = "amount"
     else:
         q, p = col["quantity"], col["unit_price"]
         amount = f"seg_amount({q}) * seg_amount({p})"
-        amount_blank = f"(seg_blank({q}) OR seg_blank({p}))"
+        amount_cols = [f"{q} AS quantity_text", f"{p} AS price_text"]
+        amount_blank = "(seg_blank(quantity_text) OR seg_blank(price_text))"
         amount_source = "quantity x unit_price"
     order, ambiguous = _date_order(con, col["order_date"], date_order)
     formats = _DATE_FORMATS_ANY + _DATE_FORMATS_ORDERED[order or "dmy"]
@@ -405,21 +407,20 @@ def parse_orders(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: di
         CREATE OR REPLACE TABLE parsed AS
         WITH v AS (
             SELECT rowid + 1 AS _row,
-                   seg_text({cid}) AS customer_id,
+                   seg_id({cid}) AS customer_id,
                    seg_date({dte}, $formats) AS order_date,
                    {amount} AS amount,
-                   seg_blank({dte}) AS date_blank,
-                   {amount_blank} AS amount_blank,
                    {duplicate} AS dup,
-                   {texts}
+                   {texts},
+                   {dte} AS date_text, {', '.join(amount_cols)}
             FROM raw)
         SELECT _row, customer_id, order_date,
                CASE WHEN isfinite(amount) THEN amount END AS amount, {', '.join(TEXT_FIELDS)},
                CASE WHEN customer_id IS NULL THEN '{REASONS[0]}'
-                    WHEN date_blank THEN '{REASONS[1]}'
-                    WHEN order_date IS NULL THEN '{REASONS[2]}'
-                    WHEN amount_blank THEN '{REASONS[3]}'
-                    WHEN amount IS NULL OR NOT isfinite(amount) THEN '{REASONS[4]}'
+                    WHEN order_date IS NULL THEN
+                        CASE WHEN seg_blank(date_text) THEN '{REASONS[1]}' ELSE '{REASONS[2]}' END
+                    WHEN amount IS NULL OR NOT isfinite(amount) THEN
+                        CASE WHEN {amount_blank} THEN '{REASONS[3]}' ELSE '{REASONS[4]}' END
                     WHEN dup THEN '{REASONS[5]}' END AS reason
         FROM v""", {"formats": formats})
     con.execute("CREATE OR REPLACE VIEW lines AS SELECT * FROM parsed WHERE reason IS NULL")
@@ -567,10 +568,10 @@ def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> 
     ds.con.execute(_MACROS)
     ds.con.execute(f"""
         CREATE OR REPLACE TABLE customers_parsed AS
-        SELECT rowid + 1 AS _row, seg_text(c{col['customer_id']}) AS customer_id, {name} AS name,
+        SELECT rowid + 1 AS _row, seg_id(c{col['customer_id']}) AS customer_id, {name} AS name,
                {', '.join(f'seg_text(c{i}) AS a{k}' for k, i in enumerate(attrs)) or 'NULL AS a0'},
-               CASE WHEN seg_text(c{col['customer_id']}) IS NULL THEN 'missing customer id'
-                    WHEN row_number() OVER (PARTITION BY seg_text(c{col['customer_id']})
+               CASE WHEN seg_id(c{col['customer_id']}) IS NULL THEN 'missing customer id'
+                    WHEN row_number() OVER (PARTITION BY seg_id(c{col['customer_id']})
                                             ORDER BY rowid) > 1 THEN 'duplicate customer id'
                END AS reason
         FROM raw_customers""")
@@ -617,7 +618,7 @@ def load_interactions(ds: Dataset, path, mapping: dict[str, str] | None = None) 
     ds.con.execute(_MACROS)
     ds.con.execute(f"""
         CREATE OR REPLACE TABLE interactions_parsed AS
-        WITH v AS (SELECT seg_text(c{col['customer_id']}) AS customer_id,
+        WITH v AS (SELECT seg_id(c{col['customer_id']}) AS customer_id,
                           seg_date({d}, $formats) AS date, {kind} AS type, seg_blank({d}) AS blank
                    FROM raw_interactions)
         SELECT customer_id, date, type,
