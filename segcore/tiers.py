@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 __all__ = ["TierRules", "assign_tiers", "tier_summary"]
@@ -57,48 +58,52 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     Parameters
     ----------
     metrics : per-customer table with at least ``customer_id`` and ``monetary``
-        (:func:`segcore.customer_metrics`).
+        (:func:`segcore.customer_metrics`), optionally ``is_prospect``.
     rules : :class:`TierRules`.
 
     Returns
     -------
     DataFrame: the input columns plus ``tier`` (a label), ``rank`` (1 = highest spend; ties broken
     by ``customer_id``) and ``cumulative_share`` (share of total positive spend held by customers
-    ranked up to and including this one), sorted by ``rank``. Customers with ``monetary <= 0`` are
-    always in the last level. Prospects (``is_prospect``) get ``rules.prospect_label``, no rank and
-    no share, and come last.
+    ranked up to and including this one), rows in the input's order. Customers with
+    ``monetary <= 0`` are always in the last level. Prospects (``is_prospect``) get
+    ``rules.prospect_label`` and no rank or share.
+
+    Only the columns the ranking needs go through DuckDB and the input rows are not moved, so
+    re-tiering costs one sort of the customers' spend.
     """
+    last = len(rules.cuts)
+    before = "(cum - greatest(monetary, 0)) / NULLIF(total, 0)" if rules.by == "value" else "(rank - 1) / n"
     level = "CASE " + " ".join(
-        f"WHEN before < $c{i} - {_EPS} THEN {i}" for i in range(len(rules.cuts))
-    ) + f" ELSE {len(rules.cuts)} END"
-    before = ("prev_spend / NULLIF(total, 0)" if rules.by == "value"
-              else "(rank - 1) / n")
-    params = {f"c{i}": c for i, c in enumerate(rules.cuts)}
-    params["labels"] = list(rules.labels)
-    params["prospect"] = rules.prospect_label
-    prospect = "is_prospect" if "is_prospect" in metrics.columns else "false"
+        f"WHEN {before} < $c{i} - {_EPS} THEN {i}" for i in range(last)) + f" ELSE {last} END"
+    prospect = (metrics["is_prospect"].to_numpy(dtype=bool) if "is_prospect" in metrics.columns
+                else np.zeros(len(metrics), dtype=bool))
     con = duckdb.connect()
-    con.register("metrics", metrics)
-    return con.execute(f"""
-        WITH buyers AS (SELECT * FROM metrics WHERE NOT {prospect}),
+    con.register("buyers", pd.DataFrame({
+        "customer_id": metrics["customer_id"].array[~prospect],
+        "monetary": metrics["monetary"].to_numpy(dtype=float)[~prospect],
+        "_pos": np.flatnonzero(~prospect)}))
+    ranked = con.execute(f"""
+        WITH totals AS (SELECT sum(greatest(monetary, 0)) AS total, count(*) AS n FROM buyers),
         ranked AS (
-            SELECT *,
-                   row_number() OVER w AS rank,
-                   COALESCE(sum(greatest(monetary, 0)) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING
-                                                              AND 1 PRECEDING), 0) AS prev_spend,
-                   sum(greatest(monetary, 0)) OVER () AS total,
-                   count(*) OVER () AS n
-            FROM buyers
-            WINDOW w AS (ORDER BY monetary DESC, customer_id)),
-        levelled AS (
-            SELECT *, {before} AS before FROM ranked)
-        SELECT * EXCLUDE (prev_spend, total, n, before),
-               $labels[1 + CASE WHEN monetary > 0 THEN {level} ELSE {len(rules.cuts)} END] AS tier,
-               (prev_spend + greatest(monetary, 0)) / NULLIF(total, 0) AS cumulative_share
-        FROM levelled
-        UNION ALL BY NAME
-        SELECT *, $prospect AS tier FROM metrics WHERE {prospect}
-        ORDER BY rank NULLS LAST, customer_id""", params).df()
+            SELECT _pos, monetary, row_number() OVER w AS rank, sum(greatest(monetary, 0)) OVER w AS cum
+            FROM buyers WINDOW w AS (ORDER BY monetary DESC, customer_id))
+        SELECT _pos, rank, CASE WHEN monetary > 0 THEN {level} ELSE {last} END AS level,
+               cum / NULLIF(total, 0) AS cumulative_share
+        FROM ranked, totals""",
+        {f"c{i}": c for i, c in enumerate(rules.cuts)}).fetchnumpy()
+    pos = ranked["_pos"]
+    level = np.full(len(metrics), last + 1, dtype=np.int64)  # prospects: the extra level
+    level[pos] = ranked["level"]
+    rank = np.full(len(metrics), np.nan)
+    rank[pos] = ranked["rank"]
+    share = np.full(len(metrics), np.nan)
+    share[pos] = ranked["cumulative_share"]
+    out = metrics.copy(deep=False)
+    out["tier"] = np.array([*rules.labels, rules.prospect_label], dtype=object)[level]
+    out["rank"] = pd.array(rank, dtype="Int64")
+    out["cumulative_share"] = share
+    return out
 
 
 def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:

@@ -95,8 +95,9 @@ def test_ties_broken_by_customer_id_and_crossing_customer_goes_up():
 def test_tiers_by_customer_count():
     m = pd.DataFrame({"customer_id": [f"k{i:02d}" for i in range(10)],
                       "monetary": [float(100 - i) for i in range(10)]})
-    tiered = segcore.assign_tiers(m, segcore.TierRules(cuts=(0.2, 0.5), by="count"))
-    assert tiered.tier.tolist() == ["A"] * 2 + ["B"] * 3 + ["C"] * 5
+    tiered = segcore.assign_tiers(m.iloc[::-1], segcore.TierRules(cuts=(0.2, 0.5), by="count"))
+    assert tiered.sort_values("rank").tier.tolist() == ["A"] * 2 + ["B"] * 3 + ["C"] * 5
+    assert tiered.customer_id.tolist() == m.customer_id.tolist()[::-1]  # rows stay in input order
     # 7 customers, top 20%: 1.4 customers -> the crossing customer is in A
     tiered = segcore.assign_tiers(m.head(7), segcore.TierRules(cuts=(0.2, 0.5), by="count"))
     assert tiered.tier.tolist() == ["A", "A", "B", "B", "C", "C", "C"]
