@@ -13,10 +13,11 @@ from .headers import CANONICAL_FIELDS, guess_mapping
 from .ingest import (Dataset, IngestError, IngestReport, load_customers, load_interactions, load_orders,
                      parse_loaded, read_table)
 from .metrics import METRIC_COLUMNS, customer_metrics, window_bounds
-from .tiers import TierRules, assign_tiers, tier_summary
+from .tiers import DEFAULT_CUTS, TierRules, assign_tiers, suggest_cuts, tier_summary
 
 __all__ = [
     "CANONICAL_FIELDS",
+    "DEFAULT_CUTS",
     "EXPORT_COLUMNS",
     "METRIC_COLUMNS",
     "Dataset",
@@ -33,6 +34,7 @@ __all__ = [
     "neutralise",
     "parse_loaded",
     "read_table",
+    "suggest_cuts",
     "tier_sheets",
     "tier_summary",
     "to_csv_bytes",

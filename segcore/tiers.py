@@ -6,13 +6,18 @@ sort of the customers and nothing more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-__all__ = ["TierRules", "assign_tiers", "tier_summary"]
+from .computed_abc import ComputedABC, computed_abc
+
+__all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "suggest_cuts", "tier_summary"]
+
+#: Default cumulative shares for 2 to 5 levels.
+DEFAULT_CUTS = {2: (0.80,), 3: (0.80, 0.95), 4: (0.50, 0.80, 0.95), 5: (0.50, 0.80, 0.90, 0.97)}
 
 _EPS = 1e-9  # shares within this of a cut count as reaching it (float sums)
 
@@ -24,19 +29,27 @@ class TierRules:
     Attributes
     ----------
     labels : level names, best first (2 to 5).
-    cuts : cumulative shares, one fewer than ``labels``, increasing, each in (0, 1]. With
+    cuts : cumulative shares, one fewer than ``labels``, increasing, each in [0, 1]. With
         ``by="value"`` a level ends when the customers so far hold that share of the total positive
         spend (A = the smallest set of top customers reaching ``cuts[0]``; the customer who crosses
         a cut belongs to the upper level). With ``by="count"`` the shares count customers.
     by : ``"value"`` (Pareto by spend) or ``"count"`` (share of customers).
     prospect_label : the extra level of prospects (customers-file entries who never bought in the
         window); used only when there are prospects.
+    method : ``"pareto"`` (cuts as given), ``"computed"`` (three levels cut by spend where the
+        computed ABC analysis puts its limits, :func:`suggest_cuts`) or ``"score"`` (levels cut
+        by share of customers on the weighted composite score, see :mod:`segcore.scores`).
+    weights : ``((dimension, weight), ...)`` for ``method="score"``; empty = equal weights.
+    score_points : scores run 1..``score_points`` (3 to 5) for ``method="score"``.
     """
 
     labels: tuple[str, ...] = ("A", "B", "C")
     cuts: tuple[float, ...] = (0.80, 0.95)
     by: str = "value"
     prospect_label: str = "Iron"
+    method: str = "pareto"
+    weights: tuple[tuple[str, float], ...] = ()
+    score_points: int = 5
 
     def __post_init__(self):
         if not 2 <= len(self.labels) <= 5:
@@ -46,10 +59,34 @@ class TierRules:
             raise ValueError("Level labels must be distinct and not empty.")
         if len(self.cuts) != len(self.labels) - 1:
             raise ValueError(f"{len(self.labels)} levels need {len(self.labels) - 1} cut shares.")
-        if any(not 0 < c <= 1 for c in self.cuts) or list(self.cuts) != sorted(self.cuts):
+        if any(not 0 <= c <= 1 for c in self.cuts) or list(self.cuts) != sorted(self.cuts):
             raise ValueError("Cut shares must increase and lie between 0 and 1.")
         if self.by not in ("value", "count"):
             raise ValueError("Tiering is by 'value' or by 'count'.")
+        if self.method not in ("pareto", "computed", "score"):
+            raise ValueError("The method is 'pareto', 'computed' or 'score'.")
+        if self.method == "computed" and len(self.labels) != 3:
+            raise ValueError("The computed ABC analysis gives three levels; give three labels.")
+        if not 3 <= self.score_points <= 5:
+            raise ValueError("Scores run from 1 to 3, 4 or 5.")
+
+
+def suggest_cuts(metrics: pd.DataFrame) -> ComputedABC:
+    """Data-driven A/B and B/C limits: the computed ABC analysis (Ultsch & Lötsch 2015) of spend.
+
+    Parameters
+    ----------
+    metrics : per-customer table with ``monetary`` (and ``is_prospect``: prospects are left out;
+        spend <= 0 counts as 0).
+
+    Returns
+    -------
+    ComputedABC with the spend limits, the curve points that gave them, and ``a_share`` /
+    ``b_share``: the cumulative spend shares that make Pareto tiering by value reproduce the
+    computed groups (so the UI can set its sliders to them).
+    """
+    buyers = metrics[~metrics["is_prospect"]] if "is_prospect" in metrics.columns else metrics
+    return computed_abc(buyers["monetary"].to_numpy(dtype=float))
 
 
 def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.DataFrame:
@@ -72,6 +109,9 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     Only the columns the ranking needs go through DuckDB and the input rows are not moved, so
     re-tiering costs one sort of the customers' spend.
     """
+    if rules.method == "computed":
+        found = suggest_cuts(metrics)
+        rules = replace(rules, method="pareto", by="value", cuts=(found.a_share, found.b_share))
     last = len(rules.cuts)
     before = "(cum - greatest(monetary, 0)) / NULLIF(total, 0)" if rules.by == "value" else "(rank - 1) / n"
     level = "CASE " + " ".join(

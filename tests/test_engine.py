@@ -151,10 +151,10 @@ def test_interactions_give_activity(orders, write):
 
 def test_public_api_is_pinned():
     assert sorted(segcore.__all__) == sorted([
-        "CANONICAL_FIELDS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
+        "CANONICAL_FIELDS", "DEFAULT_CUTS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
         "IngestReport", "TierRules", "assign_tiers", "customer_metrics", "export_columns",
         "guess_mapping", "load_customers", "load_interactions", "load_orders", "neutralise",
-        "parse_loaded", "read_table", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
+        "parse_loaded", "read_table", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
         "window_bounds", "write_export",
     ])
     assert all(hasattr(segcore, name) for name in segcore.__all__)
@@ -166,3 +166,15 @@ def test_engine_never_imports_streamlit():
 
     code = "import sys, segcore, segcore.cli; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_computed_method_reproduces_the_published_groups():
+    spend = [1, 15, 25, 17, 2, 3, 5, 6, 2, 3, 22]  # Ultsch & Lötsch: A = {3, 4, 11}, B = {2, 8}
+    m = pd.DataFrame({"customer_id": [f"c{i:02d}" for i in range(1, 12)], "monetary": spend})
+    tiered = segcore.assign_tiers(m, segcore.TierRules(method="computed"))
+    groups = {t: sorted(int(c[1:]) for c in tiered.customer_id[tiered.tier == t]) for t in "ABC"}
+    assert groups == {"A": [3, 4, 11], "B": [2, 8], "C": [1, 5, 6, 7, 9, 10]}
+    found = segcore.suggest_cuts(m)
+    assert found.a_share == pytest.approx((25 + 22 + 17) / sum(spend))
+    with pytest.raises(ValueError, match="three levels"):
+        segcore.TierRules(method="computed", labels=("A", "B"), cuts=(0.8,))
