@@ -1,0 +1,140 @@
+"""How long a slider move takes in the dashboard with 1M order lines loaded.
+
+Usage::
+
+    python benchmarks/bench_ui.py                 # 1,000,000 lines
+    python benchmarks/bench_ui.py --lines 200000  # quicker
+
+Writes a deterministic synthetic orders CSV under ``benchmarks/data/`` (long-tailed spend: a few
+customers place most orders; ~2% returns; ~0.5% lines without a customer id), uploads it through the
+data page with ``streamlit.testing.v1.AppTest`` exactly as a user would (the file is written to disk
+in chunks, read once, the per-customer table built once), then on the Overview page moves the
+A-share slider to several values and times each ``set_value + run`` (a full script rerun: re-tier,
+summary, KPI cards, tier mix, Pareto curve, three histograms, sidebar). The same on the Customers
+page (filtered table, downloads wired, profile hidden). Prints a table; the target is well under a
+second per move.
+
+AppTest runs the script in-process without a browser, so the figures exclude the network and the
+browser's drawing; they include everything the server does for a rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = HERE / "data"
+sys.path.insert(0, str(REPO))
+
+import segcore  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+
+def make_orders(lines: int) -> Path:
+    """A deterministic orders CSV with ``lines`` rows (cached under benchmarks/data)."""
+    path = DATA / f"orders_ui_{lines}.csv"
+    if path.exists():
+        return path
+    DATA.mkdir(exist_ok=True)
+    customers = max(1000, lines // 10)
+    orders = max(1, lines // 3)
+    u = "(hash({x}) % 1000003) / 1000003.0"
+    duckdb.execute(f"""
+        COPY (
+            SELECT 'SO' || lpad(CAST(o AS VARCHAR), 9, '0') AS "Order ID",
+                   DATE '2024-01-01' + CAST(hash(o * 13) % 730 AS INTEGER) AS "Order Date",
+                   CASE WHEN hash(i * 29) % 200 = 0 THEN ''
+                        ELSE 'C' || lpad(CAST(CAST(floor({customers} * pow({u.format(x="o * 7")}, 2.5))
+                                                     AS BIGINT) AS VARCHAR), 7, '0') END AS "Customer ID",
+                   'Product ' || CAST(hash(i * 23) % 400 AS VARCHAR) AS "Product",
+                   'Category ' || CAST(hash(i * 23) % 400 % 12 AS VARCHAR) AS "Category",
+                   round((CASE WHEN hash(i * 17) % 50 = 0 THEN -1 ELSE 1 END)
+                         * (5 + pow(10, 3 * {u.format(x="i * 19")})), 2) AS "Amount",
+                   'Region ' || CAST(hash(o * 31) % 6 AS VARCHAR) AS "Region",
+                   'Channel ' || CAST(hash(o * 37) % 5 AS VARCHAR) AS "Channel"
+            FROM (SELECT i, i % {orders} AS o FROM range({lines}) t(i))
+        ) TO '{path}' (HEADER, DELIMITER ',')""")
+    return path
+
+
+def timed(at: AppTest, timeout: float = 600) -> float:
+    start = time.perf_counter()
+    at.run(timeout=timeout)
+    elapsed = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError([e.value for e in at.exception])
+    return elapsed
+
+
+def slider_moves(at: AppTest, values) -> list[float]:
+    times = []
+    for value in values:
+        at.slider(key="w_cut_a_value").set_value(value)
+        times.append(timed(at))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    path = make_orders(args.lines)
+    size = path.stat().st_size
+    print(f"orders file: {path.name}, {args.lines:,} lines, {size / 2**20:,.1f} MB")
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
+    first = timed(at)
+    at.segmented_control(key="w_source").set_value("upload")
+    timed(at)
+    at.file_uploader(key="w_upload_orders").set_value((path.name, path.read_bytes(), "text/csv"))
+    load = timed(at)
+    rows = [m.value for m in at.metric if m.label == "Rows used"]
+    customers = [m.value for m in at.metric if m.label == "Customers"]
+    print(f"data page with the sample: {first:.2f} s; upload + read + import report: {load:.2f} s "
+          f"(rows used {rows[0]}, customers {customers[0]})")
+
+    at.switch_page("pages/1_Overview.py")
+    overview_first = timed(at)
+    print(f"Overview, first view (per-customer table built once): {overview_first:.2f} s")
+    values = [70, 75, 85, 60, 90, 65, 80, 72, 78]
+    slider_moves(at, [71])  # warm-up
+    overview = slider_moves(at, values)
+
+    at.switch_page("pages/2_Customers.py")
+    customers_first = timed(at)
+    customers_page = slider_moves(at, values)
+
+    # the engine part of a move, alone
+    ds = segcore.load_orders(path)
+    metrics = segcore.customer_metrics(ds.con)
+    retier = []
+    for value in values:
+        start = time.perf_counter()
+        tiered = segcore.assign_tiers(metrics, segcore.TierRules(cuts=(value / 100, 0.95)))
+        segcore.tier_summary(tiered, ("A", "B", "C"))
+        retier.append(time.perf_counter() - start)
+
+    def row(name, times):
+        ms = [t * 1000 for t in times]
+        print(f"| {name:<42} | {statistics.median(ms):>8.0f} | {min(ms):>6.0f} | {max(ms):>6.0f} |")
+
+    print(f"\nslider move with {args.lines:,} order lines ({len(metrics):,} customers), "
+          f"{len(values)} moves each, milliseconds:")
+    print(f"| {'what':<42} | {'median':>8} | {'min':>6} | {'max':>6} |")
+    print(f"|{'-' * 44}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
+    row("Overview page rerun (AppTest)", overview)
+    row("Customers page rerun (AppTest)", customers_page)
+    row("engine only: assign_tiers + tier_summary", retier)
+    print(f"\n(Customers page first view: {customers_first:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""The real app in headless Chromium: upload a CSV, move a slider, download the tiered list.
+
+Starts ``streamlit run app.py`` on a free port, drives the Debian Chromium at /usr/bin/chromium with
+Playwright (no browser is ever downloaded) and saves a screenshot of every page into the test's
+temporary folder so a person can look at them (``SEGCORE_SCREENSHOT_DIR=folder`` copies them there).
+With ``SEGCORE_SCREENSHOT=1`` the Overview of the sample data is also written to
+``docs/screenshot_overview.png`` (the README's picture).
+
+Run: ``python -m pytest tests/test_browser.py -m browser``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+import segcore
+from segcore import views
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM} (install the Debian "
+                                                      "'chromium' package); this test never downloads one"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """``streamlit run app.py`` on a free port; stopped (by its own process handle) at the end."""
+    port = free_port()
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("streamlit did not start: " + (tmp_path / "streamlit.log").read_text())
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def orders_csv(path: Path) -> Path:
+    """60 customers with long-tailed spend over a year (deterministic)."""
+    rng = random.Random(7)
+    rows = ["Order ID,Order Date,Customer ID,Amount"]
+    order = 1000
+    for c in range(1, 61):
+        for _ in range(1 + int(rng.paretovariate(1.5))):
+            day = date(2025, 1, 1) + timedelta(days=rng.randrange(365))
+            rows.append(f"SO{order},{day.isoformat()},K{c:03d},{rng.paretovariate(1.2) * 80:.2f}")
+            order += 1
+    rows.append(f"SO{order},2025-06-01,,99.00")  # walk-in sale: rejected
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def settle(page, seconds: float = 0.6) -> None:
+    """Wait until the script run the last action started has finished."""
+    time.sleep(seconds)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000)
+    time.sleep(0.4)
+
+
+def nav(page, label: str) -> None:
+    page.locator("[data-testid='stSidebar'] [data-testid='stPageLink'] a").filter(has_text=label).click()
+    settle(page, 1.0)
+
+
+def card_values(page, i: int) -> list[str]:
+    return page.locator(f".st-key-card_{i} [data-testid='stMetricValue']").all_inner_texts()
+
+
+def test_upload_slide_download(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    data = orders_csv(tmp_path / "shop_orders.csv")
+    ds = segcore.load_orders(data)
+    metrics = segcore.customer_metrics(ds.con)
+    expected = views.customer_list(segcore.assign_tiers(metrics, segcore.TierRules(cuts=(0.6, 0.95))))
+    default = segcore.assign_tiers(metrics, segcore.TierRules())
+    count = lambda frame, tier: int((frame["tier"] == tier).sum())  # noqa: E731
+    assert count(expected, "A") != count(default, "A")  # the slider move must show
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 2200}, accept_downloads=True)
+        page.goto(server)
+        page.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(page)
+        page.screenshot(path=shots / "1_data_sample.png", full_page=True)
+        nav(page, "Overview")
+        page.screenshot(path=shots / "2_overview_sample.png", full_page=True)
+        if os.environ.get("SEGCORE_SCREENSHOT"):  # the README's picture: the sample, default settings
+            (REPO / "docs").mkdir(exist_ok=True)
+            page.set_viewport_size({"width": 1440, "height": 1780})
+            settle(page, 1.0)
+            page.screenshot(path=REPO / "docs" / "screenshot_overview.png")
+            page.set_viewport_size({"width": 1440, "height": 2200})
+        nav(page, "Data")
+
+        # upload ---------------------------------------------------------------------------------------
+        page.locator(".st-key-w_source button").filter(has_text="Upload my files").click()
+        settle(page)
+        page.locator(".st-key-w_upload_orders input[type='file']").set_input_files(str(data))
+        page.get_by_text("shop_orders.csv · CSV").wait_for(timeout=90_000)
+        settle(page)
+        used = page.locator("[data-testid='stMetric']").filter(has_text="Rows used")
+        assert used.locator("[data-testid='stMetricValue']").inner_text() == f"{ds.report.rows_used:,}"
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=shots / "3_data_uploaded.png", full_page=True)
+
+        # overview, then move the A slider from 80% to 60% ----------------------------------------------
+        nav(page, "Overview")
+        assert card_values(page, 0)[0] == f"{count(default, 'A'):,}"
+        thumb = page.locator(".st-key-w_cut_a_value input[type='range']")
+        thumb.focus()
+        for _ in range(20):
+            thumb.press("ArrowLeft")
+        settle(page, 1.5)
+        assert thumb.get_attribute("value") == "60"
+        assert [card_values(page, i)[0] for i in range(3)] == [
+            f"{count(expected, t):,}" for t in ("A", "B", "C")]
+        page.screenshot(path=shots / "4_overview_uploaded.png", full_page=True)
+
+        # customers: download the CSV and check its rows ------------------------------------------------
+        nav(page, "Customers")
+        with page.expect_download(timeout=60_000) as info:
+            page.locator(".st-key-w_dl_csv button:visible").click()
+        download = info.value
+        target = tmp_path / download.suggested_filename
+        download.save_as(target)
+        raw = target.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert len(rows) == len(expected)
+        assert [r["customer_id"] for r in rows] == expected["customer_id"].tolist()
+        assert [r["tier"] for r in rows] == expected["tier"].astype(str).tolist()  # the moved slider applies
+        assert list(rows[0])[:3] == ["customer_id", "tier", "recency_days"]
+
+        # open one customer's profile --------------------------------------------------------------------
+        top = expected["customer_id"].iloc[0]
+        page.locator(".st-key-w_cust_selected").click()
+        page.keyboard.type(top)
+        page.keyboard.press("Enter")
+        settle(page, 1.0)
+        page.get_by_text("Orders over time").wait_for(timeout=30_000)
+        page.screenshot(path=shots / "5_customers_profile.png", full_page=True)
+
+        # the same pages in Chinese -----------------------------------------------------------------------
+        page.locator(".st-key-w_lang button").filter(has_text="简体中文").click()
+        settle(page, 1.0)
+        page.get_by_role("heading", name="客户").first.wait_for(timeout=30_000)
+        page.screenshot(path=shots / "6_customers_zh.png", full_page=True)
+        nav(page, "总览")
+        assert card_values(page, 0)[0] == f"{count(expected, 'A'):,}"  # settings kept across pages
+        page.screenshot(path=shots / "7_overview_zh.png", full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+    saved = sorted(p.name for p in shots.iterdir())
+    assert saved == ["1_data_sample.png", "2_overview_sample.png", "3_data_uploaded.png",
+                     "4_overview_uploaded.png", "5_customers_profile.png", "6_customers_zh.png",
+                     "7_overview_zh.png"]
+    keep = os.environ.get("SEGCORE_SCREENSHOT_DIR")
+    if keep:
+        shutil.copytree(shots, keep, dirs_exist_ok=True)

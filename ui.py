@@ -1,0 +1,1257 @@
+"""Shared Streamlit code: i18n table, session state, caching, the sidebar and shared charts.
+
+Pages call :func:`page` (or, on the data page, :func:`setup` + :func:`context`) and get a
+:class:`Ctx` with the loaded dataset and the current tiers; they render with ``segcore`` and the
+chart helpers here. Every user-visible string goes through :func:`t`.
+
+State
+-----
+Settings live in ``st.session_state`` under ``s_*`` keys (never widget keys). A widget bound to a
+setting gets the key ``w_*``, is seeded from the setting on every run and writes back through its
+``on_change`` callback, so values survive page switches (Streamlit drops a widget's key when a page
+without that widget runs).
+
+Caching
+-------
+- :func:`_load_dataset` (``st.cache_resource``): one :class:`segcore.Dataset` per file content hash
+  + mapping + date order + duplicates choice (+ the optional files' hashes).
+- :func:`_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of + window start.
+- Tiering (``assign_tiers`` + ``tier_summary``) is memoised per session for the current settings,
+  so moving a slider costs one re-tier of the cached per-customer table.
+DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import segcore
+from segcore import views
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE_DIR = ROOT / "sample_data"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
+PAGES = {
+    "data": "app.py",
+    "overview": "pages/1_Overview.py",
+    "customers": "pages/2_Customers.py",
+}
+PAGE_ICONS = {"data": ":material/upload_file:", "overview": ":material/insights:",
+              "customers": ":material/groups:"}
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
+CHUNK = 4 << 20
+
+# Tier colours by position (best level first), the same on every page whatever the labels are.
+TIER_COLORS = ("#1565C0", "#F9A825", "#8D99A6", "#8E24AA", "#6D4C41")
+PROSPECT_COLOR = "#D7CCC8"
+RETURN_COLOR = "#C62828"
+CURVE_COLOR = "#263238"
+
+# --------------------------------------------------------------------------------------------
+# i18n: every user-visible string, English and Simplified Chinese
+# --------------------------------------------------------------------------------------------
+
+LANGS = {"en": "English", "zh": "简体中文"}
+
+TEXT: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app_title": ("Customer tiers", "客户分级"),
+    "nav_data": ("Data", "数据"),
+    "nav_overview": ("Overview", "总览"),
+    "nav_customers": ("Customers", "客户"),
+    "nav_later": ("Coming next: RFM segments, tier migration, churn warning, playbook.",
+                  "后续推出：RFM 分群、等级迁移、流失预警、行动手册。"),
+    "language": ("Language", "语言"),
+    # sidebar: data
+    "sb_data": ("Data in use", "当前数据"),
+    "sb_sample": ("Sample data (tea shop)", "示例数据（茶叶店）"),
+    "sb_lines": ("{rows} order lines · {customers} customers", "{rows} 条订单明细 · {customers} 位客户"),
+    "sb_dates": ("{start} → {end}", "{start} → {end}"),
+    "sb_extras": ("Customer list {customers} · Interactions {interactions}",
+                  "客户名单 {customers} · 互动记录 {interactions}"),
+    "sb_yes": ("✓", "✓"),
+    "sb_no": ("—", "—"),
+    # sidebar: tier settings
+    "sb_tiers": ("Tier settings", "分级设置"),
+    "by_label": ("Cut tiers by", "分级依据"),
+    "by_value": ("Share of spend", "消费额占比"),
+    "by_count": ("Share of customers", "客户数占比"),
+    "cut_a_value": ("{a} ends at this share of revenue", "{a} 级截至累计收入占比"),
+    "cut_b_value": ("{b} ends at this share of revenue", "{b} 级截至累计收入占比"),
+    "cut_a_count": ("{a}: top share of customers", "{a} 级：排名前 % 的客户"),
+    "cut_b_count": ("{a} + {b}: top share of customers", "{a} + {b} 级：排名前 % 的客户"),
+    "cut_help_value": (
+        "Customers are ranked by net spend. {a} is the smallest group of top customers whose "
+        "spend together reaches this share of total revenue; the customer who crosses the line "
+        "counts in the upper tier. Customers with no net spend are always in the last tier.",
+        "客户按净消费从高到低排序。{a} 级是累计消费达到该收入占比的最少头部客户；"
+        "跨越分界线的客户计入较高等级。净消费为零或负数的客户始终在最低等级。"),
+    "cut_help_count": ("Customers are ranked by net spend and cut by head count.",
+                       "客户按净消费排序，并按人数比例切分。"),
+    "as_of": ("As-of date", "截止日期"),
+    "as_of_help": ("Metrics are taken at this date: later orders are ignored and recency is "
+                   "counted up to it.",
+                   "按此日期计算指标：之后的订单不计入，未购天数算到这一天。"),
+    "since": ("Window start", "起始日期"),
+    "since_help": ("Orders before this date are ignored.", "此日期之前的订单不计入。"),
+    "labels": ("Tier names", "等级名称"),
+    "label_n": ("Level {n}", "第 {n} 级"),
+    "prospect_label": ("Prospects (never bought)", "潜在客户（未购买）"),
+    "prospect_default": ("Iron", "铁"),
+    "labels_invalid": ("Tier names must be different and not empty; using {labels}.",
+                       "等级名称不能为空且不能重复；暂用 {labels}。"),
+    "presets": ("Quick names", "快捷命名"),
+    # data page
+    "data_title": ("Customer tiers: your data", "客户分级：数据导入"),
+    "data_intro": (
+        "The dashboard opens on a sample tea shop. Upload your own orders export (CSV, TSV, "
+        "Excel or Parquet; English or Chinese headers; UTF-8 or GBK) to tier your own customers.",
+        "仪表盘默认展示一家茶叶店的示例数据。上传您自己的订单导出文件（CSV、TSV、Excel 或 Parquet；"
+        "中英文表头；UTF-8 或 GBK 编码），即可为您的客户分级。"),
+    "source": ("Data source", "数据来源"),
+    "src_sample": ("Sample data (tea shop)", "示例数据（茶叶店）"),
+    "src_upload": ("Upload my files", "上传我的文件"),
+    "up_orders": ("Orders file (required)", "订单文件（必填）"),
+    "up_orders_help": ("One row per order or order line, with customer, date and amount (or "
+                       "quantity and unit price).",
+                       "每行一个订单或订单明细，包含客户、日期和金额（或数量和单价）。"),
+    "up_optional": ("Optional: customer list and interactions", "可选：客户名单和互动记录"),
+    "up_customers": ("Customer list", "客户名单"),
+    "up_customers_help": ("Customer id plus name, region, industry… Customers who never bought "
+                          "become prospects.",
+                          "客户编号及名称、区域、行业等。从未购买的客户将列为潜在客户。"),
+    "up_interactions": ("Interactions", "互动记录"),
+    "up_interactions_help": ("Customer id, date and type (message, call, visit, campaign click).",
+                             "客户编号、日期和类型（消息、电话、拜访、活动点击）。"),
+    "up_saving": ("Receiving {file} ({size})…", "正在接收 {file}（{size}）…"),
+    "up_current": ("In use: **{file}** ({size})", "使用中：**{file}**（{size}）"),
+    "wait_upload": ("Upload an orders file to tier your own customers. Until then the sample "
+                    "data is shown.",
+                    "上传订单文件即可为您自己的客户分级。在此之前显示示例数据。"),
+    "loading": ("Reading {file} ({size})…", "正在读取 {file}（{size}）…"),
+    "loading_side": ("Attaching {file}…", "正在加入 {file}…"),
+    "loaded": ("Read {file}", "已读取 {file}"),
+    "showing_previous": ("The other pages keep showing the last data that worked: {file}.",
+                         "其他页面仍显示上一次成功导入的数据：{file}。"),
+    "mapping_title": ("Columns", "列对应"),
+    "mapping_intro": ("Which column of the file holds what: recognised automatically, correct "
+                      "it here if needed. * = required (amount, or quantity and unit price).",
+                      "文件中每一列的含义已自动识别，如有误可在此修改。* 为必填项（金额，或数量与单价）。"),
+    "not_used": ("— not used —", "— 不使用 —"),
+    "date_order": ("Dates like 03/04/2025 are", "03/04/2025 这类日期表示"),
+    "do_auto": ("Detected automatically", "自动识别"),
+    "do_dmy": ("Day first (31/12/2025)", "日在前（31/12/2025）"),
+    "do_mdy": ("Month first (12/31/2025)", "月在前（12/31/2025）"),
+    "date_ambiguous": ("No day above 12 was found, so dates like 03/04/2025 were read day-first. "
+                       "If your file writes the month first, choose it above.",
+                       "未发现大于 12 的日，因此 03/04/2025 这类日期按“日在前”读取。"
+                       "如果您的文件是月在前，请在上方选择。"),
+    "drop_dup": ("Drop exact duplicate rows", "删除完全重复的行"),
+    "drop_dup_help": ("Off (default): duplicate rows are kept, because a shop can sell the same "
+                      "item twice in one order; they are only counted.",
+                      "默认关闭：重复行会保留（同一订单可能卖出两次同一商品），只做统计。"),
+    # ingest report
+    "report_title": ("Import report", "导入报告"),
+    "rows_read": ("Rows read", "读取行数"),
+    "rows_used": ("Rows used", "使用行数"),
+    "rows_rejected": ("Rows rejected", "拒绝行数"),
+    "customers": ("Customers", "客户数"),
+    "date_range": ("Date range", "日期范围"),
+    "returns": ("Returns (negative amounts)", "退货（负金额）"),
+    "returns_value": ("{n} lines, {sum}", "{n} 行，合计 {sum}"),
+    "duplicates": ("Exact duplicate rows", "完全重复的行"),
+    "dup_kept": ("{n} (kept)", "{n}（已保留）"),
+    "dup_dropped": ("{n} (dropped)", "{n}（已删除）"),
+    "amount_source": ("Amount", "金额来源"),
+    "amount_col": ("amount column", "金额列"),
+    "amount_qp": ("quantity × unit price", "数量 × 单价"),
+    "file_format": ("File", "文件格式"),
+    "rejected_by_reason": ("Rejected rows by reason", "按原因统计的拒绝行"),
+    "reason": ("Reason", "原因"),
+    "rows": ("Rows", "行数"),
+    "no_rejected": ("Every row was used.", "所有行均已使用。"),
+    "download_rejected": ("Download rejected rows (CSV)", "下载拒绝的行（CSV）"),
+    "preview_rejected": ("First rejected rows", "拒绝行预览"),
+    "side_customers": ("Customer list {file}: {used} of {read} rows used; {prospects} prospects "
+                       "(never bought).",
+                       "客户名单 {file}：使用 {used} / {read} 行；{prospects} 位潜在客户（从未购买）。"),
+    "side_interactions": ("Interactions {file}: {used} of {read} rows used, {start} → {end}.",
+                          "互动记录 {file}：使用 {used} / {read} 行，{start} → {end}。"),
+    "side_rejected": ("Rejected: {reasons}.", "拒绝：{reasons}。"),
+    "side_unknown": ("{n} interactions name a customer found in no other file.",
+                     "{n} 条互动记录的客户不在其他文件中。"),
+    "next": ("Next", "下一步"),
+    # rejection reasons (engine codes)
+    "reason_missing customer id": ("missing customer id", "缺少客户编号"),
+    "reason_missing date": ("missing date", "缺少日期"),
+    "reason_unparseable date": ("date not understood", "无法识别的日期"),
+    "reason_missing amount": ("missing amount", "缺少金额"),
+    "reason_unparseable amount": ("amount not understood", "无法识别的金额"),
+    "reason_duplicate": ("duplicate row (dropped)", "重复行（已删除）"),
+    "reason_duplicate customer id": ("duplicate customer id", "重复的客户编号"),
+    # errors
+    "err_title": ("This file cannot be used", "无法使用该文件"),
+    "err_empty": ("{file} contains no data rows.", "{file} 中没有数据行。"),
+    "err_binary": ("{file} is not a table: it is neither CSV/TSV text, Excel (.xlsx/.xls) nor "
+                   "Parquet.",
+                   "{file} 不是表格文件：既不是 CSV/TSV 文本，也不是 Excel（.xlsx/.xls）或 Parquet。"),
+    "err_unreadable": ("{file} could not be read as a table. Check that it is a CSV/TSV, Excel or "
+                       "Parquet file and that it is not damaged.",
+                       "无法把 {file} 读取为表格。请确认它是 CSV/TSV、Excel 或 Parquet 文件，且没有损坏。"),
+    "err_no_columns": ("{file} has only one column ({column}): the delimiter or the format was "
+                       "not recognised.",
+                       "{file} 只有一列（{column}）：无法识别分隔符或文件格式。"),
+    "err_missing_field": ("No column for the {fields} was found in {file}. Its columns are: "
+                          "{columns}.",
+                          "在 {file} 中没有找到{fields}列。文件的列为：{columns}。"),
+    "err_fix_mapping": ("Choose the right columns below.", "请在下方选择正确的列。"),
+    "err_fix_side": ("Rename the column in the file, or check that it is the right file.",
+                     "请修改文件中的列名，或确认上传的是正确的文件。"),
+    "err_all_rejected": ("None of the {rows} rows of {file} could be used ({reasons}).",
+                         "{file} 的 {rows} 行全部无法使用（{reasons}）。"),
+    "err_unknown_column": ("There is no column {column} in {file}.", "{file} 中没有 {column} 列。"),
+    "err_other": ("{file} could not be read.", "无法读取 {file}。"),
+    "err_details": ("Technical details", "技术细节"),
+    "and": (" and the ", "和"),
+    "list_sep": (", ", "、"),
+    "or_qp": ("amount (or quantity and unit price)", "金额（或数量和单价）"),
+    # canonical fields
+    "field_customer_id": ("Customer ID", "客户编号"),
+    "field_order_date": ("Order date", "订单日期"),
+    "field_amount": ("Amount", "金额"),
+    "field_quantity": ("Quantity", "数量"),
+    "field_unit_price": ("Unit price", "单价"),
+    "field_order_id": ("Order ID", "订单编号"),
+    "field_product": ("Product", "商品"),
+    "field_category": ("Category", "品类"),
+    "field_region": ("Region", "区域"),
+    "field_city": ("City", "城市"),
+    "field_channel": ("Channel", "渠道"),
+    "field_date": ("date", "日期"),
+    "field_name": ("name", "名称"),
+    "field_type": ("type", "类型"),
+    # overview
+    "ov_title": ("Overview", "总览"),
+    "ov_caption": ("{file} · {start} → {as_of} · {n} customers", "{file} · {start} → {as_of} · {n} 位客户"),
+    "kpi_customers": ("Customers", "客户数"),
+    "kpi_customer_share": ("Share of customers", "客户占比"),
+    "kpi_revenue": ("Revenue", "收入"),
+    "kpi_revenue_share": ("Share of revenue", "收入占比"),
+    "kpi_avg_spend": ("Average spend", "平均消费"),
+    "kpi_avg_recency": ("Avg. days since last order", "平均未购天数"),
+    "kpi_revenue_help": ("Net revenue: {value}", "净收入：{value}"),
+    "days": ("{n} days", "{n} 天"),
+    "na": ("–", "–"),
+    "prospect_note": ("{label}: in the customer list, no purchase in the window.",
+                      "{label}：在客户名单中，但在分析期内没有购买。"),
+    "mix_title": ("Each tier's share of customers and of revenue", "各等级的客户占比与收入占比"),
+    "mix_customers": ("Customers", "客户数"),
+    "mix_revenue": ("Revenue", "收入"),
+    "mix_hover": ("{tier}: {share} of {measure}", "{tier}：{measure}的 {share}"),
+    "pareto_title": ("Pareto curve: how much of the revenue the top customers bring",
+                     "帕累托曲线：头部客户贡献了多少收入"),
+    "pareto_x": ("Share of customers, ranked by net spend (highest first)", "客户占比（按净消费从高到低排序）"),
+    "pareto_y": ("Cumulative share of revenue", "累计收入占比"),
+    "pareto_curve": ("Customers ranked by spend", "按消费排序的客户"),
+    "pareto_equal": ("If everyone spent the same", "若每位客户消费相同"),
+    "pareto_cut": ("{tier}: top {x} of customers → {y} of revenue", "{tier}：前 {x} 的客户 → {y} 的收入"),
+    "pareto_hover": ("Top {x} of customers bring {y} of revenue", "前 {x} 的客户贡献 {y} 的收入"),
+    "dist_title": ("How the customers are spread", "客户分布"),
+    "dist_spend": ("Net spend per customer", "每位客户的净消费"),
+    "dist_freq": ("Orders per customer", "每位客户的订单数"),
+    "dist_recency": ("Days since the last order", "距上次购买的天数"),
+    "axis_customers": ("Customers", "客户数"),
+    "axis_spend": ("Net spend", "净消费"),
+    "axis_orders": ("Orders", "订单数"),
+    "axis_days": ("Days since the last order", "距上次购买的天数"),
+    "tier": ("Tier", "等级"),
+    # customers page
+    "cu_title": ("Customers", "客户"),
+    "filter_tiers": ("Tiers", "等级"),
+    "search": ("Search by id or name", "按编号或名称搜索"),
+    "search_ph": ("e.g. C00012 or Tea", "例如 C00012 或 茶"),
+    "sort_by": ("Sort by", "排序依据"),
+    "descending": ("Highest first", "从高到低"),
+    "showing": ("{n} of {total} customers", "显示 {n} / {total} 位客户"),
+    "table_capped": ("The table shows the first {n} rows; search or filter to narrow it down. "
+                     "The downloads below contain every row.",
+                     "表格只显示前 {n} 行，可用搜索或筛选缩小范围；下方下载包含全部行。"),
+    "table_help": ("Click a row to open the customer's profile below.", "点击表格中的一行，在下方查看客户档案。"),
+    "download": ("Download", "下载"),
+    "dl_scope": ("What to download", "下载范围"),
+    "dl_filter": ("Current filter ({n})", "当前筛选（{n}）"),
+    "dl_all": ("All customers ({n})", "全部客户（{n}）"),
+    "dl_tier": ("One tier", "单个等级"),
+    "dl_tier_pick": ("Tier to download", "要下载的等级"),
+    "dl_csv": ("CSV", "CSV"),
+    "dl_csv_help": ("UTF-8 with BOM: opens in Excel with Chinese text intact.",
+                    "UTF-8（带 BOM）：用 Excel 打开中文不乱码。"),
+    "dl_xlsx": ("Excel", "Excel"),
+    "dl_xlsx_help": ("A summary sheet plus one sheet per tier.", "一个汇总表，加上每个等级一个工作表。"),
+    "dl_note": ("Same columns as the command line export; text that could start a spreadsheet "
+                "formula is neutralised.",
+                "列与命令行导出一致；可能被表格软件当作公式的文本已做安全处理。"),
+    "pick": ("Open a customer", "打开客户档案"),
+    "pick_ph": ("Choose a customer…", "选择客户…"),
+    "no_customer": ("Choose a customer in the table (click a row) or in the box above to see "
+                    "their profile.",
+                    "在表格中点击一行，或在上方选择框中选择客户，即可查看客户档案。"),
+    "profile": ("Customer profile", "客户档案"),
+    "p_rank": ("Rank by spend", "消费排名"),
+    "p_rank_value": ("{rank} of {n}", "第 {rank} / {n}"),
+    "p_prospect": ("A prospect: in the customer list, but no purchase in the window.",
+                   "潜在客户：在客户名单中，但在分析期内没有购买。"),
+    "p_details": ("Details", "客户信息"),
+    "orders_title": ("Orders over time", "历史订单"),
+    "orders_x": ("Order date", "下单日期"),
+    "orders_y": ("Net amount", "净金额"),
+    "orders_hover": ("Order {order}: {amount} ({lines} lines)", "订单 {order}：{amount}（{lines} 行）"),
+    "orders_none": ("No orders in the window.", "分析期内没有订单。"),
+    "products_title": ("Products bought", "购买的商品"),
+    "no_products": ("The orders file has no product column.", "订单文件中没有商品列。"),
+    "interactions_title": ("Interactions", "互动记录"),
+    "no_interactions": ("No interactions recorded for this customer.", "该客户没有互动记录。"),
+    "no_interactions_file": ("Add an interactions file on the Data page to see calls, messages "
+                             "and visits here.",
+                             "在“数据”页上传互动记录文件，即可在此查看电话、消息和拜访。"),
+    "position_title": ("Where this customer sits on the Pareto curve", "该客户在帕累托曲线上的位置"),
+    "position_point": ("{id}: rank {rank}", "{id}：第 {rank} 名"),
+    # column headers
+    "col_customer_id": ("Customer ID", "客户编号"),
+    "col_name": ("Name", "名称"),
+    "col_tier": ("Tier", "等级"),
+    "col_rank": ("Rank", "排名"),
+    "col_recency_days": ("Days since last order", "未购天数"),
+    "col_frequency": ("Orders", "订单数"),
+    "col_monetary": ("Net spend", "净消费"),
+    "col_avg_order_value": ("Average order value", "客单价"),
+    "col_first_order_date": ("First order", "首次购买"),
+    "col_last_order_date": ("Last order", "最近购买"),
+    "col_tenure_days": ("Days since first order", "首购至今天数"),
+    "col_product_breadth": ("Products bought", "购买商品数"),
+    "col_avg_interval_days": ("Days between orders", "平均购买间隔（天）"),
+    "col_spend_first_half": ("Spend, first half", "前半期消费"),
+    "col_spend_second_half": ("Spend, second half", "后半期消费"),
+    "col_trend": ("Trend (2nd half vs 1st)", "趋势（后半期对比前半期）"),
+    "col_cumulative_share": ("Cumulative share of revenue", "累计收入占比"),
+    "col_is_prospect": ("Prospect", "潜在客户"),
+    "col_interactions_90d": ("Interactions, last 90 days", "近 90 天互动"),
+    "col_last_interaction_date": ("Last interaction", "最近互动"),
+    "col_region": ("Region", "区域"),
+    "col_city": ("City", "城市"),
+    "col_channel": ("Channel", "渠道"),
+    "col_top_category": ("Top category", "主要品类"),
+    "col_industry": ("Industry", "行业"),
+    "col_signup_date": ("Signup date", "注册日期"),
+    "col_age_band": ("Age band", "年龄段"),
+    "col_gender": ("Gender", "性别"),
+    "col_order_key": ("Order", "订单"),
+    "col_order_date": ("Date", "日期"),
+    "col_lines": ("Lines", "行数"),
+    "col_amount": ("Amount", "金额"),
+    "col_product": ("Product", "商品"),
+    "col_category": ("Category", "品类"),
+    "col_first_date": ("First bought", "首次购买"),
+    "col_last_date": ("Last bought", "最近购买"),
+    "col_date": ("Date", "日期"),
+    "col_type": ("Type", "类型"),
+}
+
+#: Tier name presets offered in the sidebar (names are data, shown as they are).
+PRESETS = {
+    "abc": (("A", "B", "C"), ""),
+    "metal_en": (("Diamond", "Silver", "Bronze"), "Iron"),
+    "metal_zh": (("金钻", "白银", "铜"), "铁"),
+}
+
+
+def lang() -> str:
+    return st.session_state.get("s_lang", "en")
+
+
+def t(key: str, **params) -> str:
+    """The text ``key`` in the current language, formatted with ``params``."""
+    text = TEXT[key][1 if lang() == "zh" else 0]
+    return text.format(**params) if params else text
+
+
+def labeller(labels: dict):
+    """A format function for a widget: the label of an option, else the option itself.
+
+    Labels are looked up when the widget is drawn, so the function does not depend on the
+    language at the time it is called later."""
+    return lambda option: labels.get(option, str(option))
+
+
+def col_label(name: str) -> str:
+    """Column header for a column name (attribute columns the table does not know stay as they are)."""
+    key = f"col_{name}"
+    return t(key) if key in TEXT else str(name)
+
+
+def reason_label(reason: str) -> str:
+    key = f"reason_{reason}"
+    return t(key) if key in TEXT else str(reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Number formatting
+# --------------------------------------------------------------------------------------------
+
+def is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
+
+
+def fmt_int(x) -> str:
+    return t("na") if is_missing(x) else f"{int(x):,}"
+
+
+def fmt_money(x, decimals: int = 2) -> str:
+    return t("na") if is_missing(x) else f"{float(x):,.{decimals}f}"
+
+
+def fmt_pct(x, decimals: int = 1) -> str:
+    return t("na") if is_missing(x) else f"{float(x) * 100:.{decimals}f}%"
+
+
+def fmt_compact(x) -> str:
+    """Short money: 8.12M / 812.5万; below 10,000 the whole number."""
+    if is_missing(x):
+        return t("na")
+    x = float(x)
+    a = abs(x)
+    if a < 10_000:
+        return f"{x:,.0f}"
+    if lang() == "zh":
+        return f"{x / 1e8:,.2f}亿" if a >= 1e8 else f"{x / 1e4:,.1f}万"
+    if a >= 1e9:
+        return f"{x / 1e9:,.2f}B"
+    return f"{x / 1e6:,.2f}M" if a >= 1e6 else f"{x / 1e3:,.1f}K"
+
+
+def fmt_short(x: float) -> str:
+    """Bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if lang() == "zh":
+        if a >= 1e8:
+            return f"{x / 1e8:g}亿"
+        if a >= 1e4:
+            return f"{x / 1e4:g}万"
+        return f"{x:g}"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= size:
+            return f"{x / size:g}{suffix}"
+    return f"{x:g}"
+
+
+def fmt_number(x, decimals: int = 0) -> str:
+    return t("na") if is_missing(x) else f"{float(x):,.{decimals}f}"
+
+
+def fmt_days(x) -> str:
+    return t("na") if is_missing(x) else t("days", n=f"{float(x):,.0f}")
+
+
+def fmt_date(d) -> str:
+    if is_missing(d):
+        return t("na")
+    return d.strftime("%Y-%m-%d") if hasattr(d, "strftime") else str(d)
+
+
+def fmt_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def fmt_bin(lo, hi, integer: bool) -> str:
+    """Label of a histogram bin ``lo <= v < hi`` (``lo`` None: ``v <= hi``)."""
+    if is_missing(lo):
+        return "≤ " + fmt_short(hi) if not integer or hi != 0 else "0"
+    if integer:
+        lo_i, hi_i = int(math.ceil(lo)), int(math.ceil(hi)) - 1
+        return str(lo_i) if lo_i >= hi_i else f"{lo_i}–{hi_i}"
+    if lo == 0:
+        return "< " + fmt_short(hi)
+    return f"{fmt_short(lo)}–{fmt_short(hi)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Files and datasets
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file the app reads: its name as the user knows it, where it is, and its content hash."""
+
+    name: str
+    path: str
+    sha: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything that decides a loaded dataset (the cache key is made of it)."""
+
+    orders: FileRef
+    customers: FileRef | None = None
+    interactions: FileRef | None = None
+    mapping: tuple[tuple[str, str], ...] = ()
+    date_order: str | None = None
+    drop_duplicates: bool = False
+    sample: bool = False
+
+    @property
+    def key(self) -> str:
+        parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
+                 self.customers.sha if self.customers else None,
+                 self.interactions.sha if self.interactions else None)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+class LoadFailure(Exception):
+    """A file of a spec could not be used: which one, the engine's error, and the file's headers."""
+
+    def __init__(self, role: str, file: FileRef, error: Exception, headers: list[str] | None = None):
+        super().__init__(str(error))
+        self.role, self.file, self.error, self.headers = role, file, error, headers
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _file_sha(path: str, mtime: float, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_ref(path) -> FileRef:
+    """A :class:`FileRef` for a file on disk (its hash is cached by path, time and size)."""
+    path = Path(path)
+    stat = path.stat()
+    return FileRef(path.name, str(path), _file_sha(str(path), stat.st_mtime, stat.st_size), stat.st_size)
+
+
+def sample_refs() -> dict[str, FileRef | None]:
+    refs = {}
+    for role in ("orders", "customers", "interactions"):
+        path = SAMPLE_DIR / f"{role}.csv"
+        refs[role] = file_ref(path) if path.exists() else None
+    return refs
+
+
+def save_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file to disk in chunks (no extra copy in memory) and hash it on the way.
+
+    The file lands in ``UPLOAD_DIR/<sha256>/<original name>`` so the engine's messages name it as
+    the user does. ``progress(fraction)`` is called after every chunk.
+    """
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", os.path.basename(uploaded.name)) or "upload"
+    size = getattr(uploaded, "size", None) or 0
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
+    uploaded.seek(0)
+    done = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := uploaded.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            done += len(chunk)
+            if progress and size:
+                progress(min(done / size, 1.0))
+    sha = digest.hexdigest()
+    folder = UPLOAD_DIR / sha
+    folder.mkdir(exist_ok=True)
+    final = folder / name
+    os.replace(tmp, final)
+    return FileRef(name, str(final), sha, done)
+
+
+def _headers_of(path: str) -> list[str] | None:
+    try:
+        headers, _, _ = segcore.read_table(duckdb.connect(), path)
+        return headers
+    except Exception:  # the file is unreadable: the error already says so
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
+    """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
+    spec = _spec
+    try:
+        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
+                                 date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+    except Exception as exc:
+        params = getattr(exc, "params", {}) or {}
+        headers = params.get("columns")
+        if headers is None and getattr(exc, "code", None) in ("all_rejected", "unknown_column"):
+            headers = _headers_of(spec.orders.path)
+        raise LoadFailure("orders", spec.orders, exc, headers) from exc
+    for role, loader in (("customers", segcore.load_customers),
+                         ("interactions", segcore.load_interactions)):
+        ref = getattr(spec, role)
+        if ref is None:
+            continue
+        try:
+            loader(ds, ref.path)
+        except Exception as exc:
+            raise LoadFailure(role, ref, exc) from exc
+    return ds
+
+
+def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | None, LoadFailure | None]:
+    """The dataset of ``spec`` (cached), or the reason it cannot be used (remembered per session)."""
+    failed = st.session_state.setdefault("_failed", {})
+    if spec.key in failed:
+        return None, failed[spec.key]
+    loaded = st.session_state.setdefault("_loaded", set())
+    box = st.empty() if show_progress and spec.key not in loaded else None
+    try:
+        if box is not None:
+            with box.status(t("loading", file=spec.orders.name, size=fmt_size(spec.orders.size)),
+                            expanded=False):
+                ds = _load_dataset(spec.key, spec)
+            box.empty()
+        else:
+            ds = _load_dataset(spec.key, spec)
+    except LoadFailure as failure:
+        if box is not None:
+            box.empty()
+        failed[spec.key] = failure
+        return None, failure
+    loaded.add(spec.key)
+    return ds, None
+
+
+# --------------------------------------------------------------------------------------------
+# Session state
+# --------------------------------------------------------------------------------------------
+
+DEFAULTS = {
+    "s_lang": "en",
+    "s_by": "value",
+    "s_cut_a_value": 80,
+    "s_cut_b_value": 95,
+    "s_cut_a_count": 20,
+    "s_cut_b_count": 50,
+    "s_label_0": "A",
+    "s_label_1": "B",
+    "s_label_2": "C",
+    "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
+    "s_source": "sample",
+    "s_date_order": "auto",
+    "s_drop_dup": False,
+    "s_cust_tiers": [],
+    "s_cust_search": "",
+    "s_cust_sort": "rank",
+    "s_cust_desc": False,
+    "s_cust_selected": None,
+    "s_dl_scope": "filter",
+}
+
+
+def init_state() -> None:
+    ss = st.session_state
+    for key, value in DEFAULTS.items():
+        if key not in ss:
+            ss[key] = list(value) if isinstance(value, list) else value
+    ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None})
+    ss.setdefault("s_mapping", {"for": None, "overrides": {}})
+    ss.setdefault("s_window_for", None)
+    ss.setdefault("s_as_of", None)
+    ss.setdefault("s_since", None)
+    if "s_active" not in ss:
+        ss["s_active"] = sample_spec()
+
+
+def bound(widget, setting: str, *args, **kwargs):
+    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``."""
+    ss = st.session_state
+    wkey = "w_" + setting[2:]
+    # Seed only when needed: re-assigning an equal value would push it back to the browser and
+    # could undo a change the user is making right now (e.g. several arrow-key presses on a slider).
+    # A page switch or a new language may give the widget a new identity: then seed it always.
+    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
+        ss[wkey] = ss[setting]
+
+    def _save():
+        ss[setting] = ss[wkey]
+
+    return widget(*args, key=wkey, on_change=_save, **kwargs)
+
+
+def setup(title_key: str) -> None:
+    """Page config and session defaults; the first call of every page."""
+    init_state()
+    ss = st.session_state
+    view = (title_key, ss["s_lang"])
+    ss["_reseed"] = ss.get("_view") != view
+    ss["_view"] = view
+    st.set_page_config(page_title=f"{t(title_key)} · {t('app_title')}", page_icon=":material/leaderboard:",
+                       layout="wide", initial_sidebar_state="expanded")
+    st.html(_CSS)
+
+
+# KPI cards (containers keyed card_*): smaller numbers and labels that wrap instead of being cut.
+_CSS = """<style>
+[class*="st-key-card_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+.st-key-card_profile [data-testid="stMetricValue"] { font-size: 1.3rem; }
+[class*="st-key-card_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
+[class*="st-key-card_"] [data-testid="stMetricLabel"] div { overflow: visible; }
+</style>"""
+
+
+def sample_spec(**changes) -> Spec:
+    refs = sample_refs()
+    return Spec(orders=refs["orders"], customers=refs["customers"],
+                interactions=refs["interactions"], sample=True, **changes)
+
+
+def overrides_for(sha: str) -> dict[str, str]:
+    """The user's column choices for the orders file with hash ``sha`` (reset for a new file)."""
+    mapping = st.session_state["s_mapping"]
+    if mapping["for"] != sha:
+        mapping["for"], mapping["overrides"] = sha, {}
+    return mapping["overrides"]
+
+
+def candidate_spec() -> Spec | None:
+    """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
+    ss = st.session_state
+    if ss["s_source"] == "sample":
+        refs = sample_refs()
+    else:
+        refs = ss["s_uploads"]
+        if refs.get("orders") is None:
+            return None
+    orders = refs["orders"]
+    return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
+                mapping=tuple(sorted(overrides_for(orders.sha).items())),
+                date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
+                drop_duplicates=ss["s_drop_dup"],
+                sample=ss["s_source"] == "sample")
+
+
+# --------------------------------------------------------------------------------------------
+# Context: the dataset, its metrics and the current tiers
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Ctx:
+    spec: Spec
+    ds: segcore.Dataset
+    start: date
+    as_of: date
+    metrics: pd.DataFrame
+    rules: segcore.TierRules
+    tiered: pd.DataFrame
+    summary: pd.DataFrame
+    levels: tuple[str, ...]
+    colors: dict[str, str]
+    labels_ok: bool = True
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.rules.labels
+
+    @property
+    def has_prospects(self) -> bool:
+        return self.rules.prospect_label in self.levels
+
+    def cursor(self):
+        """A DuckDB cursor for one query from this thread."""
+        return self.ds.con.cursor()
+
+    def color(self, tier: str) -> str:
+        return self.colors.get(tier, PROSPECT_COLOR)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
+    return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
+
+
+def current_labels() -> tuple[tuple[str, ...], str, bool]:
+    """(labels, prospect label, valid): the typed tier names, or A/B/C + Iron when not usable."""
+    ss = st.session_state
+    labels = tuple(str(ss[f"s_label_{i}"]).strip() for i in range(3))
+    prospect = str(ss["s_prospect_label"]).strip() or t("prospect_default")
+    names = [*labels, prospect]
+    if all(names) and len(set(names)) == len(names):
+        return labels, prospect, True
+    return PRESETS["abc"][0], t("prospect_default"), False
+
+
+def current_rules() -> tuple[segcore.TierRules, bool]:
+    ss = st.session_state
+    by = ss["s_by"]
+    a, b = ss[f"s_cut_a_{by}"], ss[f"s_cut_b_{by}"]
+    labels, prospect, ok = current_labels()
+    return segcore.TierRules(labels=labels, cuts=(a / 100, max(a, b) / 100), by=by,
+                             prospect_label=prospect), ok
+
+
+def active() -> tuple[Spec, segcore.Dataset]:
+    """The dataset the pages show: the last one that loaded (the sample at first)."""
+    ss = st.session_state
+    spec = ss["s_active"]
+    ds, failure = load(spec)
+    if ds is None:  # e.g. an uploaded file was cleaned away: back to the sample
+        spec = ss["s_active"] = sample_spec()
+        ds, failure = load(spec)
+        if ds is None:
+            raise failure
+    return spec, ds
+
+
+def _window(spec: Spec, ds: segcore.Dataset) -> tuple[date, date]:
+    """(window start, as-of date) for the dataset: reset to its full range when it changes."""
+    ss = st.session_state
+    lo, hi = ds.report.date_min, ds.report.date_max
+    if ss["s_window_for"] != spec.key:
+        ss["s_window_for"], ss["s_as_of"], ss["s_since"] = spec.key, hi, lo
+    as_of = min(max(ss["s_as_of"] or hi, lo), hi)
+    since = min(max(ss["s_since"] or lo, lo), as_of)
+    ss["s_as_of"], ss["s_since"] = as_of, since
+    return since, as_of
+
+
+def context(show_sidebar: bool = True) -> Ctx:
+    """Load the active dataset, draw the sidebar and tier the customers with the current settings."""
+    spec, ds = active()
+    since, as_of = _window(spec, ds)
+    if show_sidebar:
+        sidebar(spec, ds)
+        since, as_of = _window(spec, ds)
+    metrics = _metrics(spec.key, as_of, since, ds)
+    rules, labels_ok = current_rules()
+    memo = st.session_state.get("_tiers")
+    signature = (spec.key, as_of, since, rules)
+    if memo is not None and memo[0] == signature:
+        tiered, summary = memo[1], memo[2]
+    else:
+        tiered = segcore.assign_tiers(metrics, rules)
+        summary = segcore.tier_summary(tiered, rules.labels)
+        st.session_state["_tiers"] = (signature, tiered, summary)
+    levels = tuple(summary["tier"])
+    colors = {label: TIER_COLORS[i] for i, label in enumerate(rules.labels)}
+    colors[rules.prospect_label] = PROSPECT_COLOR
+    return Ctx(spec=spec, ds=ds, start=since, as_of=as_of, metrics=metrics, rules=rules,
+               tiered=tiered, summary=summary, levels=levels, colors=colors, labels_ok=labels_ok)
+
+
+def page(title_key: str) -> Ctx:
+    """Start a view page: config, state, sidebar, and the current tiers."""
+    setup(title_key)
+    return context()
+
+
+# --------------------------------------------------------------------------------------------
+# Sidebar
+# --------------------------------------------------------------------------------------------
+
+def _apply_preset(name: str) -> None:
+    labels, prospect = PRESETS[name]
+    for i, label in enumerate(labels):
+        st.session_state[f"s_label_{i}"] = label
+    st.session_state["s_prospect_label"] = prospect
+
+
+def _clamp_cuts() -> None:
+    ss = st.session_state
+    for by in ("value", "count"):
+        a = min(max(int(ss[f"s_cut_a_{by}"]), 1), 99)
+        ss[f"s_cut_a_{by}"] = a
+        ss[f"s_cut_b_{by}"] = min(max(int(ss[f"s_cut_b_{by}"]), a), 100)
+
+
+def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
+    ss = st.session_state
+    with st.sidebar:
+        st.markdown(f"### :material/leaderboard: {t('app_title')}")
+        for name, path in PAGES.items():
+            st.page_link(path, label=t(f"nav_{name}"), icon=PAGE_ICONS[name])
+        st.caption(t("nav_later"))
+        bound(st.segmented_control, "s_lang", t("language"), options=list(LANGS),
+              format_func=LANGS.get, required=True)
+
+        st.divider()
+        st.markdown(f"**{t('sb_data')}**")
+        rep = ds.report
+        name = t("sb_sample") if spec.sample else spec.orders.name
+        st.caption(f"{name}  \n" + t("sb_lines", rows=fmt_int(rep.rows_used), customers=fmt_int(rep.customers))
+                   + "  \n" + t("sb_dates", start=fmt_date(rep.date_min), end=fmt_date(rep.date_max))
+                   + "  \n" + t("sb_extras",
+                                customers=t("sb_yes") if spec.customers else t("sb_no"),
+                                interactions=t("sb_yes") if spec.interactions else t("sb_no")))
+
+        st.divider()
+        st.markdown(f"**{t('sb_tiers')}**")
+        labels, prospect, _ = current_labels()
+        bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
+              format_func=labeller({v: t(f"by_{v}") for v in ("value", "count")}), required=True)
+        by = ss["s_by"]
+        _clamp_cuts()
+        bound(st.slider, f"s_cut_a_{by}", t(f"cut_a_{by}", a=labels[0], b=labels[1]),
+              min_value=1, max_value=99, step=1, format="%d%%",
+              help=t(f"cut_help_{by}", a=labels[0]))
+        _clamp_cuts()
+        bound(st.slider, f"s_cut_b_{by}", t(f"cut_b_{by}", a=labels[0], b=labels[1]),
+              min_value=int(ss[f"s_cut_a_{by}"]), max_value=100, step=1, format="%d%%",
+              help=t(f"cut_help_{by}", a=labels[0]))
+
+        lo, hi = ds.report.date_min, ds.report.date_max
+        _window(spec, ds)
+        bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
+              help=t("as_of_help"))
+        _window(spec, ds)
+        bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
+              help=t("since_help"))
+
+        with st.expander(t("labels")):
+            for i, col in enumerate(st.columns(3)):
+                with col:
+                    bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
+            if spec.customers is not None:
+                wkey = "w_prospect_label"
+                if ss.get("_reseed") or wkey not in ss or ss[wkey] != prospect:
+                    ss[wkey] = prospect  # the name in use (the language's default until edited)
+                st.text_input(t("prospect_label"), key=wkey, max_chars=20,
+                              on_change=lambda: ss.__setitem__("s_prospect_label", ss[wkey]))
+            st.caption(t("presets"))
+            for name in PRESETS:
+                st.button(" / ".join(PRESETS[name][0]), key=f"w_preset_{name}", type="tertiary",
+                          on_click=_apply_preset, args=(name,), icon=":material/sell:")
+        _, _, ok = current_labels()
+        if not ok:
+            st.warning(t("labels_invalid", labels=" / ".join(PRESETS["abc"][0])))
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+def failure_message(failure: LoadFailure) -> str:
+    """One translated sentence for a file that cannot be used."""
+    err, name = failure.error, failure.file.name
+    code = getattr(err, "code", None)
+    params = getattr(err, "params", {}) or {}
+    sep = t("list_sep")
+    if code in ("empty", "binary", "unreadable"):
+        return t(f"err_{code}", file=name)
+    if code == "no_columns":
+        cols = params.get("columns") or ["?"]
+        return t("err_no_columns", file=name, column=cols[0])
+    if code == "missing_field":
+        fields = [t("or_qp") if f == "amount" else
+                  t(f"field_{f}") if f"field_{f}" in TEXT else f.replace("_", " ")
+                  for f in params.get("fields", [])]
+        fields = [f.lower() if lang() == "en" else f for f in fields]
+        columns = sep.join(str(c) for c in params.get("columns", []))
+        fix = t("err_fix_mapping") if failure.role == "orders" else t("err_fix_side")
+        return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
+    if code == "all_rejected":
+        reasons = sep.join(f"{fmt_int(n)} {reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
+        return (t("err_all_rejected", rows=fmt_int(params.get("rows", 0)), file=name, reasons=reasons)
+                + " " + t("err_fix_mapping"))
+    if code == "unknown_column":
+        return t("err_unknown_column", column=params.get("column", "?"), file=name)
+    return t("err_other", file=name)
+
+
+def show_failure(failure: LoadFailure) -> None:
+    st.error(f"**{t('err_title')}**  \n{failure_message(failure)}", icon=":material/error:")
+    with st.expander(t("err_details")):
+        st.code(f"{type(failure.error).__name__}: {failure.error}", language=None)
+
+
+# --------------------------------------------------------------------------------------------
+# Charts (plotly): tier colours are fixed by position, the same on every page
+# --------------------------------------------------------------------------------------------
+
+_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def show(fig: go.Figure, key: str) -> None:
+    st.plotly_chart(fig, key=key, config=_CONFIG)
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+        xaxis=dict(title=dict(text=x)), yaxis=dict(title=dict(text=y)),
+        height=height, margin=dict(l=10, r=10, t=60, b=10), showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1,
+                    title=dict(text=""), traceorder="normal"),
+        hoverlabel=dict(namelength=-1))
+    return fig
+
+
+def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int = 440) -> go.Figure:
+    """Cumulative revenue share against cumulative customer share, tier bands and cut points."""
+    points = views.pareto_points(ctx.tiered)
+    cuts = views.pareto_cuts(ctx.tiered)
+    fig = go.Figure()
+    for row in cuts.itertuples():
+        fig.add_vrect(x0=row.customer_share_start, x1=row.customer_share_end, fillcolor=ctx.color(row.tier),
+                      opacity=0.16, line_width=0, layer="below")
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("pareto_equal"),
+                             line=dict(color="#B0BEC5", dash="dot", width=1.5), hoverinfo="skip"))
+    hover = [t("pareto_hover", x=fmt_pct(x), y=fmt_pct(y))
+             for x, y in zip(points["customer_share"], points["revenue_share"])]
+    fig.add_trace(go.Scatter(x=points["customer_share"], y=points["revenue_share"], mode="lines",
+                             name=t("pareto_curve"), line=dict(color=CURVE_COLOR, width=3),
+                             text=hover, hovertemplate="%{text}<extra></extra>"))
+    last = len(cuts) - 1
+    for i, row in enumerate(cuts.itertuples()):
+        color = ctx.color(row.tier)
+        label = t("pareto_cut", tier=row.tier, x=fmt_pct(row.customer_share_end), y=fmt_pct(row.revenue_share_end))
+        fig.add_trace(go.Scatter(x=[row.customer_share_end], y=[row.revenue_share_end], mode="markers",
+                                 name=str(row.tier), marker=dict(size=12, color=color, line=dict(color="white", width=2)),
+                                 hovertemplate=label + "<extra></extra>", showlegend=False))
+        if i < last and highlight is None:
+            right = row.customer_share_end < 0.6  # keep the label inside the plot
+            fig.add_annotation(x=row.customer_share_end, y=row.revenue_share_end, text=label,
+                               showarrow=True, arrowhead=0, ax=40 if right else -40, ay=28 + 22 * i,
+                               xanchor="left" if right else "right",
+                               font=dict(size=13, color=CURVE_COLOR),
+                               bgcolor="rgba(255,255,255,0.85)", bordercolor=color, borderwidth=1.5)
+    if highlight is not None and len(highlight):
+        row = highlight.iloc[0]
+        fig.add_trace(go.Scatter(x=[row["customer_share"]], y=[row["revenue_share"]], mode="markers+text",
+                                 name=t("position_point", id=row["customer_id"], rank=fmt_int(row["rank"])),
+                                 text=[str(row["customer_id"])], textposition="bottom right",
+                                 marker=dict(size=16, symbol="star", color=RETURN_COLOR,
+                                             line=dict(color="white", width=1.5)),
+                                 hovertemplate=t("pareto_hover", x=fmt_pct(row["customer_share"]),
+                                                 y=fmt_pct(row["revenue_share"])) + "<extra></extra>"))
+    _layout(fig, t("pareto_title") if highlight is None else t("position_title"),
+            t("pareto_x"), t("pareto_y"), height=height, legend=highlight is None)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1], dtick=0.1)
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.03], dtick=0.2)
+    return fig
+
+
+def distribution_figure(ctx: Ctx, column: str, scale: str, title: str, x_title: str,
+                        integer: bool) -> go.Figure:
+    """Stacked histogram of one metric, one colour per tier."""
+    dist = views.distribution(ctx.tiered, column, scale)
+    bins = dist.drop_duplicates("bin")
+    order = [fmt_bin(lo, hi, integer) for lo, hi in zip(bins["lo"], bins["hi"])]
+    fig = go.Figure()
+    for tier in ctx.levels:
+        part = dist[dist["tier"] == tier]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(x=[fmt_bin(lo, hi, integer) for lo, hi in zip(part["lo"], part["hi"])],
+                             y=part["customers"], name=str(tier), marker_color=ctx.color(tier),
+                             hovertemplate=f"{tier}: %{{y:,}}<extra>%{{x}}</extra>"))
+    _layout(fig, title, x_title, t("axis_customers"), height=340)
+    fig.update_layout(barmode="stack", bargap=0.08)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order, tickangle=-45)
+    return fig
+
+
+def tier_mix_figure(ctx: Ctx) -> go.Figure:
+    """Two 100% bars: each tier's share of customers and of revenue."""
+    mix = views.tier_mix(ctx.summary)
+    measures = {"customers": t("mix_customers"), "revenue": t("mix_revenue")}
+    fig = go.Figure()
+    for tier in ctx.levels:
+        part = mix[mix["tier"] == tier]
+        fig.add_trace(go.Bar(
+            y=[measures[m] for m in part["measure"]], x=part["share"], orientation="h", name=str(tier),
+            marker_color=ctx.color(tier), text=[fmt_pct(s, 0) if s >= 0.04 else "" for s in part["share"]],
+            textposition="inside", insidetextanchor="middle",
+            hovertext=[t("mix_hover", tier=tier, share=fmt_pct(s), measure=measures[m].lower() if lang() == "en" else measures[m])
+                       for s, m in zip(part["share"], part["measure"])],
+            hoverinfo="text"))
+    _layout(fig, t("mix_title"), "", "", height=230)
+    fig.update_layout(barmode="stack", bargap=0.3)
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
+    """One customer's orders as bars over time (returns in red)."""
+    color = ctx.color(tier)
+    fig = go.Figure(go.Bar(
+        x=orders["order_date"], y=orders["amount"],
+        marker_color=[RETURN_COLOR if a < 0 else color for a in orders["amount"]],
+        hovertext=[t("orders_hover", order=k, amount=fmt_money(a), lines=n)
+                   for k, a, n in zip(orders["order_key"], orders["amount"], orders["lines"])],
+        hoverinfo="text+x", name=t("orders_y"),
+        width=max(2, (ctx.as_of - ctx.start).days / 120) * 86_400_000))
+    _layout(fig, t("orders_title"), t("orders_x"), t("orders_y"), height=320, legend=False)
+    fig.update_xaxes(range=[pd.Timestamp(ctx.start) - pd.Timedelta(days=7),
+                            pd.Timestamp(ctx.as_of) + pd.Timedelta(days=7)])
+    return fig
+
+
+def column_config(columns) -> dict:
+    """Translated headers and number formats for a customer table."""
+    cfg = {}
+    for name in columns:
+        label = col_label(name)
+        if name in ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount"):
+            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        elif name == "avg_interval_days":
+            cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
+        elif name in ("cumulative_share",):
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name == "trend":
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name in ("first_order_date", "last_order_date", "last_interaction_date", "order_date",
+                      "first_date", "last_date", "date"):
+            cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            cfg[name] = st.column_config.Column(label)
+    return cfg
+
+
+
+# --------------------------------------------------------------------------------------------
+# Data page helpers
+# --------------------------------------------------------------------------------------------
+
+def upload_box(role: str, label: str, help_text: str) -> None:
+    """A file uploader whose file is written to disk once and kept across page switches."""
+    ss = st.session_state
+    wkey = f"w_upload_{role}"
+
+    def _changed():
+        if ss.get(wkey) is None:  # the user removed the file
+            ss["s_uploads"][role] = None
+            ss.pop(f"_upload_id_{role}", None)
+
+    uploaded = st.file_uploader(label, type=UPLOAD_TYPES, key=wkey, help=help_text, on_change=_changed)
+    ref = ss["s_uploads"].get(role)
+    if uploaded is not None and ss.get(f"_upload_id_{role}") != uploaded.file_id:
+        text = t("up_saving", file=uploaded.name, size=fmt_size(uploaded.size))
+        bar = st.progress(0.0, text=text)
+        ref = save_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
+        bar.empty()
+        ss["s_uploads"][role] = ref
+        ss[f"_upload_id_{role}"] = uploaded.file_id
+    if ref is not None and uploaded is None:
+        st.caption(t("up_current", file=ref.name, size=fmt_size(ref.size)))
+
+
+def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
+    """The mapping the engine uses: its guess, updated by the user's choices field by field
+    (a column serves one field; an empty choice unmaps), as :func:`segcore.parse_loaded` does."""
+    full = segcore.guess_mapping(headers)
+    for field_name, header in overrides.items():
+        full = {k: v for k, v in full.items() if v != header}
+        if header:
+            full[field_name] = header
+        else:
+            full.pop(field_name, None)
+    return full
+
+
+REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
+
+
+def mapping_editor(headers: list[str], sha: str) -> None:
+    """One select box per canonical field; a change is stored as an override and reloads."""
+    ss = st.session_state
+    overrides = overrides_for(sha)
+    effective = effective_mapping(headers, overrides)
+    options = ["", *headers]
+    cols = st.columns(4)
+    for i, field_name in enumerate(segcore.CANONICAL_FIELDS):
+        wkey = f"w_map_{field_name}"
+        current = effective.get(field_name, "")
+        ss[wkey] = current if current in options else ""
+
+        def _set(field_name=field_name, wkey=wkey):
+            overrides_for(sha)[field_name] = ss[wkey]
+
+        label = t(f"field_{field_name}") + (" *" if field_name in REQUIRED_FIELDS else "")
+        cols[i % 4].selectbox(label, options, key=wkey, on_change=_set,
+                              format_func=labeller({"": t("not_used")}))
+
+
+def download_rejected(ds: segcore.Dataset) -> bytes:
+    """The rejected rows as CSV (UTF-8 with BOM, formula-safe), read through a fresh cursor."""
+    own = dataclasses.replace(ds, con=ds.con.cursor())
+    return segcore.to_csv_bytes(own.rejected_rows())
+
+
+def rejected_preview(ds: segcore.Dataset, limit: int = 200) -> pd.DataFrame | None:
+    """The first rejected rows for display (None when there are too many to read them all)."""
+    if ds.report.rows_rejected == 0 or ds.report.rows_rejected > 50_000:
+        return None
+    own = dataclasses.replace(ds, con=ds.con.cursor())
+    frame = own.rejected_rows().head(limit)
+    frame["reason"] = [reason_label(r) for r in frame["reason"]]
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Customers page helpers
+# --------------------------------------------------------------------------------------------
+
+TABLE_ROWS = 5_000  # rows sent to the browser table (downloads hold every row)
+TABLE_FIRST = ("customer_id", "name", "tier", "rank", "monetary", "frequency", "recency_days",
+               "avg_order_value", "first_order_date", "last_order_date", "product_breadth",
+               "avg_interval_days", "trend", "interactions_90d", "last_interaction_date")
+TABLE_LAST = ("cumulative_share", "tenure_days", "spend_first_half", "spend_second_half")
+TABLE_HIDDEN = ("is_prospect",)
+PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
+
+
+def table_columns(table: pd.DataFrame) -> list[str]:
+    """Display order of a customer table: key metrics, then attributes, then the rest; columns
+    with no value at all (e.g. products bought when the file has no product column) are left out."""
+    columns = [c for c in table.columns if table[c].notna().any()] or list(table.columns)
+    first = [c for c in TABLE_FIRST if c in columns]
+    last = [c for c in TABLE_LAST if c in columns]
+    middle = [c for c in columns if c not in first and c not in last and c not in TABLE_HIDDEN]
+    return first + middle + last
+
+
+PICK_ROWS = 1_000  # customers offered in the profile's select box (search narrows the list)
+
+
+def customer_choices(view: pd.DataFrame, selected_row: pd.DataFrame | None) -> tuple[list[str], dict]:
+    """Options for the customer picker: the first rows of the current list (plus the customer
+    already open), and their labels "id · name"."""
+    head = view.head(PICK_ROWS)
+    ids = head["customer_id"].tolist()
+    names = head["name"].tolist() if "name" in head.columns else [None] * len(ids)
+    if selected_row is not None and len(selected_row):
+        chosen = selected_row["customer_id"].iloc[0]
+        if chosen not in ids:
+            ids.insert(0, chosen)
+            names.insert(0, selected_row["name"].iloc[0] if "name" in selected_row.columns else None)
+    labels = {c: f"{c} · {n}" for c, n in zip(ids, names) if isinstance(n, str) and n}
+    return ids, labels
+
+
+def attribute_columns(columns) -> list[str]:
+    """The descriptive columns (region, city, industry ...) of a customer table."""
+    return [c for c in columns if c not in PROFILE_SKIP]
