@@ -21,6 +21,10 @@ DEFAULT_CUTS = {2: (0.80,), 3: (0.80, 0.95), 4: (0.50, 0.80, 0.95), 5: (0.50, 0.
 
 _EPS = 1e-9  # shares within this of a cut count as reaching it (float sums)
 
+# One in-memory database for queries over DataFrames; each call takes its own cursor (cheap, and
+# registered frames stay private to it), so calls from several threads do not meet.
+_DB = duckdb.connect()
+
 
 @dataclass(frozen=True)
 class TierRules:
@@ -117,7 +121,7 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     last = len(rules.cuts)
     prospect = (metrics["is_prospect"].to_numpy(dtype=bool) if "is_prospect" in metrics.columns
                 else np.zeros(len(metrics), dtype=bool))
-    con = duckdb.connect()
+    con = _DB.cursor()
     buyers = pd.DataFrame({"customer_id": metrics["customer_id"].array,
                            "monetary": metrics["monetary"].to_numpy(dtype=float),
                            "_pos": np.arange(len(metrics))})
@@ -162,20 +166,24 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     Returns
     -------
     DataFrame with columns ``tier, customers, customer_share, revenue, revenue_share,
-    avg_monetary, avg_recency_days``, one row per label in order.
+    avg_monetary, avg_recency_days``, one row per label in order. ``customer_share`` is the share
+    of the buyers (as on the Pareto curve and in by-count tiering); the prospect level has none.
     """
-    con = duckdb.connect()
+    con = _DB.cursor()
     con.register("tiered", tiered)
     labels = list(labels) + sorted(set(tiered["tier"].dropna()) - set(labels))
-    return con.execute("""
+    prospect = "t.is_prospect" if "is_prospect" in tiered.columns else "false"
+    return con.execute(f"""
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
-        totals AS (SELECT count(*) AS n, sum(monetary) AS revenue FROM tiered)
+        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(monetary) AS revenue
+                   FROM tiered t)
         SELECT l.tier,
                count(t.customer_id) AS customers,
-               count(t.customer_id) / NULLIF(any_value(totals.n), 0) AS customer_share,
+               CASE WHEN bool_and({prospect}) THEN NULL
+                    ELSE count(t.customer_id) / NULLIF(any_value(totals.n), 0) END AS customer_share,
                round(COALESCE(sum(t.monetary), 0), 2) AS revenue,
                COALESCE(sum(t.monetary), 0) / NULLIF(any_value(totals.revenue), 0) AS revenue_share,
                round(avg(t.monetary), 2) AS avg_monetary,
                round(avg(t.recency_days), 1) AS avg_recency_days
-        FROM levels l CROSS JOIN totals LEFT JOIN tiered t ON t.tier = l.tier
+        FROM levels l CROSS JOIN totals LEFT JOIN tiered t ON CAST(t.tier AS VARCHAR) = l.tier
         GROUP BY l.tier, l.pos ORDER BY l.pos""", {"labels": list(labels)}).df()

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -137,7 +138,8 @@ def test_overview_cards_match_the_engine(engine):
     _, summary = engine["tiers"]()
     assert list(summary["tier"]) == ["A", "B", "C", "Iron"]
     assert metrics(at, "Customers") == [f"{n:,}" for n in summary["customers"]]
-    assert metrics(at, "Share of customers") == [f"{s * 100:.1f}%" for s in summary["customer_share"]]
+    assert metrics(at, "Share of customers") == [
+        "–" if pd.isna(s) else f"{s * 100:.1f}%" for s in summary["customer_share"]]
     assert metrics(at, "Share of revenue") == [f"{s * 100:.1f}%" for s in summary["revenue_share"]]
     assert metrics(at, "Revenue")[0] == f"{summary['revenue'][0] / 1e6:.2f}M"
     assert metrics(at, "Avg. days since last order") == [f"{d:,.0f}" for d in summary["avg_recency_days"][:3]] + ["–"]

@@ -135,6 +135,9 @@ def test_prospects_from_customers_file(orders, write):
     assert by_id(tiered).tier["c9"] == "Iron"
     summary = segcore.tier_summary(tiered, ("A", "B", "C"))
     assert summary.tier.tolist() == ["A", "B", "C", "Iron"] and summary.customers.tolist() == [2, 1, 1, 1]
+    # shares of customers count the buyers, as the Pareto curve does; prospects have no share
+    assert summary.customer_share.tolist()[:3] == [0.5, 0.25, 0.25]
+    assert pd.isna(summary.customer_share.iloc[3])
 
 
 def test_interactions_give_activity(orders, write):
