@@ -1,16 +1,25 @@
-"""Command line: ``python -m segcore tier orders.csv --out tiers.csv`` (and migrate, churn, followups)."""
+"""Command line for scheduled runs.
+
+``python -m segcore tier orders.csv --out tiers.csv`` and the ``migrate``, ``churn`` and
+``followups`` commands. ``--config settings.json`` (saved from the app) gives the same rules as the
+app; options given on the command line override it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import date
 
-from .export import write_export
+from .dynamics import RISK_LEVELS, churn_risk, migrate
+from .export import export_columns, write_export, write_table
 from .headers import CANONICAL_FIELDS
 from .ingest import IngestError, load_customers, load_interactions, load_orders
 from .metrics import customer_metrics
-from .tiers import DEFAULT_CUTS, TierRules, assign_tiers, tier_summary
+from .playbook import follow_ups
+from .settings import Settings, load_settings
+from .tiers import DEFAULT_CUTS, assign_tiers, tier_summary
 
 
 def _pairs(text: str, what: str) -> list[tuple[str, str]]:
@@ -20,16 +29,6 @@ def _pairs(text: str, what: str) -> list[tuple[str, str]]:
         if not sep or not key.strip():
             raise ValueError(f"{what} takes NAME=VALUE pairs; got {pair!r}.")
         out.append((key.strip(), value.strip()))
-    return out
-
-
-def _mapping(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for field, column in _pairs(pairs, "--map"):
-        if field not in CANONICAL_FIELDS:
-            raise ValueError(f"--map takes FIELD=COLUMN with FIELD one of {', '.join(CANONICAL_FIELDS)}; "
-                             f"got {field!r}.")
-        out[field] = column
     return out
 
 
@@ -43,20 +42,21 @@ def _date(text: str) -> date:
 def _data_options() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("file", help="orders file: CSV/TSV (UTF-8, GBK...), .xlsx/.xls or .parquet")
+    p.add_argument("--config", help="settings file saved from the app (JSON); options below override it")
     p.add_argument("--customers", help="optional customers file (prospects and attributes)")
     p.add_argument("--interactions", help="optional interactions file (customer, date, type)")
     p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                    help="use COLUMN for FIELD (repeatable), e.g. --map amount=实付金额")
     p.add_argument("--date-order", choices=["dmy", "mdy"],
                    help="read a/b/yyyy dates day-first or month-first (default: from the data)")
-    p.add_argument("--drop-duplicates", action="store_true",
+    p.add_argument("--drop-duplicates", action="store_true", default=None,
                    help="reject exact duplicate rows instead of keeping them")
     p.add_argument("--as-of", type=_date, help="as-of date (default: latest order date)")
     p.add_argument("--since", type=_date, help="ignore orders before this date")
-    p.add_argument("--method", choices=["pareto", "computed", "score"], default="pareto",
+    p.add_argument("--method", choices=["pareto", "computed", "score"],
                    help="pareto: cut by shares (default); computed: data-driven ABC limits; "
-                        "score: weighted RFM composite score")
-    p.add_argument("--by", choices=["value", "count"], default="value",
+                        "score: weighted composite of the 1..n scores")
+    p.add_argument("--by", choices=["value", "count"],
                    help="pareto cuts by share of spend (value, default) or of customers (count)")
     p.add_argument("--a-share", type=float, help="A ends at this share (default 0.80)")
     p.add_argument("--b-share", type=float, help="B ends at this share (default 0.95)")
@@ -73,67 +73,147 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Customer tiering (ABC / RFM) from an orders file.")
     sub = parser.add_subparsers(dest="command", required=True)
     data = _data_options()
-    tier = sub.add_parser("tier", parents=[data], help="ingest an orders file and tier its customers")
+    tier = sub.add_parser("tier", parents=[data], help="tier the customers of an orders file")
     tier.add_argument("--rejected", help="write the rejected rows with their reason (.csv)")
+    mig = sub.add_parser("migrate", parents=[data], help="compare the tiers at two as-of dates")
+    mig.add_argument("--before", type=_date, help="earlier as-of date (default: one period before)")
+    mig.add_argument("--period", choices=["month", "quarter", "half-year", "year"],
+                     help="distance of the earlier date (default quarter)")
+    churn = sub.add_parser("churn", parents=[data], help="customers at risk of leaving")
+    churn.add_argument("--k", type=float, help="at risk after k x the usual interval (default 2)")
+    churn.add_argument("--drop-share", type=float, help="or when recent spend fell by this share (0.5)")
+    sub.add_parser("followups", parents=[data], help="the follow-up (call) list from the playbook")
     return parser
 
 
-def tier_rules(args) -> TierRules:
-    """The TierRules the options describe."""
-    labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
-    levels = args.levels or (len(labels) if labels else 3)
-    labels = labels or tuple("ABCDE"[:levels])
-    if len(labels) != levels:
-        raise ValueError(f"--levels {levels} needs {levels} labels; got {len(labels)}.")
+def settings_from(args) -> Settings:
+    """The settings file named by ``--config`` (or the defaults), overridden by the options given."""
+    s = load_settings(args.config) if args.config else Settings()
+    mapping = dict(s.mapping)
+    for field, column in _pairs(args.map, "--map"):
+        if field not in CANONICAL_FIELDS:
+            raise ValueError(f"--map takes FIELD=COLUMN with FIELD one of {', '.join(CANONICAL_FIELDS)}; "
+                             f"got {field!r}.")
+        mapping[field] = column
+    changes = {"mapping": mapping}
+    for name in ("date_order", "drop_duplicates", "as_of", "since", "method", "by"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.labels:
+        changes["labels"] = tuple(x.strip() for x in args.labels.split(","))
+    elif args.levels:
+        changes["labels"] = tuple("ABCDE"[:args.levels])
+    levels = len(changes.get("labels", s.labels))
+    if args.levels and args.levels != levels:
+        raise ValueError(f"--levels {args.levels} needs {args.levels} labels; got {levels}.")
     if args.cuts:
-        cuts = tuple(float(x) for x in args.cuts.split(","))
-    else:
-        cuts = DEFAULT_CUTS[levels]
-        if args.a_share is not None or args.b_share is not None:
-            if levels != 3:
-                raise ValueError("--a-share and --b-share are for three levels; use --cuts.")
-            cuts = (args.a_share or cuts[0], args.b_share or cuts[1])
-    weights = tuple((k, float(v)) for k, v in _pairs(args.weights, "--weights")) if args.weights else ()
-    return TierRules(labels=labels, cuts=cuts, by=args.by, method=args.method, weights=weights)
+        changes["cuts"] = tuple(float(x) for x in args.cuts.split(","))
+    elif args.a_share is not None or args.b_share is not None:
+        if levels != 3:
+            raise ValueError("--a-share and --b-share are for three levels; use --cuts.")
+        a, b = s.cuts if s.cuts is not None and levels == len(s.labels) else DEFAULT_CUTS[3]
+        changes["cuts"] = (args.a_share if args.a_share is not None else a,
+                           args.b_share if args.b_share is not None else b)
+    elif "labels" in changes and levels != len(s.labels):
+        changes["cuts"] = None  # the default shares for the new number of levels
+    if args.weights:
+        changes["weights"] = {k: float(v) for k, v in _pairs(args.weights, "--weights")}
+    for name, option in (("churn_k", "k"), ("churn_drop_share", "drop_share"),
+                         ("migration_period", "period")):
+        if getattr(args, option, None) is not None:
+            changes[name] = getattr(args, option)
+    return replace(s, **changes)
 
 
-def load(args):
+def load(args, s: Settings):
     """The dataset the options name, with its optional files attached; prints the ingest report."""
-    ds = load_orders(args.file, _mapping(args.map), date_order=args.date_order,
-                     drop_duplicates=args.drop_duplicates)
+    ds = load_orders(args.file, s.mapping, date_order=s.date_order, drop_duplicates=s.drop_duplicates)
     print("\n".join(ds.report.lines()))
     if args.customers:
-        report = load_customers(ds, args.customers)
+        report = load_customers(ds, args.customers, s.customers_mapping)
         print(f"Customers file: {report['rows_used']:,} customers, {report['prospects']:,} prospects")
     if args.interactions:
-        report = load_interactions(ds, args.interactions)
+        report = load_interactions(ds, args.interactions, s.interactions_mapping)
         print(f"Interactions file: {report['rows_used']:,} interactions")
+    print()
     return ds
 
 
-def run_tier(args) -> int:
-    rules = tier_rules(args)
-    ds = load(args)
+def tiered_customers(ds, s: Settings):
+    return assign_tiers(customer_metrics(ds.con, as_of=s.as_of, since=s.since), s.tier_rules())
+
+
+def _show(table) -> None:
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+
+
+def _wrote(n: int, what: str, path) -> None:
+    print(f"\n{n:,} {what} written to {path}")
+
+
+def run_tier(args, s: Settings) -> int:
+    ds = load(args, s)
     if args.rejected:
         ds.rejected_rows().to_csv(args.rejected, index=False, encoding="utf-8-sig")
-        print(f"Rejected rows written to {args.rejected}")
-    tiered = assign_tiers(customer_metrics(ds.con, as_of=args.as_of, since=args.since), rules)
-    summary = tier_summary(tiered, rules.labels)
-    print()
-    print(summary.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
+        print(f"Rejected rows written to {args.rejected}\n")
+    tiered = tiered_customers(ds, s)
+    summary = tier_summary(tiered, s.labels)
+    _show(summary)
     if args.out:
-        write_export(tiered.sort_values("rank"), args.out, summary, rules.labels)
-        print(f"\n{len(tiered):,} customers written to {args.out}")
+        write_export(tiered, args.out, summary, s.labels)
+        _wrote(len(tiered), "customers", args.out)
     return 0
 
 
-COMMANDS = {"tier": run_tier}
+def run_migrate(args, s: Settings) -> int:
+    ds = load(args, s)
+    mig = migrate(ds.con, s.tier_rules(), args.before, s.as_of, s.since, period=s.migration_period,
+                  window_days=s.migration_window_days)
+    print(f"Tiers at {mig.as_of_before} (rows) -> {mig.as_of_after} (columns), customers:")
+    print(mig.customers_matrix.to_string())
+    print()
+    _show(mig.summary)
+    if args.out:
+        sheets = {"Customers": mig.customers, "Matrix customers": mig.customers_matrix.reset_index(),
+                  "Matrix revenue": mig.revenue_matrix.reset_index(),
+                  **{m.capitalize(): mig.list(m) for m in ("upgraded", "downgraded", "new", "lost")}}
+        write_table(args.out, mig.customers, sheets)
+        _wrote(len(mig.customers), "customers", args.out)
+    return 0
+
+
+def run_churn(args, s: Settings) -> int:
+    ds = load(args, s)
+    risk = churn_risk(tiered_customers(ds, s), s.labels, k=s.churn_k, drop_share=s.churn_drop_share,
+                      lapse_days=s.lapse_days)
+    counts = (risk.groupby(["tier", "risk"], observed=True).size().unstack(fill_value=0)
+              .reindex(columns=list(RISK_LEVELS), fill_value=0))
+    print(f"Customers at risk (not yet lapsed, i.e. ordered within {s.lapse_days} days): {len(risk):,}")
+    print(counts.to_string())
+    if args.out:
+        write_table(args.out, risk)
+        _wrote(len(risk), "customers at risk", args.out)
+    return 0
+
+
+def run_followups(args, s: Settings) -> int:
+    ds = load(args, s)
+    calls = follow_ups(tiered_customers(ds, s), s.playbook_rows())
+    print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
+        f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
+    if args.out:
+        write_table(args.out, calls)
+        _wrote(len(calls), "customers", args.out)
+    return 0
+
+
+COMMANDS = {"tier": run_tier, "migrate": run_migrate, "churn": run_churn, "followups": run_followups}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.command](args, settings_from(args))
     except (IngestError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

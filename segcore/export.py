@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["EXPORT_COLUMNS", "neutralise", "export_columns", "to_csv_bytes", "to_excel_bytes", "tier_sheets",
-           "write_export"]
+           "write_table", "write_export"]
 
 #: Column order of the tiered customer list.
 EXPORT_COLUMNS = (
@@ -87,16 +87,24 @@ def tier_sheets(tiered: pd.DataFrame, summary: pd.DataFrame, labels) -> dict[str
     return {"Summary": summary, **{str(lab): table[table["tier"] == lab] for lab in labels}}
 
 
-def write_export(tiered: pd.DataFrame, path, summary: pd.DataFrame, labels) -> Path:
-    """Write the tiered list to ``path``: ``.csv``, ``.xlsx`` or ``.parquet`` by its suffix."""
+def write_table(path, table: pd.DataFrame, sheets: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write ``table`` to ``path`` by its suffix: ``.csv`` (UTF-8 with BOM, formula-safe),
+    ``.parquet`` (values as they are), or ``.xlsx`` (``sheets``, default one sheet with ``table``)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        path.write_bytes(to_csv_bytes(export_columns(tiered)))
+        path.write_bytes(to_csv_bytes(table))
     elif suffix == ".xlsx":
-        path.write_bytes(to_excel_bytes(tier_sheets(tiered, summary, labels)))
+        path.write_bytes(to_excel_bytes(sheets or {"Sheet1": table}))
     elif suffix == ".parquet":
-        export_columns(tiered).to_parquet(path, index=False)
+        table.to_parquet(path, index=False)
     else:
         raise ValueError(f"Cannot write {path.name}: use .csv, .xlsx or .parquet.")
     return path
+
+
+def write_export(tiered: pd.DataFrame, path, summary: pd.DataFrame, labels) -> Path:
+    """Write the tiered list: the customers in rank order (.csv/.parquet), or a summary sheet and a
+    sheet per level (.xlsx)."""
+    ordered = tiered.sort_values("rank", na_position="last") if "rank" in tiered.columns else tiered
+    return write_table(path, export_columns(ordered), tier_sheets(ordered, summary, labels))

@@ -119,3 +119,40 @@ def test_cdnow_totals_and_customers_match_an_independent_computation():
     a = tiered[tiered.tier == "A"].sort_values("rank")
     # A is the smallest top set reaching 80% of spend: without its last customer it is below 80%.
     assert a.monetary.sum() / total >= 0.8 > (a.monetary.sum() - a.monetary.iloc[-1]) / total
+
+
+def test_cli_config_file_gives_the_same_tiers_as_the_options(tmp_path):
+    from segcore.settings import Settings, save_settings
+
+    config = save_settings(Settings(labels=("金钻", "白银", "铜"), cuts=(0.7, 0.9), by="count"),
+                           tmp_path / "settings.json")
+    from_config, from_flags = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(["tier", str(SAMPLE / "orders.csv"), "--config", str(config), "--out", str(from_config)]) == 0
+    assert main(["tier", str(SAMPLE / "orders.csv"), "--labels", "金钻,白银,铜", "--a-share", "0.7",
+                 "--b-share", "0.9", "--by", "count", "--out", str(from_flags)]) == 0
+    a, b = (pd.read_csv(p, encoding="utf-8-sig", dtype=str) for p in (from_config, from_flags))
+    assert a.equals(b) and set(a.tier) == {"金钻", "白银", "铜"}
+    # an option on the command line overrides the file
+    assert main(["tier", str(SAMPLE / "orders.csv"), "--config", str(config), "--by", "value",
+                 "--out", str(from_flags)]) == 0
+    assert not pd.read_csv(from_flags, encoding="utf-8-sig", dtype=str).equals(a)
+
+
+def test_cli_migrate_churn_followups_match_the_engine(tmp_path, capsys):
+    from segcore.dynamics import churn_risk, migrate
+    from segcore.playbook import default_playbook, follow_ups
+
+    orders = str(SAMPLE / "orders.csv")
+    ds = segcore.load_orders(orders)
+    tiered = segcore.assign_tiers(segcore.customer_metrics(ds.con))
+    for command, expected in [
+        ("migrate", migrate(ds.con).customers),
+        ("churn", churn_risk(tiered, k=2.0, drop_share=0.5, lapse_days=180)),
+        ("followups", follow_ups(tiered, default_playbook())),
+    ]:
+        out = tmp_path / f"{command}.csv"
+        assert main([command, orders, "--out", str(out)]) == 0
+        written = pd.read_csv(out, encoding="utf-8-sig", dtype={"customer_id": str})
+        assert written.customer_id.tolist() == expected.customer_id.tolist(), command
+    printed = capsys.readouterr().out
+    assert "upgraded" in printed and "Customers at risk" in printed and "overdue" in printed
