@@ -347,6 +347,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_spend_second_half": ("Spend, second half", "后半期消费"),
     "col_trend": ("Trend (2nd half vs 1st)", "趋势（后半期对比前半期）"),
     "col_cumulative_share": ("Cumulative share of revenue", "累计收入占比"),
+    "col_r_score": ("R score", "R 得分（最近购买）"),
+    "col_f_score": ("F score", "F 得分（购买频次）"),
+    "col_m_score": ("M score", "M 得分（消费金额）"),
+    "col_a_score": ("Activity score", "活跃度得分"),
+    "col_b_score": ("Breadth score", "品类广度得分"),
+    "col_composite_score": ("Weighted score", "加权综合得分"),
+    "col_rfm_segment": ("RFM segment", "RFM 分群"),
     "col_is_prospect": ("Prospect", "潜在客户"),
     "col_interactions_90d": ("Interactions, last 90 days", "近 90 天互动"),
     "col_last_interaction_date": ("Last interaction", "最近互动"),
@@ -917,8 +924,10 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
               min_value=1, max_value=99, step=1, format="%d%%",
               help=t(f"cut_help_{by}", a=labels[0]))
         _clamp_cuts()
+        # Fixed bounds (B below A is clamped back): bounds that follow A would give the slider a
+        # new identity on every A move, and quick arrow-key presses on A could then reset B.
         bound(st.slider, f"s_cut_b_{by}", t(f"cut_b_{by}", a=labels[0], b=labels[1]),
-              min_value=int(ss[f"s_cut_a_{by}"]), max_value=100, step=1, format="%d%%",
+              min_value=1, max_value=100, step=1, format="%d%%",
               help=t(f"cut_help_{by}", a=labels[0]))
 
         lo, hi = ds.report.date_min, ds.report.date_max

@@ -68,6 +68,7 @@ def run_engine(path: str) -> None:
 
 
 def run_duckdb(path: str) -> None:
+    duckdb.execute("SET enable_progress_bar = false")
     duckdb.execute("""SELECT customer_id, count(DISTINCT order_id), sum(amount), max(order_date)
                       FROM read_csv($p, types = {'customer_id': 'VARCHAR'}) GROUP BY customer_id""",
                    {"p": path}).fetchall()
@@ -122,7 +123,7 @@ def measure(kind: str, path: Path) -> dict:
             f"import bench_engine as b; t = time.perf_counter(); b.run_{kind}({str(path)!r});"
             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, rss_kb = out.stdout.split()
+    seconds, rss_kb = out.stdout.split()[-2:]  # after anything the run printed
     return {"seconds": float(seconds), "peak_mb": int(rss_kb) / 1024}
 
 

@@ -8,7 +8,7 @@ Usage::
 The per-customer table is synthetic and deterministic (numpy seed 7) and as tie-heavy as real order
 data: frequency geometric (about half the customers bought once), recency in whole days over two
 years, spend with two decimals (log-normal), interactions in the last 90 days (mostly 0), product
-breadth 1..40, and 5% prospects. Timed: ``score_tiers`` = ``score_customers`` (five dimensions) +
+breadth 1..40, and 5% prospects. Timed: ``add_scores`` + ``assign_tiers(method="score")`` = ``score_customers`` (five dimensions) +
 ``rfm_segments`` + ``composite_score`` + ``score_levels``, and each step alone. Target: the whole
 path under 300 ms.
 """
@@ -22,7 +22,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from segcore.scores import composite_score, rfm_segments, score_customers, score_levels, score_tiers
+import segcore
+from segcore.scores import add_scores, composite_score, rfm_segments, score_customers, score_levels
 
 TARGET_MS = 300
 
@@ -73,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         "rfm_segments": lambda: rfm_segments(scored),
         "composite_score": lambda: composite_score(scored, weights),
         "score_levels": lambda: score_levels(scored, ("A", "B", "C"), (0.2, 0.5)),
-        "score_tiers (all of the above)": lambda: score_tiers(metrics, ("A", "B", "C"), (0.2, 0.5), weights),
+        "add_scores + assign_tiers(method=score)": lambda: segcore.assign_tiers(
+            add_scores(metrics, weights=weights)[0],
+            segcore.TierRules(method="score", cuts=(0.2, 0.5), weights=tuple(weights.items()))),
     }
     print(f"{args.customers:,} customers, median of {args.repeat}:")
     total = 0.0

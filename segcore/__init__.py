@@ -4,6 +4,7 @@ Typical use::
 
     ds = segcore.load_orders("orders.csv")            # read once; ds.report accounts for every row
     metrics = segcore.customer_metrics(ds.con)         # one row per customer
+    metrics, cuts = segcore.add_scores(metrics)        # + RFM scores, segment, composite score
     tiered = segcore.assign_tiers(metrics, segcore.TierRules(cuts=(0.8, 0.95)))
     summary = segcore.tier_summary(tiered, ("A", "B", "C"))
 """
@@ -13,6 +14,8 @@ from .headers import CANONICAL_FIELDS, guess_mapping
 from .ingest import (Dataset, IngestError, IngestReport, load_customers, load_interactions, load_orders,
                      parse_loaded, read_table)
 from .metrics import METRIC_COLUMNS, customer_metrics, window_bounds
+from .scores import add_scores
+from .settings import Settings, load_settings, save_settings
 from .tiers import DEFAULT_CUTS, TierRules, assign_tiers, suggest_cuts, tier_summary
 
 __all__ = [
@@ -23,7 +26,9 @@ __all__ = [
     "Dataset",
     "IngestError",
     "IngestReport",
+    "Settings",
     "TierRules",
+    "add_scores",
     "assign_tiers",
     "customer_metrics",
     "export_columns",
@@ -31,9 +36,11 @@ __all__ = [
     "load_customers",
     "load_interactions",
     "load_orders",
+    "load_settings",
     "neutralise",
     "parse_loaded",
     "read_table",
+    "save_settings",
     "suggest_cuts",
     "tier_sheets",
     "tier_summary",

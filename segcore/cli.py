@@ -18,6 +18,7 @@ from .headers import CANONICAL_FIELDS
 from .ingest import IngestError, load_customers, load_interactions, load_orders
 from .metrics import customer_metrics
 from .playbook import follow_ups
+from .scores import add_scores
 from .settings import Settings, load_settings
 from .tiers import DEFAULT_CUTS, assign_tiers, tier_summary
 
@@ -140,7 +141,11 @@ def load(args, s: Settings):
 
 
 def tiered_customers(ds, s: Settings):
-    return assign_tiers(customer_metrics(ds.con, as_of=s.as_of, since=s.since), s.tier_rules())
+    """Per-customer metrics, scores, RFM segment, composite score and tier, as the settings say."""
+    scored, _ = add_scores(customer_metrics(ds.con, as_of=s.as_of, since=s.since), n=s.score_points,
+                           custom_cuts=s.custom_cut_points or None, weights=s.weights or None,
+                           rules=s.segment_rules or None)
+    return assign_tiers(scored, s.tier_rules())
 
 
 def _show(table) -> None:

@@ -20,6 +20,7 @@ EXPORT_COLUMNS = (
     "customer_id", "tier", "recency_days", "frequency", "monetary", "avg_order_value",
     "first_order_date", "last_order_date", "tenure_days", "product_breadth", "avg_interval_days",
     "cumulative_share", "spend_first_half", "spend_second_half", "trend",
+    "r_score", "f_score", "m_score", "a_score", "b_score", "composite_score", "rfm_segment",
 )
 
 _FORMULA = re.compile(r"^[\s]*[=+\-@]")

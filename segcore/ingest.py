@@ -54,10 +54,16 @@ _MISSING_TEXT = tuple({v for word in ("", "nan", "null", "none", "n/a", "#n/a", 
                        for v in (word, word.upper(), word.capitalize())})
 
 # SQL macros: value parsing lives in SQL so it runs vectorised inside DuckDB. Each fast path (a plain
-# number, an ISO date) comes first in a COALESCE, so the regular expressions only see the rest.
+# number, an ISO date) comes first in a COALESCE, and everything slower sits inside a CASE: DuckDB
+# evaluates a CASE branch only for the rows that reach it and never hoists common subexpressions out
+# of a CASE, so the regular expressions only ever see the values the fast path could not read. The
+# missing-value words are a list searched with list_position, not an IN list (nor list_contains,
+# which DuckDB turns into one): a long IN list becomes a join that runs on every row.
 _MACROS = r"""
-CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR trim(v) IN %(missing)s;
-CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN trim(v) IN %(missing)s THEN NULL ELSE trim(v) END;
+CREATE OR REPLACE MACRO seg_missing(t) AS
+    strlen(t) <= %(longest)d AND list_position(%(missing)s, t) IS NOT NULL;
+CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR seg_missing(trim(v));
+CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END;
 CREATE OR REPLACE MACRO seg_text(v) AS NULLIF(trim(v), '');
 CREATE OR REPLACE MACRO seg_decimal(d) AS
     CASE WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}')
@@ -66,13 +72,17 @@ CREATE OR REPLACE MACRO seg_number(v) AS
     CASE WHEN regexp_matches(v, '^\s*[(-]|-\s*$') THEN -1 ELSE 1 END
     * TRY_CAST(seg_decimal(regexp_replace(v, '[\s¥￥$€£元円()+-]|RMB|CNY|USD|EUR|GBP|HKD', '', 'gi'))
                AS DOUBLE);
-CREATE OR REPLACE MACRO seg_amount(v) AS COALESCE(TRY_CAST(v AS DOUBLE), seg_number(v));
+CREATE OR REPLACE MACRO seg_amount(v) AS
+    COALESCE(TRY_CAST(v AS DOUBLE), CASE WHEN v IS NOT NULL THEN seg_number(v) END);
 CREATE OR REPLACE MACRO seg_date(v, formats) AS COALESCE(
-    TRY_CAST(trim(v) AS DATE),
-    CAST(try_strptime(regexp_extract(trim(v), '^[^\sT]+'), formats) AS DATE),
-    CASE WHEN regexp_full_match(trim(v), '[2-6]\d{4}(\.\d+)?')
-         THEN DATE '1899-12-30' + CAST(floor(CAST(trim(v) AS DOUBLE)) AS INTEGER) END);
-""" % {"missing": "(" + ", ".join(f"'{m}'" for m in sorted(_MISSING_TEXT)) + ")"}
+    TRY_CAST(v AS DATE),
+    CASE WHEN v IS NOT NULL THEN COALESCE(
+        TRY_CAST(trim(v) AS DATE),
+        CAST(try_strptime(regexp_extract(trim(v), '^[^\sT]+'), formats) AS DATE),
+        CASE WHEN regexp_full_match(trim(v), '[2-6]\d{4}(\.\d+)?')
+             THEN DATE '1899-12-30' + CAST(floor(CAST(trim(v) AS DOUBLE)) AS INTEGER) END) END);
+""" % {"missing": "[" + ", ".join(f"'{m}'" for m in sorted(_MISSING_TEXT)) + "]",
+       "longest": max(map(len, _MISSING_TEXT))}
 
 
 class IngestError(ValueError):
@@ -493,7 +503,9 @@ def load_orders(path, mapping: dict[str, str] | None = None, *, date_order: str 
     IngestError : the file is empty, not a table, lacks a customer/date/amount column, or every
         row was rejected. The message is one plain sentence.
     """
-    con = con or duckdb.connect()
+    if con is None:
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
     path = Path(path)
     headers, file_format, encoding = read_table(con, path)
     return parse_loaded(con, headers, path.name, file_format, encoding, mapping,

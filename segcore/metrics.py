@@ -76,9 +76,9 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
       and monetary 0, dates and recency empty).
 
     Then, when the data has them: ``region``, ``city``, ``channel``, ``top_category`` (each the
-    customer's most frequent value in the order lines); ``interactions_90d`` (interactions in the
-    ``ACTIVITY_DAYS`` days up to D) and ``last_interaction_date``; ``name`` and the customers
-    file's attribute columns (which win over a same-named attribute from the orders).
+    customer's most frequent value in the order lines; a tie goes to the first value in sort order);
+    ``interactions_90d`` (interactions in the ``ACTIVITY_DAYS`` days up to D) and
+    ``last_interaction_date``; ``name`` and the customers file's attribute columns (which win over a same-named attribute from the orders).
 
     Customers whose lines all net to <= 0 appear with frequency 0 and empty dates.
     """
@@ -90,7 +90,7 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
                           f"count({c}) > 0" for c in _LINE_ATTRIBUTES) + " FROM lines").fetchone()))
     attr_names = (dict(con.execute("SELECT col, header FROM customer_attribute_names").fetchall())
                   if "customer_attribute_names" in tables else {})
-    line_attrs = [f"mode({c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
+    line_attrs = [f"mode({c} ORDER BY {c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
                   if filled[c] and name not in attr_names.values()]
     has_customers, has_interactions = "customers" in tables, "interactions" in tables
     df = con.execute(f"""

@@ -67,7 +67,7 @@ __all__ = [
     "rfm_segments",
     "score_customers",
     "score_levels",
-    "score_tiers",
+    "add_scores",
     "validate_segment_rules",
 ]
 
@@ -690,20 +690,18 @@ def score_levels(scored: pd.DataFrame, labels: Sequence[str] = ("A", "B", "C"),
                      index=scored.index, name="tier")
 
 
-def score_tiers(metrics: pd.DataFrame, labels: Sequence[str] = ("A", "B", "C"),
-                cuts: Sequence[float] | None = None,
-                weights: Mapping[str, float] | Iterable[tuple[str, float]] | None = None, n: int = 5,
-                custom_cuts: Mapping[str, Sequence[float]] | None = None, rules=None,
-                prospect_label: str = "Iron") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Scores, RFM segments, composite score and levels in one call.
+def add_scores(metrics: pd.DataFrame, n: int = 5,
+               custom_cuts: Mapping[str, Sequence[float]] | None = None,
+               weights: Mapping[str, float] | Iterable[tuple[str, float]] | None = None,
+               rules=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores, RFM segment and composite score in one call (levels: :func:`segcore.assign_tiers`).
 
-    Returns ``(table, cut_table)``: ``metrics`` plus the score columns, ``rfm_segment``,
-    ``composite_score`` and ``tier`` (see :func:`score_customers`, :func:`rfm_segments`,
-    :func:`composite_score`, :func:`score_levels`), and the cut table of :func:`score_customers`.
+    Returns ``(table, cut_table)``: ``metrics`` plus the score columns, ``rfm_segment`` and
+    ``composite_score`` (see :func:`score_customers`, :func:`rfm_segments`,
+    :func:`composite_score`), and the cut table of :func:`score_customers`.
     """
     scored, cut_table = score_customers(metrics, n=n, custom_cuts=custom_cuts)
     if {"r_score", "f_score", "m_score"} <= set(scored.columns):
         scored["rfm_segment"] = rfm_segments(scored, rules, n)
     scored["composite_score"] = composite_score(scored, weights)
-    scored["tier"] = score_levels(scored, labels, cuts, prospect_label)
     return scored, cut_table

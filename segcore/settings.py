@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .dynamics import PERIODS
 from .playbook import check_playbook, default_playbook
-from .tiers import DEFAULT_CUTS, TierRules
+from .tiers import TierRules
 
 __all__ = ["SETTINGS_VERSION", "Settings", "SettingsError", "load_settings", "save_settings"]
 
@@ -112,8 +112,8 @@ class Settings:
 
     def tier_rules(self) -> TierRules:
         """The :class:`segcore.TierRules` these settings describe."""
-        cuts = self.cuts if self.cuts is not None else DEFAULT_CUTS[len(self.labels)]
-        return TierRules(labels=tuple(self.labels), cuts=tuple(cuts), by=self.by,
+        return TierRules(labels=tuple(self.labels),
+                         cuts=tuple(self.cuts) if self.cuts is not None else None, by=self.by,
                          prospect_label=self.prospect_label, method=self.method,
                          weights=tuple(self.weights.items()), score_points=self.score_points)
 

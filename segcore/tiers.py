@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .computed_abc import ComputedABC, computed_abc
+from .scores import DEFAULT_SCORE_CUTS, composite_score, score_customers, score_levels
 
 __all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "suggest_cuts", "tier_summary"]
 
@@ -33,7 +34,9 @@ class TierRules:
     Attributes
     ----------
     labels : level names, best first (2 to 5).
-    cuts : cumulative shares, one fewer than ``labels``, increasing, each in [0, 1]. With
+    cuts : cumulative shares, one fewer than ``labels``, increasing, each in [0, 1]; None = the
+        defaults for the number of levels (``DEFAULT_CUTS``, or ``DEFAULT_SCORE_CUTS`` for the
+        score method, whose cuts are shares of customers). With
         ``by="value"`` a level ends when the customers so far hold that share of the total positive
         spend (A = the smallest set of top customers reaching ``cuts[0]``; the customer who crosses
         a cut belongs to the upper level). With ``by="count"`` the shares count customers.
@@ -48,7 +51,7 @@ class TierRules:
     """
 
     labels: tuple[str, ...] = ("A", "B", "C")
-    cuts: tuple[float, ...] = (0.80, 0.95)
+    cuts: tuple[float, ...] | None = None
     by: str = "value"
     prospect_label: str = "Iron"
     method: str = "pareto"
@@ -58,6 +61,9 @@ class TierRules:
     def __post_init__(self):
         if not 2 <= len(self.labels) <= 5:
             raise ValueError("There must be 2 to 5 levels.")
+        if self.cuts is None:
+            defaults = DEFAULT_SCORE_CUTS if self.method == "score" else DEFAULT_CUTS
+            object.__setattr__(self, "cuts", defaults[len(self.labels)])
         names = [*self.labels, self.prospect_label]
         if len(set(names)) != len(names) or not all(str(x).strip() for x in names):
             raise ValueError("Level labels must be distinct and not empty.")
@@ -105,7 +111,8 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     Returns
     -------
     DataFrame: the input columns plus ``tier`` (an ordered categorical of the labels, best first,
-    then the prospect label), ``rank`` (1 = highest spend; ties broken
+    then the prospect label; with ``method="score"`` cut on ``composite_score``, which is computed
+    from ``rules.weights`` when the table has none), ``rank`` (1 = highest spend; ties broken
     by ``customer_id``) and ``cumulative_share`` (share of total positive spend held by customers
     ranked up to and including this one), rows in the input's order. Customers with
     ``monetary <= 0`` are always in the last level. Prospects (``is_prospect``) get
@@ -147,8 +154,14 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     share = np.full(len(metrics), np.nan)
     share[pos] = ranked["cumulative_share"]
     out = metrics.copy(deep=False)
-    out["tier"] = pd.Categorical.from_codes(level, categories=[*rules.labels, rules.prospect_label],
-                                            ordered=True)
+    if rules.method == "score":
+        if "composite_score" not in out.columns:
+            scored, _ = score_customers(out, n=rules.score_points)
+            out["composite_score"] = composite_score(scored, dict(rules.weights) or None)
+        out["tier"] = score_levels(out, rules.labels, rules.cuts, rules.prospect_label)
+    else:
+        out["tier"] = pd.Categorical.from_codes(level, categories=[*rules.labels, rules.prospect_label],
+                                                ordered=True)
     out["rank"] = pd.array(rank, dtype="Int64")
     out["cumulative_share"] = share
     return out

@@ -152,12 +152,22 @@ def test_interactions_give_activity(orders, write):
     assert m.loc["c4"].interactions_90d == 0
 
 
+def test_attributes_are_the_most_frequent_value_ties_to_the_first(write):
+    # c1: Web twice, Shop once -> Web. c2: Shop and Web once each -> Shop (first in sort order),
+    # the same on every run whatever order the lines arrive in.
+    rows = ["c1,2024-01-01,10,Web", "c1,2024-01-02,10,Shop", "c1,2024-01-03,10,Web",
+            "c2,2024-01-01,10,Web", "c2,2024-01-02,10,Shop"]
+    for lines in (rows, rows[::-1]):
+        ds = segcore.load_orders(write("o.csv", "customer_id,order_date,amount,channel\n" + "\n".join(lines)))
+        assert by_id(segcore.customer_metrics(ds.con))["channel"].to_dict() == {"c1": "Web", "c2": "Shop"}
+
+
 def test_public_api_is_pinned():
     assert sorted(segcore.__all__) == sorted([
         "CANONICAL_FIELDS", "DEFAULT_CUTS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
-        "IngestReport", "TierRules", "assign_tiers", "customer_metrics", "export_columns",
-        "guess_mapping", "load_customers", "load_interactions", "load_orders", "neutralise",
-        "parse_loaded", "read_table", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
+        "IngestReport", "Settings", "TierRules", "add_scores", "assign_tiers", "customer_metrics", "export_columns",
+        "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "neutralise",
+        "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
         "window_bounds", "write_export",
     ])
     assert all(hasattr(segcore, name) for name in segcore.__all__)

@@ -63,6 +63,27 @@ def test_cli_tier_writes_csv_and_rejected(tmp_path, capsys):
     assert table.customer_id.str.match(r"C\d{5}$").all()
     assert set(table.tier) == {"A", "B", "C"}
     assert len(pd.read_csv(rejected, encoding="utf-8-sig")) == 388
+    # scores and segments ride along, and match the engine's own call
+    metrics = segcore.customer_metrics(segcore.load_orders(SAMPLE / "orders.csv").con)
+    scored, _ = segcore.add_scores(metrics)
+    expected = scored.set_index("customer_id").loc[table.customer_id]
+    for col in ("r_score", "f_score", "m_score", "b_score", "composite_score", "rfm_segment"):
+        assert table[col].tolist() == expected[col].tolist(), col
+    assert set(table.rfm_segment) >= {"Champions", "Lost"}
+
+
+def test_cli_score_method_cuts_levels_on_the_composite_score(tmp_path):
+    out = tmp_path / "t.csv"
+    assert main(["tier", str(SAMPLE / "orders.csv"), "--out", str(out), "--method", "score",
+                 "--levels", "4", "--weights", "recency=2,frequency=1,monetary=1"]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    low = table.groupby("tier").composite_score.min()
+    high = table.groupby("tier").composite_score.max()
+    assert list(low.index) == ["A", "B", "C", "D"]
+    assert all(low[a] > high[b] for a, b in zip("ABC", "BCD"))  # levels never split equal scores
+    # the weights apply: recency counts twice
+    w = (2 * table.r_score + table.f_score + table.m_score) / 4
+    assert (w.round(6) == table.composite_score.round(6)).all()
 
 
 def test_cli_options_change_the_tiers(tmp_path):

@@ -14,7 +14,7 @@ import pytest
 
 import segcore
 from segcore.scores import (DEFAULT_SEGMENT_RULES, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH, composite_score,
-                            default_segment_rules, rfm_segments, score_customers, score_levels, score_tiers,
+                            default_segment_rules, rfm_segments, score_customers, score_levels, add_scores,
                             validate_segment_rules)
 
 CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow_transactions.csv"
@@ -375,9 +375,10 @@ def test_level_errors():
         score_levels(pd.DataFrame({"x": [1]}), ("A", "B"), (0.5,))
 
 
-def test_score_tiers_end_to_end():
+def test_scores_and_score_tiers_end_to_end():
     m = table(range(10), [1] * 7 + [2, 3, 4], [10 * i for i in range(10)])
-    out, _ = score_tiers(m, ("A", "B", "C"), (0.2, 0.5))
+    out, _ = add_scores(m)
+    out = segcore.assign_tiers(out, segcore.TierRules(method="score", cuts=(0.2, 0.5)))
     # r: 5,5,4,4,3,3,2,2,1,1; f: 1 x7,4,5,5; m: 1,1,2,2,3,3,4,4,5,5 -> means 7/3 x7, 10/3, 11/3, 11/3
     assert out["composite_score"].tolist() == [2.333333] * 7 + [3.333333, 3.666667, 3.666667]
     assert out["tier"].tolist() == ["B"] * 8 + ["A", "A"]
@@ -441,8 +442,10 @@ def test_sample_data_with_prospects_and_activity():
     segcore.load_customers(ds, SAMPLE / "customers.csv")
     segcore.load_interactions(ds, SAMPLE / "interactions.csv")
     m = segcore.customer_metrics(ds.con)
-    out, cut_table = score_tiers(m, ("A", "B", "C"), (0.2, 0.5), {"recency": 1, "frequency": 1, "monetary": 2,
-                                                                  "activity": 1, "breadth": 1})
+    weights = {"recency": 1, "frequency": 1, "monetary": 2, "activity": 1, "breadth": 1}
+    out, cut_table = add_scores(m, weights=weights)
+    out = segcore.assign_tiers(out, segcore.TierRules(method="score", cuts=(0.2, 0.5),
+                                                      weights=tuple(weights.items())))
     prospects = out["is_prospect"]
     assert prospects.any()
     assert out.loc[prospects, ["r_score", "f_score", "m_score", "a_score", "b_score"]].isna().all().all()
