@@ -40,6 +40,8 @@ import streamlit as st
 
 import segcore
 from segcore import views
+from segcore import scores as scores_mod
+from segcore.scores import DEFAULT_SCORE_CUTS, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
 
 ROOT = Path(__file__).resolve().parent
 SAMPLE_DIR = ROOT / "sample_data"
@@ -48,9 +50,10 @@ PAGES = {
     "data": "app.py",
     "overview": "pages/1_Overview.py",
     "customers": "pages/2_Customers.py",
+    "segments": "pages/3_Segments.py",
 }
 PAGE_ICONS = {"data": ":material/upload_file:", "overview": ":material/insights:",
-              "customers": ":material/groups:"}
+              "customers": ":material/groups:", "segments": ":material/donut_small:"}
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
 
@@ -72,8 +75,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_data": ("Data", "数据"),
     "nav_overview": ("Overview", "总览"),
     "nav_customers": ("Customers", "客户"),
-    "nav_later": ("Coming next: RFM segments, tier migration, churn warning, playbook.",
-                  "后续推出：RFM 分群、等级迁移、流失预警、行动手册。"),
+    "nav_segments": ("Segments", "细分"),
+    "nav_later": ("Coming next: tier migration, churn warning, playbook.",
+                  "后续推出：等级迁移、流失预警、行动手册。"),
     "language": ("Language", "语言"),
     # sidebar: data
     "sb_data": ("Data in use", "当前数据"),
@@ -89,10 +93,38 @@ TEXT: dict[str, tuple[str, str]] = {
     "by_label": ("Cut tiers by", "分级依据"),
     "by_value": ("Share of spend", "消费额占比"),
     "by_count": ("Share of customers", "客户数占比"),
-    "cut_a_value": ("{a} ends at this share of revenue", "{a} 级截至累计收入占比"),
-    "cut_b_value": ("{b} ends at this share of revenue", "{b} 级截至累计收入占比"),
-    "cut_a_count": ("{a}: top share of customers", "{a} 级：排名前 % 的客户"),
-    "cut_b_count": ("{a} + {b}: top share of customers", "{a} + {b} 级：排名前 % 的客户"),
+    "method_label": ("Method", "分级方法"),
+    "method_pareto": ("Pareto", "帕累托"),
+    "method_score": ("Weighted score", "加权评分"),
+    "method_computed": ("Computed ABC", "计算 ABC"),
+    "method_help": (
+        "Pareto: rank customers by spend and cut at shares of revenue (or of customers). "
+        "Weighted score: rank by the weighted mean of the R, F, M (and activity, breadth) scores "
+        "set on the Segments page, and cut at shares of customers. Computed ABC: the cut points "
+        "come from the shape of the spend curve itself (Ultsch & Lötsch 2015); three levels.",
+        "帕累托：按消费额排序，按收入占比（或客户数占比）切分。加权评分：按“细分”页设置的 R、F、M"
+        "（及活跃度、品类广度）得分加权平均排序，按客户数占比切分。计算 ABC：分界点由消费曲线本身的形状"
+        "决定（Ultsch & Lötsch 2015），固定三级。"),
+    "levels_label": ("Levels", "等级数"),
+    "levels_computed": ("The computed ABC analysis always gives three levels.", "计算 ABC 固定为三个等级。"),
+    "cut_value": ("{label} ends at this share of revenue", "{label} 级截至累计收入占比"),
+    "cut_count": ("{labels}: top share of customers", "{labels} 级：排名前 % 的客户"),
+    "cut_score": ("{labels}: top share of customers by score", "{labels} 级：综合得分排名前 % 的客户"),
+    "cut_help_score": ("Customers are ranked by their weighted score (best first) and cut by head "
+                       "count; customers with equal scores always stay in the same level.",
+                       "客户按加权综合得分从高到低排序，按人数比例切分；得分相同的客户始终在同一等级。"),
+    "computed_limits": ("{a}: spend above {ab}; {b}: {bc} to {ab}; {c}: below {bc}.",
+                        "{a}：消费高于 {ab}；{b}：{bc} 至 {ab}；{c}：低于 {bc}。"),
+    "suggest": ("Suggest cut points", "推荐分界点"),
+    "suggest_help": ("Set the two sliders from the shape of your spend curve (computed ABC analysis).",
+                     "根据消费曲线的形状（计算 ABC 分析）设置两个滑块。"),
+    "suggested": (
+        "Suggested from the spend curve (computed ABC, Ultsch & Lötsch 2015): {a} = customers "
+        "spending above {ab} (where the curve is closest to the ideal point or its slope falls "
+        "to 1), {b} down to {bc}. The sliders are now {a} {a_share} and {b} {b_share} of revenue.",
+        "根据消费曲线推荐（计算 ABC，Ultsch & Lötsch 2015）：{a} 级为消费高于 {ab} 的客户"
+        "（曲线最接近理想点或斜率降到 1 的位置），{b} 级下至 {bc}。滑块已设为 {a} {a_share}、"
+        "{b} {b_share} 的收入占比。"),
     "cut_help_value": (
         "Customers are ranked by net spend. {a} is the smallest group of top customers whose "
         "spend together reaches this share of total revenue; the customer who crosses the line "
@@ -107,13 +139,105 @@ TEXT: dict[str, tuple[str, str]] = {
                    "按此日期计算指标：之后的订单不计入，未购天数算到这一天。"),
     "since": ("Window start", "起始日期"),
     "since_help": ("Orders before this date are ignored.", "此日期之前的订单不计入。"),
-    "labels": ("Tier names", "等级名称"),
+    "labels": ("Level names", "等级名称"),
     "label_n": ("Level {n}", "第 {n} 级"),
     "prospect_label": ("Prospects (never bought)", "潜在客户（未购买）"),
     "prospect_default": ("Iron", "铁"),
     "labels_invalid": ("Tier names must be different and not empty; using {labels}.",
                        "等级名称不能为空且不能重复；暂用 {labels}。"),
     "presets": ("Quick names", "快捷命名"),
+    # --- issue 4: segments page ---
+    "sg_title": ("Segments: RFM scores, segments and weighted tiers", "细分：RFM 得分、分群与加权分级"),
+    "sg_intro": (
+        "Every customer gets a score from 1 to {n} per dimension (recency reversed: recent buyers "
+        "score high). Equal values always get the same score, so a score can hold more or fewer "
+        "customers than 1/{n}, and a score that ties make impossible is skipped.",
+        "每位客户在每个维度上得到 1 到 {n} 分（最近购买反向计分：越近分越高）。相同的数值总是得到相同的分数，"
+        "因此某个分数的客户可能多于或少于 1/{n}；并列使某个分数无法出现时，该分数会被跳过。"),
+    "sg_tab_scores": ("Scores", "得分"),
+    "sg_tab_segments": ("RFM segments", "RFM 分群"),
+    "sg_tab_weighted": ("Weighted tiers", "加权分级"),
+    "sg_tab_breakdown": ("Breakdowns", "分布拆解"),
+    "sg_points": ("Score points", "评分档数"),
+    "sg_points_help": ("Scores run from 1 to this number. Changing it resets typed cut points and "
+                       "edited segment rules.", "得分从 1 到该数字。更改后会清除自定义分界点和已编辑的分群规则。"),
+    "sg_dim_caption": ("{customers} customers scored; {skipped}", "已评分客户 {customers} 位；{skipped}"),
+    "sg_none_skipped": ("every score in use.", "所有分数均有客户。"),
+    "sg_skipped": ("score {scores} skipped: ties make it impossible.", "分数 {scores} 被跳过：并列使其无法出现。"),
+    "sg_custom": ("Custom cut points", "自定义分界点"),
+    "sg_custom_ph": ("{k} increasing numbers, e.g. {example}", "{k} 个递增数字，例如 {example}"),
+    "sg_custom_help": (
+        "Type {k} increasing numbers separated by commas to use your own cut points instead of "
+        "the data's: a value below the first gets the lowest score (for recency, in days: below "
+        "the first gets the highest). Leave empty for the data-driven cuts.",
+        "输入 {k} 个以逗号分隔的递增数字，用自定义分界点代替数据推算的分界点：低于第一个数的值得最低分"
+        "（最近购买按天数计，低于第一个数得最高分）。留空则使用数据推算的分界点。"),
+    "sg_custom_bad": ("Custom cut points for {dim} not used: {problem}", "{dim} 的自定义分界点未采用：{problem}"),
+    "sg_custom_count": ("{n} scores need {k} cut points; got {got}.", "{n} 档评分需要 {k} 个分界点；实际 {got} 个。"),
+    "sg_custom_order": ("the numbers must be finite and strictly increasing.", "数字必须有效且严格递增。"),
+    "sg_custom_number": ("{value} is not a number.", "{value} 不是数字。"),
+    "sg_custom_on": ("custom", "自定义"),
+    "sg_col_score": ("Score", "得分"),
+    "sg_col_from": ("From", "从"),
+    "sg_col_to": ("To", "到"),
+    "sg_col_customers": ("Customers", "客户数"),
+    "sg_col_share": ("Share", "占比"),
+    "sg_no_scores": ("No customer has an order in the window, so there is nothing to score.",
+                     "窗口内没有客户有订单，无法评分。"),
+    "sg_seg_chart": ("Customers per RFM segment", "各 RFM 分群客户数"),
+    "sg_seg_axis": ("Customers", "客户数"),
+    "sg_col_segment": ("Segment", "分群"),
+    "sg_col_action": ("Suggested action", "建议行动"),
+    "sg_col_revenue": ("Revenue", "收入"),
+    "sg_col_revenue_share": ("Share of revenue", "收入占比"),
+    "sg_col_avg_recency": ("Avg. days since last order", "平均未购天数"),
+    "sg_col_avg_frequency": ("Avg. orders", "平均订单数"),
+    "sg_col_avg_monetary": ("Avg. spend", "平均消费"),
+    "sg_rules_title": ("Segment rules", "分群规则"),
+    "sg_rules_help": (
+        "Each row is a segment with a range of R, F and M scores (1 to {n}, both ends included). "
+        "Rules are checked from the top: the first that matches wins; customers no rule matches "
+        "are \"Others\". Edit, add or delete rows; the table applies as soon as it is valid.",
+        "每一行是一个分群及其 R、F、M 得分范围（1 到 {n}，含两端）。规则自上而下匹配，先匹配者生效；"
+        "没有匹配任何规则的客户归为“其他”。可编辑、添加或删除行；表格有效时立即生效。"),
+    "sg_rules_bad": ("The rules were not applied: {problem}", "规则未生效：{problem}"),
+    "sg_rules_reset": ("Restore the default rules", "恢复默认规则"),
+    "sg_others_note": ("{n} customers ({share}) match no rule and are in \"Others\".",
+                       "{n} 位客户（{share}）未匹配任何规则，归为“其他”。"),
+    "sg_weights_title": ("Weights", "权重"),
+    "sg_weights_help": ("How much each dimension counts in the weighted score (0 = not at all). "
+                        "The weighted score is the weighted mean of a customer's scores.",
+                        "各维度在加权得分中的比重（0 = 不计入）。加权得分是客户各项得分的加权平均。"),
+    "sg_weights_zero": ("At least one weight must be above 0; the previous weights stay.",
+                        "至少一个权重需大于 0；保留之前的权重。"),
+    "sg_pareto_side": ("Pareto tiers (by spend, {cuts})", "帕累托分级（按消费额，{cuts}）"),
+    "sg_score_side": ("Weighted-score levels (by customers, {cuts})", "加权得分分级（按客户数，{cuts}）"),
+    "sg_cross_title": ("Pareto tier (rows) against weighted-score level (columns): customers",
+                       "帕累托等级（行）对比加权得分等级（列）：客户数"),
+    "sg_cross_axis_x": ("Weighted-score level", "加权得分等级"),
+    "sg_cross_axis_y": ("Pareto tier", "帕累托等级"),
+    "sg_agree": ("{share} of the buyers are in the same level both ways.", "{share} 的购买客户在两种方法下等级相同。"),
+    "sg_use_score": ("Use weighted-score levels on every page", "在所有页面使用加权得分分级"),
+    "sg_using_score": ("Every page uses the weighted-score levels (Method in the sidebar).",
+                       "所有页面正在使用加权得分分级（见侧边栏“分级方法”）。"),
+    "sg_by_attr": ("Break down by", "拆解维度"),
+    "sg_mix_of": ("Mix of", "构成"),
+    "sg_mix_tier": ("Tiers", "等级"),
+    "sg_mix_segment": ("RFM segments", "RFM 分群"),
+    "sg_show_share": ("Show shares", "显示占比"),
+    "sg_no_attrs": ("The data has no descriptive columns (region, channel, category, or customer attributes "
+                    "from a customers file) to break down by.",
+                    "数据中没有可用于拆解的描述性字段（区域、渠道、品类，或客户文件中的客户属性）。"),
+    "sg_stack_title": ("{mix} by {attr}", "按{attr}的{mix}"),
+    "sg_stack_axis_share": ("Share of customers", "客户占比"),
+    "sg_top_values": ("The {n} largest values are charted; the table has all.", "图中显示最大的 {n} 个取值；表格包含全部。"),
+    "sg_filter": ("Keep only these values in the customer list and its downloads", "客户列表及其下载仅保留这些取值"),
+    "sg_filter_on": ("Customer list filtered: {filters}.", "客户列表已筛选：{filters}。"),
+    "sg_filter_clear": ("Clear filters", "清除筛选"),
+    "sg_open_list": ("Open the filtered customer list", "打开筛选后的客户列表"),
+    "sg_total": ("Total", "合计"),
+    "sg_profile": ("RFM segment: **{segment}** · scores {scores} · weighted score {score}",
+                   "RFM 分群：**{segment}** · 得分 {scores} · 加权得分 {score}"),
     # data page
     "data_title": ("Customer tiers: your data", "客户分级：数据导入"),
     "data_intro": (
@@ -378,10 +502,14 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 #: Tier name presets offered in the sidebar (names are data, shown as they are).
+# Quick level names for 2 to 5 levels, and the prospect level's name ("" = the language's default).
 PRESETS = {
-    "abc": (("A", "B", "C"), ""),
-    "metal_en": (("Diamond", "Silver", "Bronze"), "Iron"),
-    "metal_zh": (("金钻", "白银", "铜"), "铁"),
+    "abc": ({n: tuple("ABCDE"[:n]) for n in range(2, 6)}, ""),
+    "metal_en": ({2: ("Diamond", "Silver"), 3: ("Diamond", "Silver", "Bronze"),
+                  4: ("Diamond", "Gold", "Silver", "Bronze"),
+                  5: ("Diamond", "Platinum", "Gold", "Silver", "Bronze")}, "Iron"),
+    "metal_zh": ({2: ("金钻", "白银"), 3: ("金钻", "白银", "铜"), 4: ("金钻", "黄金", "白银", "铜"),
+                  5: ("金钻", "铂金", "黄金", "白银", "铜")}, "铁"),
 }
 
 
@@ -525,6 +653,7 @@ class Spec:
     date_order: str | None = None
     drop_duplicates: bool = False
     sample: bool = False
+    saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
 
     @property
     def key(self) -> str:
@@ -606,6 +735,8 @@ def _headers_of(path: str) -> list[str] | None:
 def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
     """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
     spec = _spec
+    if spec.saved is not None:
+        return _open_saved(spec)
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
                                  date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
@@ -636,7 +767,8 @@ def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | N
     box = st.empty() if show_progress and spec.key not in loaded else None
     try:
         if box is not None:
-            with box.status(t("loading", file=spec.orders.name, size=fmt_size(spec.orders.size)),
+            with box.status(t("loading_saved", file=spec.orders.name) if spec.saved else
+                            t("loading", file=spec.orders.name, size=fmt_size(spec.orders.size)),
                             expanded=False):
                 ds = _load_dataset(spec.key, spec)
             box.empty()
@@ -655,16 +787,26 @@ def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | N
 # Session state
 # --------------------------------------------------------------------------------------------
 
+CUT_KEYS = "abcd"  # cut slider i of a level count is keyed s_cut_<CUT_KEYS[i]>_<kind>
+CUT_KINDS = ("value", "count", "score")  # Pareto by spend, Pareto by head count, weighted score
+
 DEFAULTS = {
     "s_lang": "en",
+    "s_method": "pareto",
+    "s_levels": 3,
     "s_by": "value",
-    "s_cut_a_value": 80,
-    "s_cut_b_value": 95,
-    "s_cut_a_count": 20,
-    "s_cut_b_count": 50,
-    "s_label_0": "A",
-    "s_label_1": "B",
-    "s_label_2": "C",
+    **{f"s_label_{i}": "ABCDE"[i] for i in range(5)},
+    **{f"s_cut_{CUT_KEYS[i]}_{kind}": round(100 * share) for kind, shares in (
+        ("value", segcore.DEFAULT_CUTS[3]), ("count", DEFAULT_SCORE_CUTS[3]), ("score", DEFAULT_SCORE_CUTS[3]))
+       for i, share in enumerate(shares)},
+    "s_score_points": 5,
+    "s_weights": {},
+    "s_custom_cuts": {},
+    "s_segment_rules": [],
+    "s_filters": {},
+    "s_sg_attr": None,
+    "s_sg_mix": "tier",
+    "s_sg_share": True,
     "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
     "s_source": "sample",
     "s_date_order": "auto",
@@ -682,7 +824,7 @@ def init_state() -> None:
     ss = st.session_state
     for key, value in DEFAULTS.items():
         if key not in ss:
-            ss[key] = list(value) if isinstance(value, list) else value
+            ss[key] = type(value)(value) if isinstance(value, (list, dict)) else value
     ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None})
     ss.setdefault("s_mapping", {"for": None, "overrides": {}})
     ss.setdefault("s_window_for", None)
@@ -692,8 +834,9 @@ def init_state() -> None:
         ss["s_active"] = sample_spec()
 
 
-def bound(widget, setting: str, *args, **kwargs):
-    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``."""
+def bound(widget, setting: str, *args, after=None, **kwargs):
+    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``;
+    ``after()`` runs once the setting took a value the user gave."""
     ss = st.session_state
     wkey = "w_" + setting[2:]
     # Seed only when needed: re-assigning an equal value would push it back to the browser and
@@ -704,6 +847,8 @@ def bound(widget, setting: str, *args, **kwargs):
 
     def _save():
         ss[setting] = ss[wkey]
+        if after is not None:
+            after()
 
     return widget(*args, key=wkey, on_change=_save, **kwargs)
 
@@ -746,6 +891,8 @@ def overrides_for(sha: str) -> dict[str, str]:
 def candidate_spec() -> Spec | None:
     """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
     ss = st.session_state
+    if ss["s_source"] == "saved":
+        return saved_spec(ss["s_ws_dataset"])
     if ss["s_source"] == "sample":
         refs = sample_refs()
     else:
@@ -777,6 +924,7 @@ class Ctx:
     levels: tuple[str, ...]
     colors: dict[str, str]
     labels_ok: bool = True
+    score_cuts: pd.DataFrame | None = None  # per dimension: cut points and customers per score
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -799,24 +947,102 @@ def _metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.Dat
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
 
 
-def current_labels() -> tuple[tuple[str, ...], str, bool]:
-    """(labels, prospect label, valid): the typed tier names, or A/B/C + Iron when not usable."""
+def level_count() -> int:
+    """Levels in use: the chosen 2 to 5, or 3 for the computed ABC analysis."""
     ss = st.session_state
-    labels = tuple(str(ss[f"s_label_{i}"]).strip() for i in range(3))
+    return 3 if ss["s_method"] == "computed" else int(ss["s_levels"])
+
+
+def cut_kind() -> str:
+    """Which cut sliders apply: ``value`` / ``count`` (Pareto by spend / head count) or ``score``."""
+    ss = st.session_state
+    return "score" if ss["s_method"] == "score" else ss["s_by"]
+
+
+def current_labels() -> tuple[tuple[str, ...], str, bool]:
+    """(labels, prospect label, valid): the typed level names, or A/B/C... + Iron when not usable."""
+    ss = st.session_state
+    n = level_count()
+    labels = tuple(str(ss[f"s_label_{i}"]).strip() for i in range(n))
     prospect = str(ss["s_prospect_label"]).strip() or t("prospect_default")
     names = [*labels, prospect]
     if all(names) and len(set(names)) == len(names):
         return labels, prospect, True
-    return PRESETS["abc"][0], t("prospect_default"), False
+    return PRESETS["abc"][0][n], t("prospect_default"), False
+
+
+def current_cuts() -> tuple[float, ...]:
+    """The cut shares of the sliders in use (one fewer than the levels), as fractions."""
+    ss = st.session_state
+    kind = cut_kind()
+    return tuple(ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] / 100 for i in range(level_count() - 1))
 
 
 def current_rules() -> tuple[segcore.TierRules, bool]:
     ss = st.session_state
-    by = ss["s_by"]
-    a, b = ss[f"s_cut_a_{by}"], ss[f"s_cut_b_{by}"]
     labels, prospect, ok = current_labels()
-    return segcore.TierRules(labels=labels, cuts=(a / 100, max(a, b) / 100), by=by,
-                             prospect_label=prospect), ok
+    weights = tuple(sorted((k, float(v)) for k, v in ss["s_weights"].items()))
+    return segcore.TierRules(labels=labels, cuts=current_cuts(), by=ss["s_by"], prospect_label=prospect,
+                             method=ss["s_method"], weights=weights,
+                             score_points=int(ss["s_score_points"])), ok
+
+
+def tier_settings() -> dict:
+    """The tiering fields of :class:`segcore.Settings` as the session has them."""
+    ss = st.session_state
+    rules, _ = current_rules()
+    return {"method": rules.method, "by": rules.by, "labels": rules.labels,
+            "prospect_label": str(ss["s_prospect_label"]).strip() or PRESETS["metal_en"][1],
+            "cuts": rules.cuts if rules.method != "computed" else None,
+            "weights": dict(ss["s_weights"]), "score_points": rules.score_points,
+            "custom_cut_points": {k: list(v) for k, v in ss["s_custom_cuts"].items()},
+            "segment_rules": [dict(r) for r in ss["s_segment_rules"]]}
+
+
+def apply_tier_settings(settings: segcore.Settings) -> None:
+    """Put the tiering fields of ``settings`` into the session (the reverse of :func:`tier_settings`)."""
+    ss = st.session_state
+    n = len(settings.labels)
+    ss["s_method"], ss["s_by"] = settings.method, settings.by
+    ss["s_levels"] = n
+    for i, label in enumerate(settings.labels):
+        ss[f"s_label_{i}"] = label
+    ss["s_prospect_label"] = "" if settings.prospect_label in ("Iron", "铁") else settings.prospect_label
+    if settings.method != "computed":
+        _reset_cuts(n)
+        kind = "score" if settings.method == "score" else settings.by
+        rules = settings.tier_rules()
+        for i, share in enumerate(rules.cuts):
+            ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] = round(100 * share)
+    ss["s_weights"] = dict(settings.weights)
+    ss["s_score_points"] = settings.score_points
+    ss["s_custom_cuts"] = {k: list(v) for k, v in settings.custom_cut_points.items()}
+    ss["s_segment_rules"] = [dict(r) for r in settings.segment_rules]
+
+
+def _reset_cuts(n: int) -> None:
+    """Every cut slider to the default shares for ``n`` levels."""
+    ss = st.session_state
+    for kind in CUT_KINDS:
+        shares = segcore.DEFAULT_CUTS[n] if kind == "value" else DEFAULT_SCORE_CUTS[n]
+        for i, share in enumerate(shares):
+            ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] = round(100 * share)
+
+
+def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(metrics + scores, segment and weighted score; the score cut table) for the session's
+    score settings, memoised: a tier slider move does not re-score."""
+    ss = st.session_state
+    custom = {k: tuple(v) for k, v in ss["s_custom_cuts"].items()}
+    signature = (key, int(ss["s_score_points"]), tuple(sorted(custom.items())),
+                 tuple(sorted(ss["s_weights"].items())), repr(ss["s_segment_rules"]))
+    memo = ss.get("_scores")
+    if memo is None or memo[0] != signature:
+        scored, cut_table = segcore.add_scores(metrics, n=int(ss["s_score_points"]), custom_cuts=custom or None,
+                                               weights=dict(ss["s_weights"]) or None,
+                                               rules=ss["s_segment_rules"] or None)
+        memo = ss["_scores"] = (signature, scored, cut_table)
+    return memo[1], memo[2]
 
 
 def active() -> tuple[Spec, segcore.Dataset]:
@@ -852,20 +1078,22 @@ def context(show_sidebar: bool = True) -> Ctx:
         sidebar(spec, ds)
         since, as_of = _window(spec, ds)
     metrics = _metrics(spec.key, as_of, since, ds)
+    scored, cut_table = scored_metrics((spec.key, as_of, since), metrics)
     rules, labels_ok = current_rules()
     memo = st.session_state.get("_tiers")
-    signature = (spec.key, as_of, since, rules)
+    signature = (st.session_state["_scores"][0], rules)
     if memo is not None and memo[0] == signature:
         tiered, summary = memo[1], memo[2]
     else:
-        tiered = segcore.assign_tiers(metrics, rules)
+        tiered = segcore.assign_tiers(scored, rules)
         summary = segcore.tier_summary(tiered, rules.labels)
         st.session_state["_tiers"] = (signature, tiered, summary)
     levels = tuple(summary["tier"])
     colors = {label: TIER_COLORS[i] for i, label in enumerate(rules.labels)}
     colors[rules.prospect_label] = PROSPECT_COLOR
-    return Ctx(spec=spec, ds=ds, start=since, as_of=as_of, metrics=metrics, rules=rules,
-               tiered=tiered, summary=summary, levels=levels, colors=colors, labels_ok=labels_ok)
+    return Ctx(spec=spec, ds=ds, start=since, as_of=as_of, metrics=scored, rules=rules,
+               tiered=tiered, summary=summary, levels=levels, colors=colors, labels_ok=labels_ok,
+               score_cuts=cut_table)
 
 
 def page(title_key: str) -> Ctx:
@@ -879,18 +1107,45 @@ def page(title_key: str) -> Ctx:
 # --------------------------------------------------------------------------------------------
 
 def _apply_preset(name: str) -> None:
-    labels, prospect = PRESETS[name]
-    for i, label in enumerate(labels):
-        st.session_state[f"s_label_{i}"] = label
+    names, prospect = PRESETS[name]
+    for i, label in enumerate(names[5]):
+        st.session_state[f"s_label_{i}"] = names[level_count()][i] if i < level_count() else label
     st.session_state["s_prospect_label"] = prospect
 
 
 def _clamp_cuts() -> None:
+    """Keep every slider set increasing: each cut at least the one before (the first at least 1%)."""
     ss = st.session_state
-    for by in ("value", "count"):
-        a = min(max(int(ss[f"s_cut_a_{by}"]), 1), 99)
-        ss[f"s_cut_a_{by}"] = a
-        ss[f"s_cut_b_{by}"] = min(max(int(ss[f"s_cut_b_{by}"]), a), 100)
+    for kind in CUT_KINDS:
+        low = 1
+        for letter in CUT_KEYS[:level_count() - 1]:
+            key = f"s_cut_{letter}_{kind}"
+            ss[key] = low = min(max(int(ss[key]), low), 100)
+
+
+def _levels_changed() -> None:
+    """New level count: default cut shares, and names of a quick set follow (金钻/白银/铜 -> 金钻/黄金/白银/铜)."""
+    ss = st.session_state
+    n = level_count()
+    _reset_cuts(n)
+    for names, _ in PRESETS.values():
+        if str(ss["s_label_0"]).strip() == names[n][0]:
+            for i, label in enumerate(names[n]):
+                ss[f"s_label_{i}"] = label
+            break
+
+
+def _suggest(spec: Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
+    """Set the A/B sliders (by spend, three levels) from the computed ABC analysis; say why."""
+    ss = st.session_state
+    since, as_of = _window(spec, ds)
+    found = segcore.suggest_cuts(_metrics(spec.key, as_of, since, ds))
+    ss["s_method"], ss["s_by"], ss["s_levels"] = "pareto", "value", 3
+    ss["s_cut_a_value"] = min(max(round(100 * found.a_share), 1), 99)
+    ss["s_cut_b_value"] = min(max(round(100 * found.b_share), ss["s_cut_a_value"]), 100)
+    ss["_flash_suggest"] = t("suggested", a=labels[0], b=labels[1], ab=fmt_money(found.a_limit),
+                             bc=fmt_money(found.b_limit), a_share=fmt_pct(ss["s_cut_a_value"] / 100, 0),
+                             b_share=fmt_pct(ss["s_cut_b_value"] / 100, 0))
 
 
 def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
@@ -915,20 +1170,34 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
 
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
+        methods = ("pareto", "score", "computed")
+        bound(st.segmented_control, "s_method", t("method_label"), options=methods, required=True,
+              format_func=labeller({m: t(f"method_{m}") for m in methods}), help=t("method_help"))
+        method = ss["s_method"]
+        if method == "computed":
+            st.caption(t("levels_computed"))
+        else:
+            bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
+                  after=_levels_changed)
+        if method == "pareto":
+            bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
+                  format_func=labeller({v: t(f"by_{v}") for v in ("value", "count")}), required=True)
         labels, prospect, _ = current_labels()
-        bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
-              format_func=labeller({v: t(f"by_{v}") for v in ("value", "count")}), required=True)
-        by = ss["s_by"]
-        _clamp_cuts()
-        bound(st.slider, f"s_cut_a_{by}", t(f"cut_a_{by}", a=labels[0], b=labels[1]),
-              min_value=1, max_value=99, step=1, format="%d%%",
-              help=t(f"cut_help_{by}", a=labels[0]))
-        _clamp_cuts()
-        # Fixed bounds (B below A is clamped back): bounds that follow A would give the slider a
-        # new identity on every A move, and quick arrow-key presses on A could then reset B.
-        bound(st.slider, f"s_cut_b_{by}", t(f"cut_b_{by}", a=labels[0], b=labels[1]),
-              min_value=1, max_value=100, step=1, format="%d%%",
-              help=t(f"cut_help_{by}", a=labels[0]))
+        kind = cut_kind()
+        # Fixed slider bounds (a cut below the one before is clamped back): bounds that follow
+        # another slider would give it a new identity on every move of that slider, and quick
+        # arrow-key presses could then reset it.
+        for i in range(len(labels) - 1 if method != "computed" else 0):
+            _clamp_cuts()
+            label = (t("cut_value", label=labels[i]) if kind == "value"
+                     else t(f"cut_{kind}", labels=" + ".join(labels[:i + 1])))
+            bound(st.slider, f"s_cut_{CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
+                  format="%d%%", help=t(f"cut_help_{kind}", a=labels[0]))
+        if method == "pareto" and kind == "value" and len(labels) == 3:
+            st.button(t("suggest"), key="w_suggest", icon=":material/auto_awesome:", help=t("suggest_help"),
+                      on_click=_suggest, args=(spec, ds, labels))
+        if ss.get("_flash_suggest"):
+            st.info(ss.pop("_flash_suggest"), icon=":material/auto_awesome:")
 
         lo, hi = ds.report.date_min, ds.report.date_max
         _window(spec, ds)
@@ -939,9 +1208,11 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
               help=t("since_help"))
 
         with st.expander(t("labels")):
-            for i, col in enumerate(st.columns(3)):
-                with col:
-                    bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
+            n = level_count()
+            for row in range(0, n, 3):
+                for i, col in zip(range(row, n), st.columns(3)):
+                    with col:
+                        bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
             if spec.customers is not None:
                 wkey = "w_prospect_label"
                 if ss.get("_reseed") or wkey not in ss or ss[wkey] != prospect:
@@ -950,11 +1221,11 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
                               on_change=lambda: ss.__setitem__("s_prospect_label", ss[wkey]))
             st.caption(t("presets"))
             for name in PRESETS:
-                st.button(" / ".join(PRESETS[name][0]), key=f"w_preset_{name}", type="tertiary",
+                st.button(" / ".join(PRESETS[name][0][n]), key=f"w_preset_{name}", type="tertiary",
                           on_click=_apply_preset, args=(name,), icon=":material/sell:")
         _, _, ok = current_labels()
         if not ok:
-            st.warning(t("labels_invalid", labels=" / ".join(PRESETS["abc"][0])))
+            st.warning(t("labels_invalid", labels=" / ".join(PRESETS["abc"][0][level_count()])))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1126,6 +1397,8 @@ def column_config(columns) -> dict:
         label = col_label(name)
         if name in ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount"):
             cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        elif name == "composite_score":
+            cfg[name] = st.column_config.NumberColumn(label, format="%.2f")
         elif name == "avg_interval_days":
             cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
         elif name in ("cumulative_share",):
@@ -1139,6 +1412,344 @@ def column_config(columns) -> dict:
             cfg[name] = st.column_config.Column(label)
     return cfg
 
+
+
+# --------------------------------------------------------------------------------------------
+# Segments page helpers: scores, RFM segments, weighted tiers, breakdowns
+# --------------------------------------------------------------------------------------------
+
+# Segment colours in rule order (the default set has 11 segments, then "Others").
+SEGMENT_COLORS = ("#1B5E20", "#43A047", "#7CB342", "#29B6F6", "#4FC3F7", "#FFB300", "#FB8C00",
+                  "#D81B60", "#E53935", "#8D6E63", "#78909C", "#BDBDBD", "#5E35B1", "#00897B")
+CUSTOM_EXAMPLES = {"recency": "30, 90, 180, 365", "frequency": "2, 3, 5, 10", "monetary": "100, 500, 1000, 5000",
+                   "activity": "1, 2, 4, 8", "breadth": "2, 3, 5, 8"}
+
+
+def dimension_label(name: str) -> str:
+    dim = next(d for d in DIMENSIONS if d.name == name)
+    return dim.label_zh if lang() == "zh" else dim.label_en
+
+
+def segment_label(name) -> str:
+    """A segment's name in the UI language (names typed by the user stay as they are)."""
+    if is_missing(name):
+        return t("na")
+    return SEGMENT_NAMES_ZH.get(name, name) if lang() == "zh" else str(name)
+
+
+def segment_action(name) -> str:
+    action = SEGMENT_ACTIONS.get(name)
+    return (action[1] if lang() == "zh" else action[0]) if action else t("na")
+
+
+def show_segments(frame: pd.DataFrame) -> pd.DataFrame:
+    """A customer table for display: RFM segment names in the UI language."""
+    if "rfm_segment" not in frame.columns or lang() != "zh":
+        return frame
+    return frame.assign(rfm_segment=frame["rfm_segment"].map(segment_label))
+
+
+def segment_rules() -> pd.DataFrame:
+    """The RFM segment rules in use: the user's (kept valid), else the default for the score points."""
+    ss = st.session_state
+    n = int(ss["s_score_points"])
+    return (scores_mod.validate_segment_rules(ss["s_segment_rules"], n) if ss["s_segment_rules"]
+            else scores_mod.default_segment_rules(n))
+
+
+def _points_changed() -> None:
+    ss = st.session_state
+    ss["s_custom_cuts"], ss["s_segment_rules"], ss["_seg_base"] = {}, [], None
+
+
+def cut_text(cuts) -> str:
+    return ", ".join(f"{c:g}" for c in cuts)
+
+
+def _custom_changed(dim: str, n: int) -> None:
+    """Apply the typed cut points of one dimension, or say why they cannot be used."""
+    ss = st.session_state
+    text = str(ss[f"w_custom_{dim}"]).strip()
+    errors = ss.setdefault("_custom_errors", {})
+    errors.pop(dim, None)
+    custom = dict(ss["s_custom_cuts"])
+    custom.pop(dim, None)
+    if text:
+        parts = [x.strip() for x in re.split(r"[,，;；\s]+", text) if x.strip()]
+        try:
+            values = [float(x) for x in parts]
+        except ValueError:
+            bad = next(x for x in parts if not re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", x))
+            errors[dim] = t("sg_custom_number", value=bad)
+            return
+        if len(values) != n - 1:
+            errors[dim] = t("sg_custom_count", n=n, k=n - 1, got=len(values))
+            return
+        try:
+            custom[dim] = scores_mod.check_custom_cuts(dim, values, n)
+        except ValueError:
+            errors[dim] = t("sg_custom_order")
+            return
+    ss["s_custom_cuts"] = custom
+
+
+def score_cut_config(dim: str) -> dict:
+    """Number formats of :func:`score_cut_table`: money with cents, days and counts whole."""
+    bound_format = "%,.2f" if dim == "monetary" else "%,.0f"
+    return {t("sg_col_from"): st.column_config.NumberColumn(format=bound_format),
+            t("sg_col_to"): st.column_config.NumberColumn(format=bound_format),
+            t("sg_col_share"): st.column_config.NumberColumn(format="%.1f%%")}
+
+
+def score_cut_table(ctx: Ctx, dim: str) -> pd.DataFrame:
+    """One dimension's rows of the score cut table, with translated headers (shares in %)."""
+    rows = ctx.score_cuts[ctx.score_cuts["dimension"] == dim]
+    return pd.DataFrame({t("sg_col_score"): rows["score"].to_numpy(), t("sg_col_from"): rows["lower"].to_numpy(),
+                         t("sg_col_to"): rows["upper"].to_numpy(), t("sg_col_customers"): rows["customers"].to_numpy(),
+                         t("sg_col_share"): 100 * rows["share"].to_numpy()})
+
+
+def _weight_changed(dim: str, dims: list[str]) -> None:
+    ss = st.session_state
+    weights = {d: float(ss["s_weights"].get(d, 1.0)) for d in dims}
+    weights[dim] = float(ss[f"w_weight_{dim}"])
+    if sum(weights.values()) <= 0:
+        ss["_weights_error"] = True
+        ss[f"w_weight_{dim}"] = float(ss["s_weights"].get(dim, 1.0))
+        return
+    ss["s_weights"] = weights
+
+
+def weight_slider(dim: str, dims: list[str]) -> None:
+    ss = st.session_state
+    key, value = f"w_weight_{dim}", float(ss["s_weights"].get(dim, 1.0))
+    if ss.get("_reseed") or key not in ss or ss[key] != value:
+        ss[key] = value
+    st.slider(dimension_label(dim), min_value=0.0, max_value=5.0, step=0.5, key=key,
+              on_change=_weight_changed, args=(dim, dims))
+
+
+def compare_rules(ctx: Ctx) -> tuple[segcore.TierRules, segcore.TierRules]:
+    """(Pareto by spend, weighted score) rules with the current labels and each one's cut sliders."""
+    ss = st.session_state
+    n = len(ctx.labels)
+    if ctx.rules.method == "computed":
+        n = 3
+    cuts = {kind: tuple(ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] / 100 for i in range(n - 1)) for kind in ("value", "score")}
+    if len(ctx.labels) != n:
+        cuts = {"value": segcore.DEFAULT_CUTS[n], "score": DEFAULT_SCORE_CUTS[n]}
+    common = dict(labels=ctx.labels, prospect_label=ctx.rules.prospect_label, weights=ctx.rules.weights,
+                  score_points=ctx.rules.score_points)
+    return (segcore.TierRules(cuts=cuts["value"], by="value", method="pareto", **common),
+            segcore.TierRules(cuts=cuts["score"], method="score", **common))
+
+
+def _use_score() -> None:
+    st.session_state["s_method"] = "score"
+
+
+def segment_figure(summary: pd.DataFrame) -> go.Figure:
+    """Customers per segment, horizontal bars in rule order."""
+    names = [segment_label(x) for x in summary["segment"]]
+    fig = go.Figure(go.Bar(
+        y=names, x=summary["customers"], orientation="h",
+        marker_color=[SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(names))],
+        text=[f"{fmt_int(c)} · {fmt_pct(s, 0)}" for c, s in zip(summary["customers"], summary["customer_share"].fillna(0))],
+        textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>"))
+    _layout(fig, t("sg_seg_chart"), t("sg_seg_axis"), "", height=max(300, 34 * len(names) + 90), legend=False)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def cross_figure(long: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
+    """A cross-tab (:func:`segcore.views.cross_tab`) as a heatmap of customers, counts written in."""
+    rows = list(dict.fromkeys(long["row"].fillna(t("na"))))
+    cols = list(dict.fromkeys(long["column"].fillna(t("na"))))
+    z = long["customers"].to_numpy().reshape(len(rows), len(cols))
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Blues", showscale=False,
+                               text=[[fmt_int(v) for v in row] for row in z], texttemplate="%{text}",
+                               hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>%{{text}}<extra></extra>"))
+    _layout(fig, title, x_title, y_title, height=120 + 48 * len(rows), legend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="bottom")
+    return fig
+
+
+def stack_figure(long: pd.DataFrame, colors: dict, title: str, x_title: str, shares: bool,
+                 names: dict | None = None) -> go.Figure:
+    """Stacked bars: one bar per ``row`` value, stacked by ``column`` (tier or segment colours)."""
+    names = names or {}
+    fig = go.Figure()
+    for col in dict.fromkeys(long["column"]):
+        part = long[long["column"].eq(col) if col is not None else long["column"].isna()]
+        label = names.get(col, col if col is not None else t("na"))
+        y = part["row_share"].fillna(0) if shares else part["customers"]
+        fig.add_trace(go.Bar(x=part["row"].fillna(t("na")), y=y, name=str(label),
+                             marker_color=colors.get(col, PROSPECT_COLOR),
+                             hovertemplate=f"%{{x}} · {label}: %{{y:{'.1%' if shares else ','}}}<extra></extra>"))
+    _layout(fig, title, x_title, t("sg_stack_axis_share") if shares else t("sg_seg_axis"), height=420)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category")
+    if shares:
+        fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    return fig
+
+
+STACK_TOP = 20  # attribute values charted in a breakdown (the table has all)
+BREAKDOWN_SKIP = {"customer_id", "name", "tier", "rfm_segment", "is_prospect"}
+
+
+def segment_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The segment summary for display: names and actions in the UI language."""
+    return pd.DataFrame({
+        t("sg_col_segment"): [segment_label(x) for x in summary["segment"]],
+        t("sg_col_action"): [segment_action(x) for x in summary["segment"]],
+        t("sg_col_customers"): summary["customers"].to_numpy(),
+        t("sg_col_share"): summary["customer_share"].to_numpy(),
+        t("sg_col_revenue_share"): summary["revenue_share"].to_numpy(),
+        t("sg_col_avg_recency"): summary["avg_recency_days"].to_numpy(),
+        t("sg_col_avg_frequency"): summary["avg_frequency"].to_numpy(),
+        t("sg_col_avg_monetary"): summary["avg_monetary"].to_numpy(),
+    })
+
+
+def segment_column_config() -> dict:
+    pct = st.column_config.NumberColumn(format="percent")
+    return {t("sg_col_share"): pct, t("sg_col_revenue_share"): pct,
+            t("sg_col_avg_recency"): st.column_config.NumberColumn(format="%.0f"),
+            t("sg_col_avg_frequency"): st.column_config.NumberColumn(format="%.1f"),
+            t("sg_col_avg_monetary"): st.column_config.NumberColumn(format="%,.2f"),
+            t("sg_col_action"): st.column_config.TextColumn(width="large")}
+
+
+def rules_editor_base(rules: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The table the rules editor starts from: fixed while the user edits (the editor keeps its
+    edits relative to it), rebuilt when the rules change otherwise (reset, settings loaded, new
+    score points)."""
+    ss = st.session_state
+    if ss.get("_seg_base") is None or ss.get("_seg_base_n") != n or ss.get("_seg_known") != ss["s_segment_rules"]:
+        ss["_seg_base"], ss["_seg_base_n"], ss["_seg_known"] = rules.copy(), n, ss["s_segment_rules"]
+        ss.pop("w_seg_rules", None)
+    return ss["_seg_base"]
+
+
+def rules_column_config(n: int) -> dict:
+    cfg = {"segment": st.column_config.TextColumn(t("sg_col_segment"), required=True, width="medium")}
+    for name in scores_mod.SEGMENT_RULE_COLUMNS[1:]:
+        letter, end = name.split("_")  # r_min -> "R ≥", r_max -> "R ≤"
+        cfg[name] = st.column_config.NumberColumn(f"{letter.upper()} {'≥' if end == 'min' else '≤'}",
+                                                  min_value=1, max_value=n, step=1, required=True)
+    return cfg
+
+
+def apply_segment_rules(edited: pd.DataFrame, n: int) -> str | None:
+    """Keep the edited rules when valid (None), else return why not (the last valid rules stay)."""
+    ss = st.session_state
+    try:
+        clean = scores_mod.validate_segment_rules(edited, n)
+    except ValueError as exc:
+        return str(exc)
+    default = scores_mod.default_segment_rules(n)
+    records = [] if clean.equals(default) else clean.to_dict("records")
+    if records != ss["s_segment_rules"]:
+        ss["s_segment_rules"] = ss["_seg_known"] = records
+        st.rerun()  # the summary above the editor was drawn with the old rules
+    return None
+
+
+def reset_segment_rules() -> None:
+    ss = st.session_state
+    ss["s_segment_rules"], ss["_seg_base"] = [], None
+
+
+def cuts_text(cuts) -> str:
+    return " / ".join(fmt_pct(c, 0) for c in cuts)
+
+
+def summary_table(summary: pd.DataFrame, key: str) -> None:
+    """A tier summary as a small table with translated headers."""
+    heads = {"tier": t("col_tier"), "customers": t("kpi_customers"), "customer_share": t("kpi_customer_share"),
+             "revenue": t("kpi_revenue"), "revenue_share": t("kpi_revenue_share"),
+             "avg_monetary": t("kpi_avg_spend"), "avg_recency_days": t("kpi_avg_recency")}
+    st.dataframe(summary, hide_index=True, key=key, placeholder=t("na"),
+                 column_order=["tier", "customers", "customer_share", "revenue", "revenue_share"], column_config={
+        "tier": heads["tier"], "customers": heads["customers"],
+        "customer_share": st.column_config.NumberColumn(heads["customer_share"], format="percent"),
+        "revenue": st.column_config.NumberColumn(heads["revenue"], format="%,.0f"),
+        "revenue_share": st.column_config.NumberColumn(heads["revenue_share"], format="percent"),
+        "avg_monetary": st.column_config.NumberColumn(heads["avg_monetary"], format="%,.0f"),
+        "avg_recency_days": st.column_config.NumberColumn(heads["avg_recency_days"], format="%.0f")})
+
+
+def breakdown_columns(tiered: pd.DataFrame) -> list[str]:
+    """Categorical columns to break tiers down by: text attributes with 2 to 1,000 values."""
+    out = []
+    for name in tiered.columns:
+        if name in BREAKDOWN_SKIP or name in PROFILE_SKIP or not (
+                tiered[name].dtype == object or isinstance(tiered[name].dtype, (pd.StringDtype, pd.CategoricalDtype))):
+            continue
+        if 2 <= tiered[name].nunique() <= 1000:
+            out.append(name)
+    return out
+
+
+def mix_spec(ctx: Ctx, mix: str, rules: pd.DataFrame) -> tuple[str, list, dict, dict]:
+    """(column, order, colours, display names) of what a breakdown stacks: tiers or segments."""
+    if mix == "tier":
+        return "tier", list(ctx.levels), dict(ctx.colors), {}
+    order = [*rules["segment"], "Others"]
+    colors = {s: SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i, s in enumerate(order)}
+    return "rfm_segment", order, colors, {s: segment_label(s) for s in order}
+
+
+def rename_columns(table: pd.DataFrame, names: dict) -> pd.DataFrame:
+    return table.rename(columns={**names, "Total": t("sg_total")})
+
+
+def cross_column_config(table: pd.DataFrame, shares: bool) -> dict:
+    if not shares:
+        return {}
+    return {c: st.column_config.NumberColumn(format="percent") for c in table.columns[1:]}
+
+
+def filter_picker(column: str, values: list) -> None:
+    """A multiselect of one attribute's values, kept in ``s_filters`` for the customer list."""
+    ss = st.session_state
+    key = f"w_filter_{column}"
+    chosen = [v for v in ss["s_filters"].get(column, []) if v in values]
+    if ss.get("_reseed") or key not in ss or ss[key] != chosen:
+        ss[key] = chosen
+
+    def _save():
+        ss["s_filters"] = {**ss["s_filters"], column: list(ss[key])}
+
+    st.multiselect(t("sg_filter"), options=values, key=key, on_change=_save,
+                   format_func=segment_label if column == "rfm_segment" else str)
+
+
+def filter_text(filters: dict) -> str:
+    return "; ".join(f"{col_label(c)} = {list_sep_join(segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
+                     for c, vals in filters.items() if vals)
+
+
+def list_sep_join(values) -> str:
+    return t("list_sep").join(str(v) for v in values)
+
+
+def score_text(row) -> str:
+    """A customer's scores as "R 5 · F 3 · M 4" (the dimensions the data has)."""
+    letters = {"r_score": "R", "f_score": "F", "m_score": "M", "a_score": "A", "b_score": "B"}
+    return " · ".join(f"{letter} {int(row[c])}" for c, letter in letters.items()
+                      if c in row and not is_missing(row[c]))
+
+
+def active_filters(tiered: pd.DataFrame) -> dict:
+    """The breakdown filters that apply to this table (columns it has, non-empty value lists)."""
+    return {c: v for c, v in st.session_state["s_filters"].items() if v and c in tiered.columns}
+
+
+def clear_filters() -> None:
+    st.session_state["s_filters"] = {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1225,10 +1836,11 @@ def rejected_preview(ds: segcore.Dataset, limit: int = 200) -> pd.DataFrame | No
 # --------------------------------------------------------------------------------------------
 
 TABLE_ROWS = 5_000  # rows sent to the browser table (downloads hold every row)
-TABLE_FIRST = ("customer_id", "name", "tier", "rank", "monetary", "frequency", "recency_days",
+TABLE_FIRST = ("customer_id", "name", "tier", "rank", "rfm_segment", "monetary", "frequency", "recency_days",
                "avg_order_value", "first_order_date", "last_order_date", "product_breadth",
                "avg_interval_days", "trend", "interactions_90d", "last_interaction_date")
-TABLE_LAST = ("cumulative_share", "tenure_days", "spend_first_half", "spend_second_half")
+SCORE_COLUMNS = ("r_score", "f_score", "m_score", "a_score", "b_score", "composite_score")
+TABLE_LAST = (*SCORE_COLUMNS, "cumulative_share", "tenure_days", "spend_first_half", "spend_second_half")
 TABLE_HIDDEN = ("is_prospect",)
 PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
 

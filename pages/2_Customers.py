@@ -31,8 +31,15 @@ with sort_col:
 with desc_col:
     ui.bound(st.toggle, "s_cust_desc", t("descending"))
 
+filters = ui.active_filters(ctx.tiered)
+if filters:
+    note_col, clear_col = st.columns([5, 1], vertical_alignment="center")
+    note_col.info(t("sg_filter_on", filters=ui.filter_text(filters)), icon=":material/filter_alt:")
+    clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=ui.clear_filters,
+                     icon=":material/filter_alt_off:")
 view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=ss["s_cust_search"],
-                           sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels)
+                           sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels,
+                           filters=filters)
 ids = view["customer_id"].head(ui.TABLE_ROWS).tolist()
 ss["_cust_view_ids"] = ids
 
@@ -50,7 +57,7 @@ columns = sortable
 shown = view.head(ui.TABLE_ROWS)
 if len(view) > len(shown):
     st.caption(t("table_capped", n=ui.fmt_int(len(shown))))
-st.dataframe(shown, column_order=columns, column_config=ui.column_config(columns), hide_index=True,
+st.dataframe(ui.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
 
@@ -130,6 +137,9 @@ with st.container(border=True, key="card_profile"):
         cells[4].metric(t("col_interactions_90d"), ui.fmt_int(r["interactions_90d"]))
         cells[5].metric(t("col_last_interaction_date"), ui.fmt_date(r["last_interaction_date"]))
 
+if "rfm_segment" in r and not ui.is_missing(r["rfm_segment"]):
+    st.markdown(t("sg_profile", segment=ui.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
+                  score=ui.fmt_number(r["composite_score"], 2)) + "  \n" + ui.segment_action(r["rfm_segment"]))
 attributes = ui.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(

@@ -62,6 +62,7 @@ __all__ = [
     "SEGMENT_RULE_COLUMNS",
     "Dimension",
     "available_dimensions",
+    "check_custom_cuts",
     "composite_score",
     "default_segment_rules",
     "rfm_segments",
@@ -194,7 +195,9 @@ def _data_cuts(cur, values: np.ndarray, dim: Dimension, n: int) -> pd.DataFrame:
                          "customers": table["customers"]})
 
 
-def _check_custom(name: str, cuts, n: int) -> list[float]:
+def check_custom_cuts(name: str, cuts, n: int) -> list[float]:
+    """Typed cut points for one dimension as floats; ValueError (one sentence) unless there are
+    ``n - 1`` finite, strictly increasing numbers."""
     try:
         cuts = [float(c) for c in cuts]
     except (TypeError, ValueError):
@@ -268,7 +271,7 @@ def score_customers(metrics: pd.DataFrame, n: int = 5, custom_cuts: Mapping[str,
         if name not in names:
             raise ValueError(f"Custom cut points for {name}, which is not scored (no data or not "
                              "among the dimensions asked for).")
-    custom = {k: _check_custom(k, v, n) for k, v in custom.items()}
+    custom = {k: check_custom_cuts(k, v, n) for k, v in custom.items()}
 
     mask = _scored_mask(metrics)
     cur = _cursor()

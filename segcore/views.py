@@ -23,6 +23,8 @@ import pandas as pd
 __all__ = [
     "pareto_points", "pareto_cuts", "customer_position", "distribution", "tier_mix",
     "customer_list", "customer_row", "customer_orders", "customer_products", "customer_interactions",
+    "segment_summary", "cross_tab", "cross_tab_table", "tier_pairs", "agreement", "attribute_values",
+    "localise", "keep_rows", "matrix_table", "playbook_rows", "playbook_table", "playbook_merge",
 ]
 
 
@@ -247,8 +249,9 @@ def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 def customer_list(tiered: pd.DataFrame, *, tiers=None, search: str | None = None,
-                  sort_by: str = "rank", descending: bool = False, labels=None) -> pd.DataFrame:
-    """The tiered list filtered by tier and search text, sorted by any column.
+                  sort_by: str = "rank", descending: bool = False, labels=None,
+                  filters: dict | None = None) -> pd.DataFrame:
+    """The tiered list filtered by tier, attributes and search text, sorted by any column.
 
     Parameters
     ----------
@@ -260,6 +263,9 @@ def customer_list(tiered: pd.DataFrame, *, tiers=None, search: str | None = None
         Ties and NULLs (always last) are ordered by rank, then customer id.
     descending : sort from high to low.
     labels : tier order for ``sort_by="tier"`` (levels not listed come after).
+    filters : ``{column: [value, ...]}``: keep the customers whose column (compared as text) is
+        one of the values, for every column given (e.g. ``{"region": ["North"], "rfm_segment":
+        ["Champions", "Loyal"]}``); an empty list keeps everyone.
 
     Returns
     -------
@@ -273,6 +279,10 @@ def customer_list(tiered: pd.DataFrame, *, tiers=None, search: str | None = None
     if tiers is not None:
         where.append("list_contains(CAST($tiers AS VARCHAR[]), tier)")
         params["tiers"] = [str(x) for x in tiers]
+    for i, (column, values) in enumerate((filters or {}).items()):
+        if values:
+            where.append(f"list_contains(CAST($f{i} AS VARCHAR[]), CAST({_ident(column, tiered)} AS VARCHAR))")
+            params[f"f{i}"] = [str(x) for x in values]
     text = (search or "").strip().lower()
     if text:
         fields = ["lower(CAST(customer_id AS VARCHAR))"]
@@ -389,3 +399,314 @@ def customer_interactions(con: duckdb.DuckDBPyConnection, customer_id: str, *,
         SELECT date, type FROM interactions
         WHERE customer_id = $cid AND date <= $end
         ORDER BY date DESC, type""", {"cid": str(customer_id), "end": _window(None, as_of)["end"]}).df()
+
+
+# --------------------------------------------------------------------------------------------
+# Segments page: segment summary, cross-tabs, attribute filters
+# --------------------------------------------------------------------------------------------
+
+def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
+    """Per RFM segment: customers, revenue, their shares and the average R/F/M values.
+
+    Parameters
+    ----------
+    scored : per-customer table with ``rfm_segment``, ``monetary``, ``frequency``,
+        ``recency_days`` (:func:`segcore.add_scores`).
+    order : segment names in display order (the rules' order); each is listed even with no
+        customer; segments found but not listed (``Others``) follow, largest first.
+
+    Returns
+    -------
+    DataFrame ``segment, customers, customer_share, revenue, revenue_share, avg_recency_days,
+    avg_frequency, avg_monetary``; shares are of the customers with a segment (NULL segments,
+    i.e. prospects, are left out) and of their total revenue.
+    """
+    return _con(t=scored).execute("""
+        WITH c AS (SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS revenue,
+                          avg(recency_days) AS avg_recency_days, avg(frequency) AS avg_frequency,
+                          avg(monetary) AS avg_monetary
+                   FROM t WHERE rfm_segment IS NOT NULL GROUP BY ALL),
+        o AS (SELECT unnest(CAST($order AS VARCHAR[])) AS segment,
+                     generate_subscripts(CAST($order AS VARCHAR[]), 1) AS pos),
+        j AS (SELECT COALESCE(o.segment, c.segment) AS segment, o.pos,
+                     COALESCE(c.customers, 0) AS customers, COALESCE(c.revenue, 0) AS revenue,
+                     c.avg_recency_days, c.avg_frequency, c.avg_monetary
+              FROM o FULL JOIN c ON c.segment = o.segment)
+        SELECT segment, customers, customers / NULLIF(sum(customers) OVER (), 0) AS customer_share,
+               revenue, revenue / NULLIF(sum(revenue) OVER (), 0) AS revenue_share,
+               avg_recency_days, avg_frequency, avg_monetary
+        FROM j ORDER BY pos NULLS LAST, customers DESC, segment""",
+        {"order": [str(x) for x in (order or [])]}).df()
+
+
+def cross_tab(frame: pd.DataFrame, rows: str, columns: str, row_order=None,
+              column_order=None, top: int | None = None) -> pd.DataFrame:
+    """Customers and revenue for every combination of two columns, in long form.
+
+    Parameters
+    ----------
+    frame : per-customer table with ``rows``, ``columns`` and ``monetary``.
+    rows, columns : the two columns (e.g. ``tier`` and ``rfm_segment``, or ``region`` and
+        ``tier``); values are compared as text, NULL shows as ``None`` (kept, listed last).
+    row_order, column_order : values in display order; each is listed even with no customer
+        (count 0); values found but not listed follow, largest first.
+    top : keep only the ``top`` rows with the most customers (None: all).
+
+    Returns
+    -------
+    DataFrame ``row, column, customers, revenue, row_share`` with every row x column pair in
+    display order (rows first); ``row_share`` = customers / customers of that row (NaN for an
+    empty row).
+    """
+    r, c = _ident(rows, frame), _ident(columns, frame)
+    return _con(t=frame).execute(f"""
+        WITH d AS (SELECT CAST({r} AS VARCHAR) AS row, CAST({c} AS VARCHAR) AS col, monetary FROM t),
+        cells AS (SELECT row, col, count(*) AS customers, COALESCE(sum(monetary), 0) AS revenue
+                  FROM d GROUP BY ALL),
+        ro AS (SELECT unnest(CAST($ro AS VARCHAR[])) AS v, generate_subscripts(CAST($ro AS VARCHAR[]), 1) AS p),
+        co AS (SELECT unnest(CAST($co AS VARCHAR[])) AS v, generate_subscripts(CAST($co AS VARCHAR[]), 1) AS p),
+        rv AS (SELECT v, min(p) AS p, sum(n) AS n FROM (
+                   SELECT v, p, 0 AS n FROM ro
+                   UNION ALL SELECT row, NULL, customers FROM cells) GROUP BY v),
+        rk AS (SELECT v, row_number() OVER (ORDER BY n DESC, v) AS k FROM rv),
+        cv AS (SELECT v, min(p) AS p, sum(n) AS n FROM (
+                   SELECT v, p, 0 AS n FROM co
+                   UNION ALL SELECT col, NULL, customers FROM cells) GROUP BY v)
+        SELECT rv.v AS row, cv.v AS "column", COALESCE(cells.customers, 0) AS customers,
+               COALESCE(cells.revenue, 0) AS revenue,
+               COALESCE(cells.customers, 0) / NULLIF(rv.n, 0) AS row_share
+        FROM rv JOIN rk ON rk.v IS NOT DISTINCT FROM rv.v AND rk.k <= $top CROSS JOIN cv
+        LEFT JOIN cells ON cells.row IS NOT DISTINCT FROM rv.v AND cells.col IS NOT DISTINCT FROM cv.v
+        ORDER BY rv.v IS NULL, rv.p NULLS LAST, rv.n DESC, rv.v, cv.v IS NULL, cv.p NULLS LAST, cv.n DESC, cv.v""",
+        {"ro": [str(x) for x in (row_order or [])], "co": [str(x) for x in (column_order or [])],
+         "top": top if top is not None else 2**62}).df()
+
+
+def tier_pairs(first: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's level under two tierings of the same per-customer table.
+
+    Parameters
+    ----------
+    first, second : :func:`segcore.assign_tiers` outputs over the same rows (same order).
+
+    Returns
+    -------
+    DataFrame ``customer_id, first, second, monetary`` (levels as text), same rows.
+    """
+    return pd.DataFrame({"customer_id": first["customer_id"].to_numpy(),
+                         "first": first["tier"].astype(str).to_numpy(),
+                         "second": second["tier"].astype(str).to_numpy(),
+                         "monetary": first["monetary"].to_numpy()})
+
+
+def agreement(cross: pd.DataFrame, leave_out=()) -> float:
+    """Share of customers on the diagonal of a :func:`cross_tab` (same value both ways).
+
+    ``leave_out``: values whose row and column are not counted (e.g. the prospect level).
+    Returns NaN when no customer is counted.
+    """
+    kept = cross[~cross["row"].isin(list(leave_out)) & ~cross["column"].isin(list(leave_out))]
+    total = kept["customers"].sum()
+    same = kept.loc[kept["row"] == kept["column"], "customers"].sum()
+    return float(same / total) if total else float("nan")
+
+
+def cross_tab_table(long: pd.DataFrame, measure: str = "customers", corner: str = "") -> pd.DataFrame:
+    """A :func:`cross_tab` as a wide table for display.
+
+    Parameters
+    ----------
+    long : output of :func:`cross_tab`.
+    measure : ``customers``, ``revenue`` or ``row_share``.
+    corner : name of the first column, which holds the row values.
+
+    Returns
+    -------
+    DataFrame: ``corner`` then one column per ``column`` value (in the long table's order), one row
+    per ``row`` value (same order), cells = ``measure``; then a ``Total`` column for customers or
+    revenue. NULL values show as ``"—"``.
+    """
+    if measure not in ("customers", "revenue", "row_share"):
+        raise ValueError(f"measure is customers, revenue or row_share; got {measure!r}.")
+    rows = list(dict.fromkeys(long["row"].fillna("—")))
+    cols = list(dict.fromkeys(long["column"].fillna("—")))
+    values = long[measure].to_numpy().reshape(len(rows), len(cols)) if len(long) else []
+    out = pd.DataFrame({corner: rows})
+    for i, col in enumerate(cols):
+        out[col] = [row[i] for row in values]
+    if measure != "row_share" and len(cols):
+        out["Total"] = out[cols].sum(axis=1)
+    return out
+
+
+def attribute_values(frame: pd.DataFrame, column: str, limit: int = 200) -> pd.DataFrame:
+    """The values of one attribute with their customer counts, most common first.
+
+    Returns
+    -------
+    DataFrame ``value, customers`` (at most ``limit`` rows; NULL left out).
+    """
+    col = _ident(column, frame)
+    return _con(t=frame).execute(f"""
+        SELECT CAST({col} AS VARCHAR) AS value, count(*) AS customers FROM t
+        WHERE {col} IS NOT NULL GROUP BY ALL ORDER BY customers DESC, value LIMIT $limit""",
+        {"limit": int(limit)}).df()
+
+
+# --------------------------------------------------------------------------------------------
+# Migration, churn and playbook pages: display shaping of the engine's tables
+# --------------------------------------------------------------------------------------------
+
+def localise(frame: pd.DataFrame, lang: str, labels: dict | None = None) -> pd.DataFrame:
+    """A copy of an engine table for display in one language.
+
+    Parameters
+    ----------
+    frame : any table; bilingual text comes as a column ``X`` (English) plus ``X_zh`` (Chinese),
+        e.g. ``reason``/``reason_zh``, ``strategy``/``strategy_zh``, ``stage``/``stage_zh``.
+    lang : ``"zh"``: every ``X`` takes the values of its ``X_zh``; anything else keeps English.
+    labels : ``{column: {code: label}}``: coded values to show as words (e.g. ``{"risk":
+        {"high": "High"}}``), applied after the language switch; values not listed, and missing
+        values, stay as they are.
+
+    Returns
+    -------
+    DataFrame with the columns of ``frame`` minus every ``X_zh`` whose ``X`` exists, in the same
+    order, with the same rows and index.
+    """
+    out = frame.copy()
+    for name in list(out.columns):
+        base = str(name)[:-3] if str(name).endswith("_zh") else None
+        if base and base in out.columns:
+            if lang == "zh":
+                out[base] = out[name].to_numpy()
+            out = out.drop(columns=name)
+    for column, mapping in (labels or {}).items():
+        if column in out.columns:
+            out[column] = out[column].astype(object).map(
+                lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def keep_rows(frame: pd.DataFrame, **conditions) -> pd.DataFrame:
+    """The rows whose value in each named column is one of the given values, order kept.
+
+    Parameters
+    ----------
+    frame : any table.
+    conditions : ``column=values``; ``None`` keeps every row, a list keeps the rows whose value
+        (compared as text) is in it (an empty list keeps none).
+
+    Returns
+    -------
+    DataFrame with the columns of ``frame``, the kept rows in their order, index 0..n-1.
+    """
+    mask = pd.Series(True, index=frame.index)
+    for column, values in conditions.items():
+        _ident(column, frame)
+        if values is not None:
+            mask &= frame[column].astype(str).isin([str(v) for v in values])
+    return frame[mask].reset_index(drop=True)
+
+
+def matrix_table(matrix: pd.DataFrame, names: dict | None = None, corner: str = "before") -> pd.DataFrame:
+    """A transition matrix (index = level before, columns = level after) as a plain table.
+
+    Parameters
+    ----------
+    matrix : ``Migration.customers_matrix`` or ``Migration.revenue_matrix``.
+    names : display names for row and column labels (e.g. ``{"new": "New customers"}``); other
+        labels stay as they are.
+    corner : name of the first column, which holds the row labels.
+
+    Returns
+    -------
+    DataFrame: first column ``corner`` (the row labels, named), then one column per level after
+    (named), holding the matrix values.
+    """
+    names = names or {}
+    out = pd.DataFrame({corner: [names.get(r, r) for r in matrix.index]})
+    for col in matrix.columns:
+        out[names.get(col, col)] = matrix[col].to_numpy()
+    return out
+
+
+def playbook_rows(saved, defaults) -> list[dict]:
+    """The playbook for the current levels: each level's saved row, else its default.
+
+    Parameters
+    ----------
+    saved : playbook rows edited or loaded before (dicts with ``level``), possibly for other
+        levels too (those are ignored here).
+    defaults : the default rows for the current levels, in level order
+        (:func:`segcore.playbook.default_playbook`).
+
+    Returns
+    -------
+    list of dicts, one per default row and in its order: the saved row of that ``level`` (fields
+    it lacks taken from the default; fields the default does not have dropped), else the default.
+    """
+    by_level = {str(r.get("level")): r for r in (saved or []) if isinstance(r, dict)}
+    return [{**d, **{k: v for k, v in by_level.get(str(d["level"]), {}).items() if k in d}}
+            for d in defaults]
+
+
+def playbook_table(rows, lang: str) -> pd.DataFrame:
+    """The playbook as an editable table in one language.
+
+    Parameters
+    ----------
+    rows : playbook rows (``level, strategy, strategy_zh, service_level, service_level_zh,
+        cadence_days``).
+    lang : ``"zh"`` shows ``strategy_zh`` / ``service_level_zh``, anything else the English texts.
+
+    Returns
+    -------
+    DataFrame ``level, strategy, service_level, cadence_days`` (text, text, text, Int64), one row
+    per playbook row.
+    """
+    zh = "_zh" if lang == "zh" else ""
+    return pd.DataFrame({
+        "level": [str(r["level"]) for r in rows],
+        "strategy": [str(r.get("strategy" + zh) or "") for r in rows],
+        "service_level": [str(r.get("service_level" + zh) or "") for r in rows],
+        "cadence_days": pd.array([int(r["cadence_days"]) for r in rows], dtype="Int64"),
+    })
+
+
+def _blank(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def playbook_merge(rows, edited: pd.DataFrame, lang: str) -> list[dict]:
+    """Apply an edited :func:`playbook_table` back to the playbook rows.
+
+    Parameters
+    ----------
+    rows : the rows the table was made from (same order).
+    edited : the table after editing (``level, strategy, service_level, cadence_days``).
+    lang : the language the table was shown in: its texts go to ``strategy_zh`` /
+        ``service_level_zh`` for ``"zh"``, else to ``strategy`` / ``service_level``; the other
+        language's texts are kept.
+
+    Returns
+    -------
+    New list of rows (``rows`` is not changed). A blank or invalid cadence (not a whole number
+    of days, 1 or more) keeps the previous one; ``level`` is never changed here.
+    """
+    zh = "_zh" if lang == "zh" else ""
+    out = []
+    for row, new in zip(rows, edited.to_dict("records")):
+        row = dict(row)
+        for name in ("strategy", "service_level"):
+            value = new.get(name)
+            row[name + zh] = "" if _blank(value) else str(value)
+        cadence = new.get("cadence_days")
+        try:
+            days = float(cadence)
+        except (TypeError, ValueError):
+            days = float("nan")
+        if days >= 1 and days == int(days):
+            row["cadence_days"] = int(days)
+        out.append(row)
+    return out

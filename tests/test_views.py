@@ -239,3 +239,121 @@ def test_tier_as_an_ordered_categorical_works_the_same():
         "p1", "c4", "c5", "c3", "c1", "c2"]
     assert views.pareto_cuts(tiered)["tier"].astype(str).tolist() == ["A", "B", "C"]
     assert views.distribution(tiered, "monetary")["customers"].sum() == 5
+
+
+# --- migration, churn and playbook pages -------------------------------------------------------------
+
+def test_localise_picks_the_language_and_names_codes():
+    risk = pd.DataFrame({"customer_id": ["c1", "c2"], "risk": ["high", None],
+                         "reason": ["no order for 94 days", "spend down"],
+                         "reason_zh": ["已 94 天未下单", "消费下降"], "note_zh": ["只有中文", "x"]})
+    en = views.localise(risk, "en", {"risk": {"high": "High"}})
+    assert list(en.columns) == ["customer_id", "risk", "reason", "note_zh"]   # note_zh has no English twin
+    assert en["reason"].tolist() == ["no order for 94 days", "spend down"]
+    assert en["risk"][0] == "High" and pd.isna(en["risk"][1])
+    zh = views.localise(risk, "zh", {"risk": {"high": "高"}, "absent": {"x": "y"}})
+    assert zh["reason"].tolist() == ["已 94 天未下单", "消费下降"] and zh["risk"][0] == "高"
+    assert risk["reason"][0] == "no order for 94 days"   # the input is not changed
+
+
+def test_keep_rows_filters_in_order():
+    calls = pd.DataFrame({"customer_id": ["c3", "c1", "c2", "c4"], "tier": ["B", "A", "A", "C"],
+                          "status": ["overdue", "overdue", "due", "scheduled"]})
+    assert views.keep_rows(calls)["customer_id"].tolist() == ["c3", "c1", "c2", "c4"]
+    assert views.keep_rows(calls, tier=["A", "B"], status=["overdue"])["customer_id"].tolist() == ["c3", "c1"]
+    assert views.keep_rows(calls, tier=None, status=["due", "scheduled"]).index.tolist() == [0, 1]
+    assert views.keep_rows(calls, tier=[]).empty
+    with pytest.raises(ValueError):
+        views.keep_rows(calls, region=["North"])
+
+
+def test_matrix_table_names_rows_and_columns():
+    matrix = pd.DataFrame([[3, 1, 0], [2, 5, 1], [4, 0, 0]], index=["A", "B", "new"], columns=["A", "B", "lost"])
+    table = views.matrix_table(matrix, {"new": "New customers", "lost": "Lost"}, corner="Before → after")
+    assert list(table.columns) == ["Before → after", "A", "B", "Lost"]
+    assert table["Before → after"].tolist() == ["A", "B", "New customers"]
+    assert table["Lost"].tolist() == [0, 1, 0] and table["A"].tolist() == [3, 2, 4]
+
+
+def test_playbook_rows_table_and_merge():
+    defaults = [{"level": "A", "strategy": "Call", "strategy_zh": "电话", "service_level": "VIP",
+                 "service_level_zh": "贵宾", "cadence_days": 14},
+                {"level": "B", "strategy": "Mail", "strategy_zh": "邮件", "service_level": "Std",
+                 "service_level_zh": "标准", "cadence_days": 60}]
+    saved = [{"level": "B", "cadence_days": 30, "strategy": "Offers"}, {"level": "Z", "cadence_days": 1}]
+    rows = views.playbook_rows(saved, defaults)
+    assert [r["level"] for r in rows] == ["A", "B"]          # Z is not a current level
+    assert rows[0] == defaults[0]
+    assert rows[1] == {**defaults[1], "cadence_days": 30, "strategy": "Offers"}
+    zh = views.playbook_table(rows, "zh")
+    assert list(zh.columns) == ["level", "strategy", "service_level", "cadence_days"]
+    assert zh["strategy"].tolist() == ["电话", "邮件"] and zh["cadence_days"].tolist() == [14, 30]
+    edited = zh.copy()
+    edited.loc[0, "strategy"] = "每周电话"
+    edited.loc[1, "cadence_days"] = 7
+    merged = views.playbook_merge(rows, edited, "zh")
+    assert merged[0]["strategy_zh"] == "每周电话" and merged[0]["strategy"] == "Call"   # English kept
+    assert merged[1]["cadence_days"] == 7 and merged[1]["strategy"] == "Offers"
+    assert rows[1]["cadence_days"] == 30                     # the input is not changed
+    bad = views.playbook_table(rows, "en")
+    bad["cadence_days"] = pd.array([0, None], dtype="Int64")  # invalid and blank keep the old cadence
+    bad.loc[1, "service_level"] = None
+    kept = views.playbook_merge(rows, bad, "en")
+    assert [r["cadence_days"] for r in kept] == [14, 30] and kept[1]["service_level"] == ""
+
+
+# --- Segments page ---------------------------------------------------------------------------------
+
+def segmented_table() -> pd.DataFrame:
+    """Five buyers with segments and regions, one prospect (no segment).
+
+    Champions: c1 (50), c2 (30) -> 2 customers, 80 revenue; Lost: c3 (10); Others: c4 (10), c5 (0).
+    Regions: North = c1, c3, c4; South = c2; no region = c5, p1.
+    """
+    t = tiered_table()
+    t["rfm_segment"] = ["Champions", "Champions", "Lost", "Others", "Others", None]
+    t["region"] = ["North", "South", "North", "North", None, None]
+    return t
+
+
+def test_segment_summary_in_rule_order_with_empty_segments():
+    s = views.segment_summary(segmented_table(), ["Champions", "Loyal", "Lost"])
+    assert s["segment"].tolist() == ["Champions", "Loyal", "Lost", "Others"]
+    assert s["customers"].tolist() == [2, 0, 1, 2]
+    assert s["customer_share"].tolist() == pytest.approx([0.4, 0, 0.2, 0.4])
+    assert s["revenue"].tolist() == [80, 0, 10, 10]
+    assert s["revenue_share"].tolist() == pytest.approx([0.8, 0, 0.1, 0.1])
+    assert s["avg_monetary"][0] == 40 and pd.isna(s["avg_monetary"][1])
+
+
+def test_cross_tab_counts_every_pair_in_display_order():
+    long = views.cross_tab(segmented_table(), "region", "tier", None, ["A", "B", "C", "D"])
+    # rows: North (3 customers), South (1), then no region (2) last; columns in the given order + Iron
+    assert list(dict.fromkeys(long["row"].fillna("-"))) == ["North", "South", "-"]
+    assert list(dict.fromkeys(long["column"])) == ["A", "B", "C", "D", "Iron"]
+    north = long[long["row"] == "North"]
+    assert north["customers"].tolist() == [1, 1, 1, 0, 0]
+    assert north["row_share"].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0, 0])
+    assert north["revenue"].tolist() == [50, 10, 10, 0, 0]
+    wide = views.cross_tab_table(long, "customers", "Region")
+    assert wide.columns.tolist() == ["Region", "A", "B", "C", "D", "Iron", "Total"]
+    assert wide["Total"].tolist() == [3, 1, 2]
+    top = views.cross_tab(segmented_table(), "region", "tier", None, ["A", "B", "C"], top=1)
+    assert set(top["row"]) == {"North"}
+
+
+def test_agreement_is_the_diagonal_share_without_prospects():
+    t = segmented_table()
+    other = t.assign(tier=["A", "B", "B", "C", "C", "Iron"])   # c2 moved A -> B
+    long = views.cross_tab(views.tier_pairs(t, other), "first", "second", ["A", "B", "C", "Iron"],
+                           ["A", "B", "C", "Iron"])
+    assert views.agreement(long, ["Iron"]) == pytest.approx(4 / 5)
+    assert views.agreement(long) == pytest.approx(5 / 6)
+
+
+def test_customer_list_filters_by_attributes():
+    t = segmented_table()
+    got = views.customer_list(t, filters={"region": ["North"], "rfm_segment": ["Champions", "Lost"]})
+    assert got["customer_id"].tolist() == ["c1", "c3"]
+    assert len(views.customer_list(t, filters={"region": []})) == 6   # an empty choice keeps everyone
+    assert views.attribute_values(t, "region").values.tolist() == [["North", 3], ["South", 1]]
