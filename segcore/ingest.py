@@ -203,7 +203,7 @@ def _kind(path: Path) -> str:
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "text"
+        return "utf-16"
     if b"\x00" in head:
         raise IngestError(
             "binary",
@@ -215,11 +215,7 @@ def _kind(path: Path) -> str:
 
 
 def _encoding(path: Path) -> str:
-    """The first of UTF-8, UTF-16, GB18030 and Windows-1252 that decodes the whole file."""
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    """The first of UTF-8, GB18030 and Windows-1252 that decodes the whole file (else Latin-1)."""
     for enc in ("utf-8", "gb18030", "cp1252"):
         decoder = codecs.getincrementaldecoder(enc)()
         try:
@@ -302,23 +298,45 @@ def _read_parquet(con, path: Path, table: str) -> list[str]:
     return headers
 
 
-def _read_text(con, path: Path, enc: str, table: str) -> list[str]:
-    source = path if enc == "utf-8" else _transcode(path, enc)
-    try:
-        opts = "all_varchar = true, header = true, null_padding = true, strict_mode = false"
-        schema = con.execute(f"DESCRIBE SELECT * FROM read_csv($p, {opts})",
-                             {"p": str(source)}).fetchall()
-        headers = [row[0] for row in schema]
-        names = ", ".join(f"c{i}" for i in range(len(headers)))
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($p, {opts}) AS t({names})",
-                    {"p": str(source)})
-    except duckdb.Error as exc:
-        raise IngestError("unreadable", f"The file {path.name} could not be read as a CSV/TSV table "
-                          f"({str(exc).splitlines()[0]}).", file=path.name) from exc
-    finally:
-        if source != path:
-            os.unlink(source)
+def _read_csv(con, source: Path, table: str) -> list[str]:
+    """Read a UTF-8 CSV/TSV into ``table``; raises ``duckdb.Error`` when DuckDB cannot read it."""
+    opts = "all_varchar = true, header = true, null_padding = true, strict_mode = false"
+    schema = con.execute(f"DESCRIBE SELECT * FROM read_csv($p, {opts})", {"p": str(source)}).fetchall()
+    headers = [row[0] for row in schema]
+    names = ", ".join(f"c{i}" for i in range(len(headers)))
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($p, {opts}) AS t({names})",
+                {"p": str(source)})
     return headers
+
+
+def _unreadable(path: Path, exc: duckdb.Error) -> IngestError:
+    return IngestError("unreadable", f"The file {path.name} could not be read as a CSV/TSV table "
+                       f"({str(exc).splitlines()[0]}).", file=path.name)
+
+
+def _read_text(con, path: Path, utf16: bool, table: str) -> tuple[list[str], str]:
+    """Read a text table into ``table``: ``(headers, encoding)``.
+
+    A file without a UTF-16 byte order mark is read as UTF-8 first, straight from disk: DuckDB's
+    reader checks every byte and refuses invalid UTF-8, so a UTF-8 file costs no separate pass.
+    Only when that read fails is the encoding looked for (:func:`_encoding`) and the file
+    transcoded to a temporary UTF-8 copy.
+    """
+    enc = "utf-16" if utf16 else "utf-8"
+    if enc == "utf-8":
+        try:
+            return _read_csv(con, path, table), enc
+        except duckdb.Error as exc:
+            enc = _encoding(path)
+            if enc == "utf-8":  # the text is valid UTF-8: the table itself is what DuckDB refused
+                raise _unreadable(path, exc) from exc
+    source = _transcode(path, enc)
+    try:
+        return _read_csv(con, source, table), enc
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from exc
+    finally:
+        os.unlink(source)
 
 
 def read_table(con: duckdb.DuckDBPyConnection, path,
@@ -346,8 +364,8 @@ def read_table(con: duckdb.DuckDBPyConnection, path,
         except duckdb.Error as exc:
             raise IngestError("unreadable", f"The Parquet file {path.name} could not be read.",
                               file=path.name) from exc
-    enc = _encoding(path)
-    return _read_text(con, path, enc, table), "csv", enc
+    headers, enc = _read_text(con, path, kind == "utf-16", table)
+    return headers, "csv", enc
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,17 +373,22 @@ def read_table(con: duckdb.DuckDBPyConnection, path,
 # --------------------------------------------------------------------------------------------
 
 def _date_order(con, col: str, choice: str | None) -> tuple[str | None, bool]:
-    """Day-first or month-first for ``a/b/yyyy`` values; ``(order, ambiguous)``."""
+    """Day-first or month-first for ``a/b/yyyy`` values; ``(order, ambiguous)``.
+
+    Only values DuckDB cannot read as ISO dates are looked at (the plain cast, which skips spaces
+    and tabs around the value, filters first; ``trim`` runs only on what it left).
+    """
+    if choice in ("dmy", "mdy"):
+        return choice, False
     first_big, second_big, slashed = con.execute(f"""
         WITH m AS (SELECT regexp_extract(trim({col}), '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{2,4}}\\b',
                                          ['a', 'b']) AS p
-                   FROM raw WHERE TRY_CAST(trim({col}) AS DATE) IS NULL)
+                   FROM raw
+                   WHERE TRY_CAST({col} AS DATE) IS NULL AND TRY_CAST(trim({col}) AS DATE) IS NULL)
         SELECT count(*) FILTER (WHERE TRY_CAST(p.a AS INT) > 12),
                count(*) FILTER (WHERE TRY_CAST(p.b AS INT) > 12),
                count(*) FILTER (WHERE p.a <> '')
-        FROM m""").fetchone()
-    if choice in ("dmy", "mdy"):
-        return choice, False
+        FROM m""").fetchall()[0]
     if not slashed:
         return None, False
     if first_big or second_big:
