@@ -13,9 +13,11 @@ st.title(t("data_title"))
 st.caption(t("data_intro"))
 
 # 1. Where the data comes from -------------------------------------------------------------------
-ui.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload"],
-         format_func=ui.labeller({v: t(f"src_{v}") for v in ("sample", "upload")}), required=True)
-if ss["s_source"] == "upload":
+ui.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
+         format_func=ui.labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
+if ss["s_source"] == "saved":
+    ui.saved_datasets_panel()
+elif ss["s_source"] == "upload":
     ui.upload_box("orders", t("up_orders"), t("up_orders_help"))
     with st.expander(t("up_optional"), expanded=bool(ss["s_uploads"].get("customers")
                                                       or ss["s_uploads"].get("interactions"))):
@@ -29,7 +31,7 @@ if ss["s_source"] == "upload":
 spec = ui.candidate_spec()
 failure = None
 if spec is None:
-    st.info(t("wait_upload"), icon=":material/info:")
+    st.info(t("ws_wait" if ss["s_source"] == "saved" else "wait_upload"), icon=":material/info:")
 else:
     ds, failure = ui.load(spec)
     if ds is not None and ss["s_active"] != spec:
@@ -97,7 +99,9 @@ if failure is None and spec is not None:
         st.warning(t("date_ambiguous"), icon=":material/event:")
 
 # 4. Columns: what the engine recognised, editable -------------------------------------------------
-if spec is not None:
+if spec is not None and spec.saved:
+    st.caption(t("ws_mapping_fixed"))
+elif spec is not None:
     headers = ctx.ds.headers if failure is None else failure.headers
     if headers and (failure is None or failure.role == "orders"):
         st.subheader(t("mapping_title"))
@@ -110,7 +114,11 @@ if spec is not None:
             st.write("")
             ui.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))
 
-# 5. Where to go next ---------------------------------------------------------------------------------
+# 5. Settings: one file for a monthly re-run (also for the command line), or kept in the workspace -----
+st.subheader(t("set_title"))
+ui.settings_panel()
+
+# 6. Where to go next ---------------------------------------------------------------------------------
 st.divider()
 st.markdown(f"**{t('next')}**")
 left, right, _ = st.columns([1, 1, 3])

@@ -28,7 +28,9 @@ import hashlib
 import math
 import os
 import re
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +48,7 @@ from segcore.scores import DEFAULT_SCORE_CUTS, DIMENSIONS, SEGMENT_ACTIONS, SEGM
 ROOT = Path(__file__).resolve().parent
 SAMPLE_DIR = ROOT / "sample_data"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
+UPLOAD_KEEP_DAYS = 7
 PAGES = {
     "data": "app.py",
     "overview": "pages/1_Overview.py",
@@ -76,8 +79,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_overview": ("Overview", "总览"),
     "nav_customers": ("Customers", "客户"),
     "nav_segments": ("Segments", "细分"),
-    "nav_later": ("Coming next: tier migration, churn warning, playbook.",
-                  "后续推出：等级迁移、流失预警、行动手册。"),
     "language": ("Language", "语言"),
     # sidebar: data
     "sb_data": ("Data in use", "当前数据"),
@@ -499,6 +500,262 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_last_date": ("Last bought", "最近购买"),
     "col_date": ("Date", "日期"),
     "col_type": ("Type", "类型"),
+    # --- issue 5: migration, churn, playbook, workspace ---
+    "nav_migration": ("Migration", "等级迁移"),
+    "nav_churn": ("Churn warning", "流失预警"),
+    "nav_playbook": ("Playbook", "行动手册"),
+    "save": ("Save", "保存"),
+    "delete": ("Delete", "删除"),
+    "apply": ("Apply", "应用"),
+    "dl_one_sheet_help": ("One sheet with the same columns as the CSV.", "一个工作表，列与 CSV 相同。"),
+    "period_month": ("Month", "月"),
+    "period_quarter": ("Quarter", "季度"),
+    "period_half-year": ("Half-year", "半年"),
+    "period_year": ("Year", "年"),
+    "period_custom": ("Custom", "自定义"),
+    "mv_upgraded": ("Upgraded", "升级"),
+    "mv_downgraded": ("Downgraded", "降级"),
+    "mv_new": ("New", "新增"),
+    "mv_lost": ("Lost", "流失"),
+    "mv_same": ("Same level", "等级不变"),
+    "mv_help_upgraded": ("In a higher level on {after} than on {before}. Their spend up to {after}: {revenue}.",
+                         "{after} 的等级高于 {before}。截至 {after} 的消费：{revenue}。"),
+    "mv_help_downgraded": ("In a lower level on {after} than on {before}. Their spend up to {after}: {revenue}.",
+                           "{after} 的等级低于 {before}。截至 {after} 的消费：{revenue}。"),
+    "mv_help_new": ("No purchase up to {before}, a first one by {after}. Their spend: {revenue}.",
+                    "截至 {before} 没有购买，在 {after} 前首次购买。其消费：{revenue}。"),
+    "mv_help_lost": ("Bought in the period before {before}, nothing since, up to {after}. The spend they "
+                     "had brought: {revenue}.",
+                     "在 {before} 之前的一个周期内有购买，此后到 {after} 没有再购买。他们之前的消费：{revenue}。"),
+    "mv_help_same": ("Same level on both dates (also prospects who stayed prospects, and customers who had "
+                     "stopped buying before {before}). Their spend up to {after}: {revenue}.",
+                     "两个日期等级相同（包括一直未购买的潜在客户，以及在 {before} 之前就已停止购买的客户）。"
+                     "截至 {after} 的消费：{revenue}。"),
+    "mig_title": ("Tier migration", "等级迁移"),
+    "mig_intro": ("Who moved between tiers: the same tier rules applied at two as-of dates, or to a saved "
+                  "snapshot and today's data.",
+                  "哪些客户在等级之间发生了变化：用同一套分级规则比较两个截止日期，或比较已保存的快照与当前数据。"),
+    "mig_tab_dates": ("Two dates", "两个日期"),
+    "mig_tab_snapshot": ("Saved snapshots", "已保存的快照"),
+    "mig_period": ("Compare with", "对比周期"),
+    "mig_from": ("From", "起始日"),
+    "mig_from_help": ("The earlier as-of date: one period before the later one, or any date with Custom.",
+                      "较早的截止日期：比较晚日期早一个周期，选择“自定义”可任选日期。"),
+    "mig_to": ("To", "截止日"),
+    "mig_to_help": ("The later as-of date: the same as the as-of date in the sidebar.",
+                    "较晚的截止日期：与侧边栏中的截止日期相同。"),
+    "mig_no_room": ("The data starts on {date}, the as-of date: there is no earlier date to compare with.",
+                    "数据从 {date}（即截止日期）开始，没有更早的日期可以比较。"),
+    "mig_before_start": ("The earlier date {before} is before the window start {start}: nobody has bought "
+                         "yet then. Choose a shorter period or a later date.",
+                         "较早日期 {before} 早于起始日期 {start}，那时还没有任何购买。请选择更短的周期或更晚的日期。"),
+    "mig_rules_note": ("Both dates are tiered with the rules in the sidebar ({levels}); each date sees only "
+                       "the orders up to it.",
+                       "两个日期都使用侧边栏中的分级规则（{levels}）；每个日期只计入截至当天的订单。"),
+    "mig_bad_labels": ("A level named \"new\" or \"lost\" cannot be compared (those words name the extra row "
+                       "and column). Rename the level in the sidebar.",
+                       "名为“new”或“lost”的等级无法比较（这两个词用于额外的行和列）。请在侧边栏中重命名等级。"),
+    "mig_axis_before": ("Level on {date}", "{date} 的等级"),
+    "mig_axis_after": ("Level on {date}", "{date} 的等级"),
+    "mig_matrix_customers": ("Customers: level before → level after", "客户数：之前等级 → 之后等级"),
+    "mig_matrix_revenue": ("Revenue: level before → level after", "收入：之前等级 → 之后等级"),
+    "mig_matrix_note": ("Rows: level on {before}; columns: level on {after}. The colour is the cell's share of "
+                        "its row. Revenue is each customer's net spend up to {after} (for lost customers, up to "
+                        "{before}).",
+                        "行：{before} 的等级；列：{after} 的等级。颜色深浅表示该格占所在行的比例。收入为每位客户截至 "
+                        "{after} 的净消费（流失客户按截至 {before} 计）。"),
+    "mig_cell_hover": ("{before} → {after}: {value} ({share} of the row)", "{before} → {after}：{value}（占该行 {share}）"),
+    "mig_new_row": ("New", "新客户"),
+    "mig_lost_col": ("Lost", "流失"),
+    "mig_corner": ("Before → after", "之前 → 之后"),
+    "mig_measure": ("Flow width", "流量宽度"),
+    "mig_by_customers": ("Customers", "客户数"),
+    "mig_by_revenue": ("Revenue", "收入"),
+    "mig_flow_title": ("Flow between the levels", "等级之间的流动"),
+    "mig_flow_hover": ("{before} → {after}: {value}", "{before} → {after}：{value}"),
+    "mig_lists": ("Who moved", "变动客户名单"),
+    "mig_list_pick": ("List", "名单"),
+    "mig_list_empty": ("Nobody in this list.", "该名单中没有客户。"),
+    "mig_dl_all": ("Everything (Excel)", "全部内容（Excel）"),
+    "mig_dl_all_help": ("Summary, both matrices and the four lists, a sheet each.",
+                        "汇总、两个矩阵和四个名单，各占一个工作表。"),
+    "mig_as_tables": ("The matrices as tables", "以表格查看矩阵"),
+    "mig_sheet_summary": ("Summary", "汇总"),
+    "mig_sheet_customers": ("Matrix customers", "客户数矩阵"),
+    "mig_sheet_revenue": ("Matrix revenue", "收入矩阵"),
+    "snap_intro": ("A snapshot keeps today's tiers in the workspace. Next month, compare the new tiers with "
+                   "it, even from a new export file.",
+                   "快照会把当前的分级保存到工作区。下个月即使换了新的导出文件，也可以把新的分级与快照比较。"),
+    "snap_save_title": ("Save the current tiers as a snapshot of {date}", "把当前分级保存为 {date} 的快照"),
+    "snap_name": ("Name (optional)", "名称（可选）"),
+    "snap_name_ph": ("e.g. Monthly review", "例如：月度复盘"),
+    "snap_save_note": ("Filed under: {dataset}. A snapshot with the same data, date and name is replaced.",
+                       "归档于：{dataset}。相同数据、日期和名称的快照会被替换。"),
+    "snap_saved": ("Snapshot of {date} saved.", "已保存 {date} 的快照。"),
+    "snap_deleted": ("Snapshot deleted.", "快照已删除。"),
+    "snap_none": ("No snapshot saved yet.", "还没有保存任何快照。"),
+    "snap_pick": ("Compare the current tiers with", "将当前分级与以下快照比较"),
+    "snap_item": ("{date} · {name} · {dataset} · {n} customers", "{date} · {name} · {dataset} · {n} 位客户"),
+    "snap_not_before": ("This snapshot is of {date}, not before the current as-of date {as_of}: choose an "
+                        "older snapshot or a later as-of date.",
+                        "该快照日期为 {date}，不早于当前截止日期 {as_of}：请选择更早的快照或更晚的截止日期。"),
+    "snap_other_levels": ("This snapshot has the levels {saved}; the current tiers have {now}. Compare like "
+                          "with like: use the snapshot's tier rules.",
+                          "该快照的等级为 {saved}，当前分级为 {now}。请用相同的规则比较：使用快照的分级规则。"),
+    "snap_use_rules": ("Use the snapshot's tier rules", "使用快照的分级规则"),
+    "ch_title": ("Churn warning", "流失预警"),
+    "ch_intro": ("Buyers who are overdue for their next order, or whose recent spend fell, high tiers first; "
+                 "customers on the rise; and every customer's lifecycle stage.",
+                 "超过平常下单间隔仍未下单、或近期消费下降的客户（高等级优先）；消费上升的客户；以及每位客户的生命周期阶段。"),
+    "ch_k": ("At risk after k × the usual interval", "超过平常间隔的 k 倍即预警"),
+    "ch_k_help": ("A buyer is overdue when the days since their last order exceed k times their usual "
+                  "interval between orders (one-time buyers: the typical interval of all repeat buyers). "
+                  "At 2k or more the risk is high.",
+                  "距上次下单的天数超过其平常下单间隔的 k 倍即为逾期（只买过一次的客户按所有复购客户的典型间隔计）。"
+                  "达到 2k 倍为高风险。"),
+    "ch_drop": ("…or recent spend fell by more than", "…或近期消费下降超过"),
+    "ch_drop_help": ("Spend in the second half of the window against the first half.",
+                     "分析期后半段的消费与前半段相比。"),
+    "ch_lapse": ("Lapsed after (days)", "沉睡阈值（天）"),
+    "ch_lapse_help": ("Customers with no order for longer than this have lapsed already: they are not in the "
+                      "warning list but in the lifecycle stage Lapsed.",
+                      "超过此天数未下单的客户已经沉睡：不在预警名单中，而是在生命周期的“沉睡客户”阶段。"),
+    "ch_at_risk": ("Customers at risk", "预警客户"),
+    "ch_at_risk_help": ("Buyers flagged by the rule below who have not lapsed yet.",
+                        "按下方规则标记、且尚未沉睡的购买客户。"),
+    "ch_chart": ("Customers at risk per tier", "各等级的预警客户"),
+    "ch_rules": ("The rule", "预警规则"),
+    "ch_rules_note": ("Usual interval: the customer's own average gap between order days; for one-time buyers "
+                      "the median over all repeat buyers. Customers with no order for more than {days} days "
+                      "count as lapsed, not at risk.",
+                      "平常间隔：客户自己相邻下单日的平均间隔；只买过一次的客户按所有复购客户间隔的中位数计。"
+                      "超过 {days} 天未下单的客户算作沉睡，不计入预警。"),
+    "ch_list": ("At-risk list", "预警名单"),
+    "ch_showing": ("{n} of {total} customers at risk", "显示 {n} / {total} 位预警客户"),
+    "ch_none": ("Nobody is at risk with these settings.", "按当前设置没有预警客户。"),
+    "risk_high": ("High risk", "高风险"),
+    "risk_medium": ("Medium risk", "中风险"),
+    "risk_low": ("Low risk", "低风险"),
+    "ri_title": ("Rising customers", "上升客户"),
+    "ri_intro": ("Customers below {top} whose spend in the second half of the window grew strongly: "
+                 "candidates to move up a level.",
+                 "{top} 级以下、分析期后半段消费明显增长的客户：有望升级的候选客户。"),
+    "ri_trend": ("Spend growth at least", "消费增长至少"),
+    "ri_trend_help": ("Second half of the window against the first half; customers who only bought in the "
+                      "second half are new, not rising.",
+                      "分析期后半段对比前半段；只在后半段购买的客户算作新客户，不算上升客户。"),
+    "ri_count": ("{n} customers, each spending at least {floor} in the second half (the median of buyers).",
+                 "{n} 位客户，后半段消费均不低于 {floor}（购买客户的中位数）。"),
+    "ri_none": ("No customer is rising this strongly.", "没有客户的消费增长达到该幅度。"),
+    "lc_title": ("Lifecycle stages", "生命周期阶段"),
+    "lc_new_days": ("New / recent within (days)", "新客户/近期（天）"),
+    "lc_new_days_help": ("New: first order within this many days; reactivated: a comeback within this many days.",
+                         "新客户：首次下单在此天数内；回流客户：在此天数内重新下单。"),
+    "lc_chart": ("Customers per tier and lifecycle stage", "各等级的生命周期阶段分布"),
+    "lc_rules": ("The stages, tried in this order", "阶段规则（按顺序判断）"),
+    "lc_rules_note": ("The first rule that applies gives the stage. Dates count the whole order history up to "
+                      "the as-of date.",
+                      "按顺序判断，第一条适用的规则决定阶段。日期按截至截止日期的全部订单历史计算。"),
+    "stage_prospect": ("Prospect", "潜在客户"),
+    "stage_new": ("New", "新客户"),
+    "stage_reactivated": ("Reactivated", "回流客户"),
+    "stage_lapsed": ("Lapsed", "沉睡客户"),
+    "stage_at risk": ("At risk", "流失风险"),
+    "stage_active": ("Active", "活跃客户"),
+    "pb_title": ("Playbook and follow-ups", "行动手册与跟进"),
+    "pb_intro": ("What each level gets: a strategy, a service level and how often to follow up. Edit the "
+                 "table; the follow-up list below changes with it.",
+                 "每个等级的策略、服务级别和跟进频率。可直接编辑表格，下方的跟进名单随之更新。"),
+    "pb_level": ("Level", "等级"),
+    "pb_strategy": ("Strategy", "策略"),
+    "pb_service": ("Service level", "服务级别"),
+    "pb_cadence": ("Follow up every (days)", "跟进周期（天）"),
+    "pb_cadence_help": ("Next contact = the last order or the last interaction, whichever is later, plus "
+                        "this many days.",
+                        "下次联系日期 = 最近一次下单或互动（取较晚者）+ 此天数。"),
+    "pb_note": ("{prospect}: customers in the customer list who have not bought yet. Texts are kept per "
+                "language; switch the language to edit the other one.",
+                "{prospect}：客户名单中尚未购买的客户。文字按语言分别保存；切换语言可编辑另一种语言的文字。"),
+    "pb_reset": ("Defaults", "恢复默认"),
+    "fu_title": ("Follow-up list", "跟进名单"),
+    "fu_overdue": ("Overdue", "已逾期"),
+    "fu_due": ("Due within 7 days", "7 天内到期"),
+    "fu_scheduled": ("Later", "稍后"),
+    "fu_help_overdue": ("The next contact date is before {as_of}.", "下次联系日期早于 {as_of}。"),
+    "fu_help_due": ("The next contact date is {as_of} or within 7 days after it.",
+                    "下次联系日期为 {as_of} 或之后 7 天内。"),
+    "fu_help_scheduled": ("The next contact date is more than 7 days after {as_of}.",
+                          "下次联系日期在 {as_of} 之后超过 7 天。"),
+    "fu_filter_status": ("Status", "状态"),
+    "fu_showing": ("{n} of {total} customers · dates counted from the as-of date {as_of}, overdue first",
+                   "显示 {n} / {total} 位客户 · 日期从截止日期 {as_of} 起算，逾期优先"),
+    "src_saved": ("Saved", "已保存"),
+    "loading_saved": ("Opening {file} from the workspace…", "正在从工作区打开 {file}…"),
+    "ws_pick": ("Saved datasets (choose one to open it)", "已保存的数据（选择即可打开）"),
+    "ws_item": ("{name} · {lines} lines · {customers} customers · {start} → {end} · saved {saved}",
+                "{name} · {lines} 行 · {customers} 位客户 · {start} → {end} · 保存于 {saved}"),
+    "ws_none": ("Nothing saved yet. Save the data in use below to open it again after a restart.",
+                "还没有保存任何数据。在下方保存当前数据，重启后即可再次打开。"),
+    "ws_wait": ("Choose a saved dataset. Until then the data in use stays as it is.",
+                "请选择已保存的数据。在此之前继续使用当前数据。"),
+    "ws_delete_help": ("Delete this dataset from the workspace (its snapshots are kept).",
+                       "从工作区删除该数据（其快照保留）。"),
+    "ws_save_title": ("Save the data in use", "保存当前数据"),
+    "ws_save_note": ("{file}: order lines, import report and, if attached, the customer list and interactions "
+                     "are kept in the workspace; saving under an existing name replaces it.",
+                     "{file}：订单明细、导入报告以及已加入的客户名单和互动记录都会保存到工作区；同名保存会覆盖原有数据。"),
+    "ws_name": ("Name", "名称"),
+    "ws_need_name": ("Give it a name first.", "请先输入名称。"),
+    "ws_saved": ("Saved as “{name}”; it is now the data in use.", "已保存为“{name}”，并设为当前数据。"),
+    "ws_deleted": ("“{name}” deleted.", "已删除“{name}”。"),
+    "ws_failed": ("That did not work: {reason}", "操作未完成：{reason}"),
+    "ws_unavailable": ("The workspace file cannot be opened, so nothing can be saved or opened right now.",
+                       "无法打开工作区文件，暂时不能保存或打开数据。"),
+    "ws_where": ("Workspace file: {path} (set SEGCORE_WORKSPACE to use another).",
+                 "工作区文件：{path}（可通过环境变量 SEGCORE_WORKSPACE 指定其他文件）。"),
+    "ws_mapping_fixed": ("A saved dataset keeps the columns it was saved with. To change them, upload the file "
+                         "again.",
+                         "已保存的数据沿用保存时的列对应。如需修改，请重新上传文件。"),
+    "set_title": ("Settings", "设置"),
+    "set_file_title": ("Settings file", "设置文件"),
+    "set_file_note": ("Column choices, as-of date, tier rules, levels and names, weights, segment rules, "
+                      "churn settings and the playbook in one JSON file: load it next month, or run "
+                      "python -m segcore … --config with it for the same tiers.",
+                      "列对应、截止日期、分级规则、等级及名称、权重、分群规则、预警设置和行动手册都保存在一个 JSON 文件中："
+                      "下个月加载即可沿用，也可用 python -m segcore … --config 得到相同的分级。"),
+    "set_download": ("Download the current settings", "下载当前设置"),
+    "set_upload": ("Load settings from a file", "从文件加载设置"),
+    "set_upload_help": ("A settings file downloaded from this app (JSON).", "从本应用下载的设置文件（JSON）。"),
+    "set_applied": ("Settings from {file} applied.", "已应用 {file} 中的设置。"),
+    "set_bad_file": ("{file} cannot be used as a settings file, nothing was changed. {reason}",
+                     "{file} 不是可用的设置文件，未做任何更改。{reason}"),
+    "set_cannot": ("The current settings cannot be written to a file: {reason}", "当前设置无法写入文件：{reason}"),
+    "set_ws_title": ("Named settings in the workspace", "工作区中的命名设置"),
+    "set_name": ("Save the current settings as", "将当前设置保存为"),
+    "set_name_ph": ("e.g. Monthly review", "例如：月度复盘"),
+    "set_saved": ("Settings saved as “{name}”.", "设置已保存为“{name}”。"),
+    "set_none": ("No settings saved yet.", "还没有保存任何设置。"),
+    "set_pick": ("Saved settings", "已保存的设置"),
+    "set_loaded": ("Settings “{name}” applied.", "已应用设置“{name}”。"),
+    "set_deleted": ("Settings “{name}” deleted.", "已删除设置“{name}”。"),
+    "col_tier_before": ("Level before", "之前等级"),
+    "col_tier_after": ("Level after", "之后等级"),
+    "col_levels_moved": ("Levels moved", "变动级数"),
+    "col_monetary_before": ("Spend before", "之前消费"),
+    "col_monetary_after": ("Spend after", "之后消费"),
+    "col_risk": ("Risk", "风险"),
+    "col_reason": ("Why", "原因"),
+    "col_typical_interval_days": ("Usual interval (days)", "平常间隔（天）"),
+    "col_overdue_ratio": ("× usual interval", "为平常间隔的倍数"),
+    "col_next_tier": ("Next level", "上一级"),
+    "col_status": ("Status", "状态"),
+    "col_days_overdue": ("Days overdue", "逾期天数"),
+    "col_next_contact_date": ("Next contact", "下次联系"),
+    "col_cadence_days": ("Cadence (days)", "跟进周期（天）"),
+    "col_service_level": ("Service level", "服务级别"),
+    "col_strategy": ("Strategy", "策略"),
+    "col_stage": ("Stage", "阶段"),
+    "col_rule": ("Rule", "规则"),
 }
 
 #: Tier name presets offered in the sidebar (names are data, shown as they are).
@@ -720,7 +977,21 @@ def save_upload(uploaded, progress=None) -> FileRef:
     folder.mkdir(exist_ok=True)
     final = folder / name
     os.replace(tmp, final)
+    os.utime(folder)  # a file uploaded again counts as new
+    _prune_uploads(keep=folder)
     return FileRef(name, str(final), sha, done)
+
+
+def _prune_uploads(keep: Path) -> None:
+    """Delete uploads untouched for ``UPLOAD_KEEP_DAYS`` days (a session still showing one falls
+    back to the sample; datasets saved in the workspace are kept there, not here)."""
+    cutoff = time.time() - UPLOAD_KEEP_DAYS * 86400
+    for folder in UPLOAD_DIR.iterdir():
+        try:
+            if folder != keep and folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed meanwhile by another session
+            continue
 
 
 def _headers_of(path: str) -> list[str] | None:
@@ -1154,7 +1425,6 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
         st.markdown(f"### :material/leaderboard: {t('app_title')}")
         for name, path in PAGES.items():
             st.page_link(path, label=t(f"nav_{name}"), icon=PAGE_ICONS[name])
-        st.caption(t("nav_later"))
         bound(st.segmented_control, "s_lang", t("language"), options=list(LANGS),
               format_func=LANGS.get, required=True)
 
@@ -1876,3 +2146,782 @@ def customer_choices(view: pd.DataFrame, selected_row: pd.DataFrame | None) -> t
 def attribute_columns(columns) -> list[str]:
     """The descriptive columns (region, city, industry ...) of a customer table."""
     return [c for c in columns if c not in PROFILE_SKIP]
+
+
+# ============================================================================================
+# Issue 5: migration, churn warning, playbook, settings file and workspace
+# ============================================================================================
+# Pages 4-6 and the data page's "Saved" source and settings section. Heavy results (the earlier
+# tiering and its comparison, churn, rising customers, lifecycle, follow-ups) are memoised per
+# session for what they depend on (see _memo), so widgets elsewhere on a page cost nothing.
+
+from datetime import timedelta  # noqa: E402
+
+from segcore import dynamics  # noqa: E402
+from segcore import playbook as playbooks  # noqa: E402
+from segcore.settings import SettingsError  # noqa: E402
+from segcore.workspace import Workspace, WorkspaceError  # noqa: E402
+
+PAGES.update({"migration": "pages/4_Migration.py", "churn": "pages/5_Churn.py",
+              "playbook": "pages/6_Playbook.py"})
+PAGE_ICONS.update({"migration": ":material/swap_vert:", "churn": ":material/notification_important:",
+                   "playbook": ":material/checklist:"})
+
+MIG_PERIODS = ("month", "quarter", "half-year", "year", "custom")
+MIG_LISTS = ("upgraded", "downgraded", "new", "lost")
+FOLLOW_STATUSES = ("overdue", "due", "scheduled")
+RISK_COLORS = {"high": "#C62828", "medium": "#EF6C00", "low": "#FBC02D"}
+STAGE_COLORS = {"prospect": PROSPECT_COLOR, "new": "#2E7D32", "reactivated": "#00897B", "lapsed": "#9E9E9E",
+                "at risk": "#EF6C00", "active": "#1565C0"}
+NEW_COLOR = "#2E7D32"
+K_RANGE, DROP_RANGE, TREND_RANGE = (0.5, 6.0), (5, 100), (10, 300)  # slider bounds (k; percents)
+WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)
+
+DEFAULTS.update({
+    "s_mig_period": "quarter",
+    "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
+    "s_mig_measure": "customers",
+    "s_mig_list": "upgraded",
+    "s_snap_pick": None,
+    "s_churn_k": 2.0,
+    "s_churn_drop": 50,           # percent
+    "s_rising_trend": 50,         # percent
+    "s_new_days": 90,
+    "s_lapse_days": 180,
+    "s_risk_tiers": [],
+    "s_playbook": [],             # edited playbook rows (any levels); empty = the defaults
+    "s_fu_tiers": [],
+    "s_fu_status": [],
+    "s_ws_dataset": None,
+})
+
+
+def bound_to(widget, setting: str, wkey: str, *args, **kwargs):
+    """:func:`bound` with a widget key of its own: a second widget for one setting (the Migration
+    page's "to" date is the sidebar's as-of date) or one per tab."""
+    ss = st.session_state
+    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
+        ss[wkey] = ss[setting]
+
+    def _save():
+        ss[setting] = ss[wkey]
+
+    return widget(*args, key=wkey, on_change=_save, **kwargs)
+
+
+def _memo(name: str, signature, compute):
+    """``compute()`` once per ``signature``, kept in the session (one entry per ``name``)."""
+    ss = st.session_state
+    hit = ss.get(f"_memo_{name}")
+    if hit is None or hit[0] != signature:
+        hit = ss[f"_memo_{name}"] = (signature, compute())
+    return hit[1]
+
+
+def _tiers_key():
+    """What the current tiers (``ctx.tiered``) were made from: :func:`context`'s memo signature."""
+    return st.session_state["_tiers"][0]
+
+
+def flash(channel: str, kind: str, text: str) -> None:
+    """A message for the next :func:`show_flash` of ``channel`` (actions run in callbacks)."""
+    st.session_state.setdefault("_flash", {}).setdefault(channel, []).append((kind, text))
+
+
+def show_flash(channel: str) -> None:
+    for kind, text in st.session_state.get("_flash", {}).pop(channel, []):
+        icons = {"success": ":material/check_circle:", "error": ":material/error:", "warning": ":material/warning:"}
+        getattr(st, kind)(text, icon=icons.get(kind))
+
+
+def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
+    """CSV (UTF-8 with BOM) and Excel buttons for one table (formula-safe, made on click)."""
+    stem = re.sub(r"[\\/:*?\"<>|\s]+", "_", str(stem))
+    csv_col, xlsx_col, _ = st.columns([1, 1, 4], vertical_alignment="bottom")
+    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame), file_name=f"{stem}.csv",
+                            mime="text/csv", on_click="ignore", help=t("dl_csv_help"), icon=":material/download:",
+                            key=f"{key}_csv", width="stretch")
+    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}),
+                             file_name=f"{stem}.xlsx", on_click="ignore", key=f"{key}_xlsx", width="stretch",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             help=t("dl_one_sheet_help"), icon=":material/table_view:")
+
+
+def names_of(prefix: str, codes) -> dict:
+    """``{code: text}`` for coded values (risk levels, stages, movements, statuses)."""
+    return {c: t(f"{prefix}_{c}") for c in codes}
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """An engine table in the UI language: bilingual columns and coded values as words."""
+    return views.localise(frame, lang(), {
+        "risk": names_of("risk", dynamics.RISK_LEVELS), "stage": names_of("stage", dynamics.STAGES),
+        "movement": names_of("mv", dynamics.MOVEMENTS), "status": names_of("fu", FOLLOW_STATUSES)})
+
+
+_MONEY = ("monetary_before", "monetary_after", "revenue", "spend_first_half", "spend_second_half",
+          "next_tier_recent_median", "monetary")
+_DATES = ("next_contact_date", "as_of", "created")
+
+
+def dyn_column_config(columns) -> dict:
+    """:func:`column_config` plus the columns of the dynamics and playbook tables."""
+    cfg = column_config(columns)
+    for name in columns:
+        label = col_label(name)
+        if name in _MONEY:
+            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        elif name in ("spend_drop_share", "trend"):
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name in ("overdue_ratio", "typical_interval_days"):
+            cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
+        elif name in _DATES:
+            cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif name in ("reason", "strategy"):
+            cfg[name] = st.column_config.TextColumn(label, width="large")
+    return cfg
+
+
+def table(frame: pd.DataFrame, columns, key: str, height: int | None = None) -> None:
+    """A read-only table of the given columns (those the frame has), capped at TABLE_ROWS rows."""
+    columns = [c for c in columns if c in frame.columns]
+    if len(frame) > TABLE_ROWS:
+        st.caption(t("table_capped", n=fmt_int(TABLE_ROWS)))
+    head = frame.head(TABLE_ROWS)
+    head.attrs = {}  # engine notes (e.g. a date) are not for the browser
+    st.dataframe(head, column_order=columns, column_config=dyn_column_config(columns),
+                 hide_index=True, key=key, height=height or "auto", placeholder=t("na"))
+
+
+def _rgba(color: str, alpha: float) -> str:
+    color = color.lstrip("#")
+    r, g, b = (int(color[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+# --------------------------------------------------------------------------------------------
+# Migration
+# --------------------------------------------------------------------------------------------
+
+MIG_LIST_COLUMNS = ("customer_id", "name", "tier_before", "tier_after", "levels_moved", "monetary_before",
+                    "monetary_after", "last_order_date", "region", "city", "channel")
+
+
+def migration_dates(ctx: Ctx) -> date | None:
+    """Period, "from" and "to" controls; the earlier as-of date (None when the data has no day
+    before the as-of date). "To" is the sidebar's as-of date; "from" follows the period unless
+    the period is "custom"."""
+    ss = st.session_state
+    lo, hi, after = ctx.ds.report.date_min, ctx.ds.report.date_max, ctx.as_of
+    if after <= lo:
+        st.warning(t("mig_no_room", date=fmt_date(lo)), icon=":material/event_busy:")
+        return None
+    period_col, from_col, to_col = st.columns([2.4, 1, 1], vertical_alignment="bottom")
+    with period_col:
+        bound(st.segmented_control, "s_mig_period", t("mig_period"), options=MIG_PERIODS, required=True,
+              format_func=labeller(names_of("period", MIG_PERIODS)))
+    period = ss["s_mig_period"]
+    latest = after - timedelta(days=1)
+    if period != "custom" or ss["s_mig_before"] is None:
+        ss["s_mig_before"] = dynamics.previous_as_of(after, "quarter" if period == "custom" else period)
+    if period == "custom":
+        ss["s_mig_before"] = min(max(ss["s_mig_before"], lo), latest)
+    with from_col:
+        bound(st.date_input, "s_mig_before", t("mig_from"), min_value=min(lo, ss["s_mig_before"]),
+              max_value=latest, disabled=period != "custom", help=t("mig_from_help"))
+    with to_col:
+        bound_to(st.date_input, "s_as_of", "w_mig_to", t("mig_to"), min_value=lo, max_value=hi,
+                 help=t("mig_to_help"))
+    return ss["s_mig_before"]
+
+
+def _score_options() -> dict:
+    """The session's score settings as :func:`segcore.add_scores` takes them."""
+    ss = st.session_state
+    custom = {k: tuple(v) for k, v in ss["s_custom_cuts"].items()}
+    return {"n": int(ss["s_score_points"]), "custom_cuts": custom or None,
+            "weights": dict(ss["s_weights"]) or None, "rules": ss["s_segment_rules"] or None}
+
+
+def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | None]:
+    """(the current tiers compared with the same rules at ``before``, or a message why not)."""
+    def compute():
+        metrics = _metrics(ctx.spec.key, before, ctx.start, ctx.ds)
+        if ctx.rules.method == "score":
+            metrics, _ = segcore.add_scores(metrics, **_score_options())
+        earlier = segcore.assign_tiers(metrics, ctx.rules)
+        return dynamics.compare_tiers(earlier, ctx.tiered, ctx.rules.labels, as_of_before=before,
+                                      as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
+    try:
+        return _memo("migration", (_tiers_key(), before), compute), None
+    except ValueError:  # a level named "new" or "lost"
+        return None, t("mig_bad_labels")
+
+
+def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_title: str, x_title: str) -> go.Figure:
+    """A transition matrix as a heatmap: cells coloured by their share of the row, values written in."""
+    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+    rows = [names.get(r, r) for r in matrix.index]
+    cols = [names.get(c, c) for c in matrix.columns]
+    values = matrix.to_numpy(dtype=float)
+    totals = values.clip(min=0).sum(axis=1, keepdims=True)
+    shares = values.clip(min=0) / (totals + (totals == 0))
+    text = [[(fmt_compact(v) if money else fmt_int(v)) + (f"<br>{fmt_pct(s, 0)}" if v else "")
+             for v, s in zip(row, share)] for row, share in zip(values, shares)]
+    hover = [[t("mig_cell_hover", before=r, after=c, value=fmt_money(v) if money else fmt_int(v),
+                share=fmt_pct(s)) for c, v, s in zip(cols, row, share)]
+             for r, row, share in zip(rows, values, shares)]
+    fig = go.Figure(go.Heatmap(z=shares, x=cols, y=rows, colorscale="Blues", zmin=0, zmax=1, showscale=False,
+                               text=text, texttemplate="%{text}", customdata=hover,
+                               hovertemplate="%{customdata}<extra></extra>", xgap=2, ygap=2))
+    _layout(fig, title, x_title, y_title, height=150 + 56 * len(rows), legend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -> go.Figure:
+    """The flows between the two dates' levels (new customers enter on the left, lost ones leave
+    on the right); flows with a negative net revenue are drawn as 0."""
+    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+
+    def color(level):
+        return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)
+
+    levels = list(mig.nodes["level"])
+    fmt = fmt_money if measure == "revenue" else fmt_int
+    values = mig.links[measure].clip(lower=0)
+    fig = go.Figure(go.Sankey(
+        arrangement="snap", valueformat=",.0f",
+        node=dict(label=[names.get(x, x) for x in levels], color=[color(x) for x in levels], pad=18,
+                  thickness=18, line=dict(color="white", width=1),
+                  hovertemplate="%{label}: %{value:,.0f}<extra></extra>"),
+        link=dict(source=mig.links["source_node"], target=mig.links["target_node"], value=values,
+                  color=[_rgba(color(s), 0.35) for s in mig.links["source"]],
+                  customdata=[t("mig_flow_hover", before=names.get(s, s), after=names.get(a, a), value=fmt(v))
+                              for s, a, v in zip(mig.links["source"], mig.links["target"], mig.links[measure])],
+                  hovertemplate="%{customdata}<extra></extra>")))
+    _layout(fig, title, "", "", height=460, legend=False)
+    fig.update_traces(textfont=dict(size=14, color=CURVE_COLOR))
+    for x, text, anchor in ((0, fmt_date(mig.as_of_before), "left"), (1, fmt_date(mig.as_of_after), "right")):
+        fig.add_annotation(x=x, y=1.06, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
+                           xanchor=anchor, font=dict(size=13))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def migration_sheets(mig: dynamics.Migration) -> dict[str, pd.DataFrame]:
+    """The whole comparison as Excel sheets: summary, both matrices, the four lists."""
+    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+    corner = t("mig_corner")
+    return {t("mig_sheet_summary"): shown(mig.summary),
+            t("mig_sheet_customers"): views.matrix_table(mig.customers_matrix, names, corner),
+            t("mig_sheet_revenue"): views.matrix_table(mig.revenue_matrix, names, corner),
+            **{t(f"mv_{m}"): shown(mig.list(m)) for m in MIG_LISTS}}
+
+
+# --------------------------------------------------------------------------------------------
+# Workspace: saved datasets, settings and snapshots
+# --------------------------------------------------------------------------------------------
+
+def workspace() -> tuple[Workspace | None, str | None]:
+    """The workspace file ($SEGCORE_WORKSPACE, ...), or why it cannot be opened."""
+    try:
+        return Workspace(), None
+    except WS_ERRORS as exc:
+        return None, str(exc)
+
+
+def ws_problem(reason: str) -> None:
+    st.error(t("ws_unavailable"), icon=":material/error:")
+    st.caption(reason)
+
+
+def dataset_name(spec: Spec) -> str:
+    """The name snapshots of this data are filed under: the saved name, the file name, or "sample"."""
+    return spec.saved or ("sample" if spec.sample else spec.orders.name)
+
+
+def dataset_label(name: str) -> str:
+    return t("sb_sample") if name == "sample" else str(name)
+
+
+def saved_spec(name: str | None) -> Spec | None:
+    """The :class:`Spec` of a dataset saved in the workspace (None when there is no such dataset)."""
+    if not name:
+        return None
+    ws, _ = workspace()
+    if ws is None:
+        return None
+    listed = ws.list_datasets()
+    found = listed[listed["name"] == name]
+    if found.empty:
+        return None
+    row = found.iloc[0]
+    sha = hashlib.sha256(f"{ws.path}|{row['id']}|{row['created']}".encode()).hexdigest()
+
+    def ref(role):
+        return FileRef(name, str(ws.path), f"{sha}-{role}", 0)
+
+    return Spec(orders=ref("orders"), customers=ref("customers") if row["has_customers"] else None,
+                interactions=ref("interactions") if row["has_interactions"] else None, saved=name)
+
+
+def _open_saved(spec: Spec) -> segcore.Dataset:
+    try:
+        return Workspace(spec.orders.path).open_dataset(spec.saved)
+    except Exception as exc:
+        raise LoadFailure("orders", spec.orders, exc) from exc
+
+
+def _save_dataset() -> None:
+    ss = st.session_state
+    name = str(ss.get("w_ws_name") or "").strip()
+    if not name:
+        flash("ws", "warning", t("ws_need_name"))
+        return
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        spec, ds = active()
+        ws.save_dataset(name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name)
+    except WS_ERRORS as exc:
+        flash("ws", "error", t("ws_failed", reason=str(exc)))
+        return
+    ss["s_ws_dataset"] = name
+    flash("ws", "success", t("ws_saved", name=name))
+
+
+def _delete_dataset(name: str) -> None:
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        ws.delete_dataset(name)
+    except WS_ERRORS as exc:
+        flash("ws", "error", t("ws_failed", reason=str(exc)))
+        return
+    st.session_state["s_ws_dataset"] = None
+    flash("ws", "success", t("ws_deleted", name=name))
+
+
+def saved_datasets_panel() -> None:
+    """The data page's "Saved" source: pick a saved dataset (it opens), delete it, or save the
+    data in use under a name."""
+    ss = st.session_state
+    ws, problem = workspace()
+    if ws is None:
+        ws_problem(problem)
+        return
+    show_flash("ws")
+    listed = ws.list_datasets()
+    names = list(listed["name"])
+    if not names:
+        st.info(t("ws_none"), icon=":material/inventory_2:")
+    else:
+        if ss["s_ws_dataset"] not in names:
+            ss["s_ws_dataset"] = names[0]
+        labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt_int(r["lines"]), customers=fmt_int(r["customers"]),
+                               start=fmt_date(r["date_min"]), end=fmt_date(r["date_max"]),
+                               saved=r["created"].strftime("%Y-%m-%d %H:%M"))
+                  for _, r in listed.iterrows()}
+        pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
+        with pick_col:
+            bound(st.selectbox, "s_ws_dataset", t("ws_pick"), options=names, format_func=labeller(labels))
+        delete_col.button(t("delete"), key="w_ws_delete", on_click=_delete_dataset, args=(ss["s_ws_dataset"],),
+                          icon=":material/delete:", width="stretch", help=t("ws_delete_help"))
+    spec, _ = active()
+    with st.container(border=True):
+        st.markdown(f"**{t('ws_save_title')}**")
+        st.caption(t("ws_save_note", file=t("sb_sample") if spec.sample else spec.orders.name))
+        if "w_ws_name" not in ss:
+            ss["w_ws_name"] = t("sb_sample") if spec.sample else spec.orders.name
+        name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
+        name_col.text_input(t("ws_name"), key="w_ws_name", max_chars=80)
+        button_col.button(t("save"), key="w_ws_save", on_click=_save_dataset, icon=":material/save:",
+                          type="primary", width="stretch")
+    st.caption(t("ws_where", path=str(ws.path)))
+
+
+def snapshot_choices(listed: pd.DataFrame) -> dict:
+    return {int(r["id"]): t("snap_item", date=fmt_date(r["as_of"]), name=r["name"] or t("na"),
+                            dataset=dataset_label(r["dataset"]), n=fmt_int(r["customers"]))
+            for _, r in listed.iterrows()}
+
+
+def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
+    """Save the current tiers (with the settings that made them) as a dated snapshot."""
+    try:
+        settings = settings_from_state()
+    except ValueError:  # the settings cannot be written: the snapshot is saved without them
+        settings = None
+    with st.container(border=True):
+        st.markdown(f"**{t('snap_save_title', date=fmt_date(ctx.as_of))}**")
+        name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
+        name_col.text_input(t("snap_name"), key="w_snap_name", placeholder=t("snap_name_ph"), max_chars=60)
+        button_col.button(t("save"), key="w_snap_save", on_click=_save_snapshot, icon=":material/photo_camera:",
+                          args=(dataset, ctx.tiered, ctx.as_of, ctx.rules.labels, settings),
+                          type="primary", width="stretch")
+        st.caption(t("snap_save_note", dataset=dataset_label(dataset)))
+
+
+def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
+    """Pick a saved snapshot (default: the newest of this dataset) or delete it; its list row."""
+    ss = st.session_state
+    ids = [int(i) for i in listed["id"]]
+    if ss["s_snap_pick"] not in ids:
+        own = [int(i) for i, d in zip(listed["id"], listed["dataset"]) if d == dataset]
+        ss["s_snap_pick"] = (own or ids)[0]
+    pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
+    with pick_col:
+        bound(st.selectbox, "s_snap_pick", t("snap_pick"), options=ids, format_func=labeller(snapshot_choices(listed)))
+    delete_col.button(t("delete"), key="w_snap_delete", on_click=_delete_snapshot, args=(ss["s_snap_pick"],),
+                      icon=":material/delete:", width="stretch")
+    return listed[listed["id"] == ss["s_snap_pick"]].iloc[0]
+
+
+def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tuple, settings) -> None:
+    ss = st.session_state
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        ss["s_snap_pick"] = ws.save_snapshot(dataset, tiered, as_of, settings,
+                                             name=str(ss.get("w_snap_name") or "").strip(), labels=labels)
+    except WS_ERRORS as exc:
+        flash("snap", "error", t("ws_failed", reason=str(exc)))
+        return
+    flash("snap", "success", t("snap_saved", date=fmt_date(as_of)))
+
+
+def _delete_snapshot(snapshot_id: int) -> None:
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        ws.delete_snapshot(snapshot_id)
+    except WS_ERRORS as exc:
+        flash("snap", "error", t("ws_failed", reason=str(exc)))
+        return
+    st.session_state["s_snap_pick"] = None
+    flash("snap", "success", t("snap_deleted"))
+
+
+def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
+    """(the saved snapshot ``row`` compared with the current tiers, or a message why not, and the
+    snapshot's settings when using them would make the comparison possible)."""
+    snap = _memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
+    if snap.as_of >= ctx.as_of:
+        return None, t("snap_not_before", date=fmt_date(snap.as_of), as_of=fmt_date(ctx.as_of)), None
+    if tuple(snap.labels) != tuple(ctx.rules.labels):
+        return None, t("snap_other_levels", saved=" / ".join(snap.labels),
+                       now=" / ".join(ctx.rules.labels)), snap.settings
+
+    def compute():
+        before = snap.tiers
+        if "is_prospect" in before.columns:  # the prospects' name may differ (language, settings)
+            before = before.assign(tier=before["tier"].where(~before["is_prospect"].fillna(False).astype(bool),
+                                                              ctx.rules.prospect_label))
+        return dynamics.compare_tiers(before, ctx.tiered, ctx.rules.labels, as_of_before=snap.as_of,
+                                      as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
+    try:
+        return _memo("snap_migration", (snap.id, row["created"], _tiers_key()), compute), None, None
+    except ValueError:
+        return None, t("mig_bad_labels"), None
+
+
+# --------------------------------------------------------------------------------------------
+# Churn warning, rising customers, lifecycle
+# --------------------------------------------------------------------------------------------
+
+RISK_COLUMNS = ("customer_id", "name", "tier", "risk", "reason", "recency_days", "typical_interval_days",
+                "overdue_ratio", "spend_first_half", "spend_second_half", "monetary", "frequency",
+                "last_order_date", "region", "city", "channel")
+RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason", "spend_first_half",
+                  "spend_second_half", "monetary", "frequency", "region", "city", "channel")
+
+
+def churn_options() -> dict:
+    ss = st.session_state
+    return {"k": float(ss["s_churn_k"]), "drop_share": ss["s_churn_drop"] / 100}
+
+
+def churn_list(ctx: Ctx) -> pd.DataFrame:
+    """Buyers at risk (:func:`segcore.dynamics.churn_risk`; lapsed customers left out)."""
+    lapse = int(st.session_state["s_lapse_days"])
+    options = churn_options()
+    return _memo("churn", (_tiers_key(), tuple(options.values()), lapse),
+                 lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
+
+
+def risk_counts(ctx: Ctx, risk: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """(customers at risk per tier and level, a :func:`views.cross_tab`; the total per level)."""
+    by_tier = views.cross_tab(risk, "tier", "risk", ctx.rules.labels, dynamics.RISK_LEVELS)
+    totals = by_tier.groupby("column")["customers"].sum()
+    return by_tier, {level: int(totals.get(level, 0)) for level in dynamics.RISK_LEVELS}
+
+
+def rules_table(rules: pd.DataFrame, first: str) -> None:
+    """A rules table of the engine (``churn_rules`` / ``lifecycle_rules``) in the UI language,
+    as a static table so the rule texts wrap."""
+    columns = [first, "rule"]
+    st.table(shown(rules)[columns].rename(columns={c: col_label(c) for c in columns}), hide_index=True,
+             border="horizontal")
+
+
+def rising_list(ctx: Ctx) -> pd.DataFrame:
+    trend = st.session_state["s_rising_trend"] / 100
+    return _memo("rising", (_tiers_key(), trend),
+                 lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
+
+
+def lifecycle_options() -> dict:
+    ss = st.session_state
+    return {"new_days": int(ss["s_new_days"]), "lapse_days": int(ss["s_lapse_days"]), **churn_options()}
+
+
+def lifecycle_table(ctx: Ctx) -> pd.DataFrame:
+    """Lifecycle stage per customer (:func:`segcore.dynamics.lifecycle`), with ``monetary``."""
+    options = lifecycle_options()
+
+    def compute():
+        life = dynamics.lifecycle(ctx.cursor(), ctx.tiered, as_of=ctx.as_of, **options)
+        life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
+        return life
+    return _memo("lifecycle", (_tiers_key(), tuple(options.values())), compute)
+
+
+def stack_counts_figure(long: pd.DataFrame, colors: dict, names: dict, title: str) -> go.Figure:
+    """Customers per tier (bars), stacked by risk level or stage (a :func:`views.cross_tab`)."""
+    fig = stack_figure(long, colors, title, t("tier"), False, names)
+    fig.update_yaxes(title=dict(text=t("axis_customers")))
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+                      margin=dict(b=40))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Playbook and follow-ups
+# --------------------------------------------------------------------------------------------
+
+FOLLOW_COLUMNS = ("customer_id", "name", "tier", "status", "days_overdue", "next_contact_date", "last_order_date",
+                  "last_interaction_date", "cadence_days", "service_level", "strategy", "monetary",
+                  "recency_days", "region", "city", "channel")
+
+
+def playbook_now(labels, prospect: str) -> list[dict]:
+    """The playbook for these levels: the edited rows, else the defaults (with the prospects)."""
+    return views.playbook_rows(st.session_state["s_playbook"], playbooks.default_playbook(labels, prospect))
+
+
+def _keep_playbook(rows: list[dict]) -> None:
+    """Store edited rows; rows of other levels (e.g. before a rename) are kept as they were."""
+    ss = st.session_state
+    kept = {r["level"]: r for r in ss["s_playbook"]}
+    kept.update({r["level"]: r for r in rows})
+    ss["s_playbook"] = list(kept.values())
+
+
+def replace_playbook(rows: list[dict]) -> None:
+    """The playbook changed from outside the table (reset, settings): start the table afresh."""
+    ss = st.session_state
+    ss["s_playbook"] = rows
+    ss["_pb_version"] = ss.get("_pb_version", 0) + 1
+
+
+def playbook_editor(ctx: Ctx) -> list[dict]:
+    """The playbook table (texts in the UI language, the level fixed); returns the rows in use."""
+    ss = st.session_state
+    rows = playbook_now(ctx.rules.labels, ctx.rules.prospect_label)
+    levels = hashlib.sha256("|".join(r["level"] for r in rows).encode()).hexdigest()[:8]
+    edited = st.data_editor(
+        views.playbook_table(rows, lang()), key=f"w_playbook_{lang()}_{ss.get('_pb_version', 0)}_{levels}",
+        hide_index=True, num_rows="fixed", width="stretch",
+        column_config={
+            "level": st.column_config.TextColumn(t("pb_level"), disabled=True, width="small"),
+            "strategy": st.column_config.TextColumn(t("pb_strategy"), width="large", max_chars=300),
+            "service_level": st.column_config.TextColumn(t("pb_service"), width="medium", max_chars=60),
+            "cadence_days": st.column_config.NumberColumn(t("pb_cadence"), min_value=1, max_value=730, step=1,
+                                                          format="%d", help=t("pb_cadence_help"))})
+    merged = views.playbook_merge(rows, edited, lang())
+    if merged != rows:
+        _keep_playbook(merged)
+    return merged
+
+
+def status_counts(calls: pd.DataFrame) -> dict:
+    """Customers per follow-up status (overdue, due, scheduled)."""
+    return {s: int((calls["status"] == s).sum()) for s in FOLLOW_STATUSES}
+
+
+def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
+    """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first."""
+    return _memo("follow_ups", (_tiers_key(), repr(rows)),
+                 lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))
+
+
+# --------------------------------------------------------------------------------------------
+# Settings file (download / upload) and named settings in the workspace
+# --------------------------------------------------------------------------------------------
+
+def settings_from_state() -> segcore.Settings:
+    """Everything a re-run needs, from the session: mapping, as-of rules, tiers, churn, playbook.
+
+    The as-of date and window start are saved only when they differ from the data's own range
+    (else "latest" / the first order). Raises :class:`SettingsError` when the session's settings
+    cannot be written (e.g. a level name used twice)."""
+    ss = st.session_state
+    spec, ds = active()
+    rep = ds.report
+    tiers = tier_settings()
+    _, prospect, _ = current_labels()
+    rows = playbook_now(tiers["labels"], prospect) if ss["s_playbook"] else []
+    rows = [dict(r, level=tiers["prospect_label"]) if r["level"] == prospect else r for r in rows]
+    period = ss["s_mig_period"]
+    if period == "custom":
+        end = ss["s_as_of"] or rep.date_max
+        period = max((end - ss["s_mig_before"]).days, 1) if ss["s_mig_before"] else "quarter"
+    return segcore.Settings(
+        **tiers, mapping=dict(rep.mapping) if spec.saved else dict(overrides_for(spec.orders.sha)),
+        date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
+        drop_duplicates=bool(ss["s_drop_dup"]),
+        as_of=None if ss["s_as_of"] in (None, rep.date_max) else ss["s_as_of"],
+        since=None if ss["s_since"] in (None, rep.date_min) else ss["s_since"],
+        playbook=rows, churn_k=float(ss["s_churn_k"]), churn_drop_share=ss["s_churn_drop"] / 100,
+        new_days=int(ss["s_new_days"]), lapse_days=int(ss["s_lapse_days"]),
+        rising_min_trend=ss["s_rising_trend"] / 100, migration_period=period)
+
+
+def _clamp(value, bounds):
+    return min(max(value, bounds[0]), bounds[1])
+
+
+def apply_settings(s: segcore.Settings) -> None:
+    """Put settings (a file, or saved ones) into the session: the reverse of :func:`settings_from_state`."""
+    ss = st.session_state
+    apply_tier_settings(s)
+    spec, ds = active()
+    if spec.saved is None:  # a saved dataset keeps the columns it was saved with
+        overrides = overrides_for(spec.orders.sha)
+        overrides.clear()
+        overrides.update(s.mapping)
+    ss["s_date_order"], ss["s_drop_dup"] = s.date_order or "auto", s.drop_duplicates
+    ss["s_as_of"], ss["s_since"] = s.as_of, s.since
+    ss["s_churn_k"] = _clamp(round(s.churn_k * 4) / 4, K_RANGE)
+    ss["s_churn_drop"] = _clamp(round(s.churn_drop_share * 20) * 5, DROP_RANGE)
+    ss["s_rising_trend"] = _clamp(round(s.rising_min_trend * 10) * 10, TREND_RANGE)
+    ss["s_new_days"], ss["s_lapse_days"] = s.new_days, s.lapse_days
+    if isinstance(s.migration_period, str):
+        ss["s_mig_period"] = s.migration_period
+    else:
+        ss["s_mig_period"] = "custom"
+        ss["s_mig_before"] = (s.as_of or ds.report.date_max) - timedelta(days=s.migration_period)
+    _, prospect, _ = current_labels()
+    replace_playbook([dict(r, level=prospect) if r["level"] == s.prospect_label else r for r in s.playbook])
+
+
+def settings_json() -> bytes | None:
+    """The session's settings as the JSON file (None, with a warning shown, when they cannot be)."""
+    try:
+        return settings_from_state().to_json().encode("utf-8")
+    except (SettingsError, ValueError) as exc:
+        st.warning(t("set_cannot", reason=str(exc)), icon=":material/warning:")
+        return None
+
+
+def _settings_uploaded() -> None:
+    up = st.session_state.get("w_settings_file")
+    if up is None:
+        return
+    try:
+        settings = segcore.Settings.from_json(up.getvalue())
+        apply_settings(settings)
+    except (SettingsError, ValueError, TypeError) as exc:
+        flash("settings", "error", t("set_bad_file", file=up.name, reason=str(exc)))
+        return
+    flash("settings", "success", t("set_applied", file=up.name))
+
+
+def _save_named_settings() -> None:
+    name = str(st.session_state.get("w_set_name") or "").strip()
+    if not name:
+        flash("settings", "warning", t("ws_need_name"))
+        return
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        ws.save_settings(name, settings_from_state())
+    except (*WS_ERRORS, SettingsError, ValueError) as exc:
+        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        return
+    st.session_state["w_set_pick"] = name
+    flash("settings", "success", t("set_saved", name=name))
+
+
+def _load_named_settings() -> None:
+    name = st.session_state.get("w_set_pick")
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        apply_settings(ws.load_settings(name))
+    except (*WS_ERRORS, SettingsError, ValueError) as exc:
+        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        return
+    flash("settings", "success", t("set_loaded", name=name))
+
+
+def _delete_named_settings() -> None:
+    name = st.session_state.get("w_set_pick")
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        ws.delete_settings(name)
+    except WS_ERRORS as exc:
+        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        return
+    flash("settings", "success", t("set_deleted", name=name))
+
+
+def settings_panel() -> None:
+    """The data page's settings section: the settings file (download / upload) and named settings
+    kept in the workspace."""
+    ss = st.session_state
+    show_flash("settings")
+    file_col, ws_col = st.columns(2, gap="large")
+    with file_col:
+        st.markdown(f"**{t('set_file_title')}**")
+        st.caption(t("set_file_note"))
+        data = settings_json()
+        if data is not None:
+            st.download_button(t("set_download"), data=data, file_name="segcore_settings.json",
+                               mime="application/json", on_click="ignore", icon=":material/download:",
+                               key="w_settings_download")
+        st.file_uploader(t("set_upload"), type=["json"], key="w_settings_file", on_change=_settings_uploaded,
+                         help=t("set_upload_help"))
+    with ws_col:
+        st.markdown(f"**{t('set_ws_title')}**")
+        ws, problem = workspace()
+        if ws is None:
+            ws_problem(problem)
+            return
+        name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+        name_col.text_input(t("set_name"), key="w_set_name", max_chars=80, placeholder=t("set_name_ph"))
+        button_col.button(t("save"), key="w_set_save", on_click=_save_named_settings, icon=":material/save:",
+                          width="stretch")
+        names = list(ws.list_settings()["name"])
+        if not names:
+            st.caption(t("set_none"))
+            return
+        if ss.get("w_set_pick") not in names:
+            ss["w_set_pick"] = names[0]
+        pick_col, load_col, delete_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+        pick_col.selectbox(t("set_pick"), options=names, key="w_set_pick")
+        load_col.button(t("apply"), key="w_set_load", on_click=_load_named_settings, icon=":material/input:",
+                        width="stretch", type="primary")
+        delete_col.button(t("delete"), key="w_set_delete", on_click=_delete_named_settings,
+                          icon=":material/delete:", width="stretch")

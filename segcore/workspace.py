@@ -279,14 +279,18 @@ class Workspace:
 
     def list_datasets(self) -> pd.DataFrame:
         """Saved datasets, newest first: ``name, created, file_name, lines, customers,
-        date_min, date_max, id``."""
+        date_min, date_max, id, has_customers, has_interactions`` (the last two: whether a
+        customer list / an interactions file was saved with it)."""
         with self._attached() as con:
             df = con.execute("""
-                SELECT name, created, file_name, lines, customers, report, id
+                SELECT name, created, file_name, lines, customers, report, id, tables
                 FROM ws.datasets ORDER BY created DESC, id DESC""").df()
         reports = [_loads(r) for r in df.pop("report")]
+        tables = [_loads(t) for t in df.pop("tables")]
         df.insert(5, "date_min", [r.get("date_min") for r in reports])
         df.insert(6, "date_max", [r.get("date_max") for r in reports])
+        df["has_customers"] = pd.Series(["customers" in t for t in tables], dtype=bool)
+        df["has_interactions"] = pd.Series(["interactions" in t for t in tables], dtype=bool)
         return df
 
     def open_dataset(self, name: str) -> Dataset:

@@ -319,7 +319,7 @@ def test_upload_a_good_file():
     assert metrics(at, "Customers") == ["3"]
     assert "missing customer id: **1**" in text_of(at)
     assert at.selectbox(key="w_map_customer_id").value == "customer"
-    assert "shop_orders.csv" in at.sidebar.caption[1].value
+    assert any("shop_orders.csv" in c.value for c in at.sidebar.caption)   # the data in use
     at.switch_page(OVERVIEW)
     run(at)
     # of 950: K1 800 (84.2%) reaches 80% alone: A; K2 130 (net of its return) is B, K3 20 is C
@@ -328,6 +328,25 @@ def test_upload_a_good_file():
     at.switch_page(CUSTOMERS)
     run(at)
     assert at.dataframe[0].value["customer_id"].tolist() == ["K1", "K2", "K3"]
+
+
+def test_uploads_are_saved_by_content_and_old_ones_pruned(tmp_path, monkeypatch):
+    import io
+    import os
+    import time
+
+    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path)
+    old, fresh = tmp_path / ("a" * 64), tmp_path / ("b" * 64)
+    for folder, age_days in ((old, ui.UPLOAD_KEEP_DAYS + 1), (fresh, ui.UPLOAD_KEEP_DAYS - 1)):
+        folder.mkdir()
+        (folder / "orders.csv").write_text("x")
+        then = time.time() - age_days * 86400
+        os.utime(folder, (then, then))
+    upload_file = io.BytesIO(GOOD_CSV)
+    upload_file.name, upload_file.size = "../shop:orders.csv", len(GOOD_CSV)
+    ref = ui.save_upload(upload_file)
+    assert Path(ref.path).read_bytes() == GOOD_CSV and ref.name == "shop_orders.csv"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, ref.sha])   # the old one is gone
 
 
 def test_upload_a_gbk_file_with_chinese_headers():

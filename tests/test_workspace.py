@@ -56,6 +56,7 @@ def test_save_open_delete_in_one_process(tmp_path, orders, write):
     assert list(listed.name) == ["January"]
     assert (listed.file_name[0], listed.lines[0], listed.customers[0]) == ("orders.csv", 5, 3)
     assert (listed.date_min[0], listed.date_max[0]) == (date(2024, 1, 1), date(2024, 1, 20))
+    assert (listed.has_customers[0], listed.has_interactions[0]) == (True, True)
     back = ws.open_dataset("January")
     assert back.report == ds.report and back.headers == ds.headers
     assert back.customer_attributes == ds.customer_attributes and back.side_reports == ds.side_reports
@@ -81,6 +82,7 @@ def test_replacing_a_dataset_keeps_one(tmp_path, orders, write):
     bigger = write("bigger.csv", ORDERS + "O6,c5,2024-01-21,10,p1\n")
     ws.save_dataset("shop", segcore.load_orders(bigger))
     assert list(ws.list_datasets().lines) == [6]
+    assert list(ws.list_datasets().has_customers) == [False]   # orders only
 
 
 def test_settings_and_snapshots(tmp_path, orders):

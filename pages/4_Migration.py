@@ -1,0 +1,112 @@
+"""Migration: who moved between tiers from one as-of date to another, or since a saved snapshot."""
+
+import streamlit as st
+
+import segcore
+import ui
+from segcore import dynamics, views
+from ui import t
+
+ctx = ui.page("nav_migration")
+ss = st.session_state
+
+st.title(t("mig_title"))
+st.caption(t("mig_intro"))
+
+
+def render(mig: dynamics.Migration, prefix: str) -> None:
+    """Movement counts, the two matrices, the flow chart and the four lists of one comparison."""
+    before, after = ui.fmt_date(mig.as_of_before), ui.fmt_date(mig.as_of_after)
+    summary = mig.summary.set_index("movement")
+    cells = st.columns(len(dynamics.MOVEMENTS))
+    for cell, movement in zip(cells, dynamics.MOVEMENTS):
+        row = summary.loc[movement]
+        revenue = row["revenue_before"] if movement == "lost" else row["revenue_after"]
+        cell.metric(t(f"mv_{movement}"), ui.fmt_int(row["customers"]), border=True,
+                    help=t(f"mv_help_{movement}", before=before, after=after, revenue=ui.fmt_money(revenue)))
+
+    y_title, x_title = t("mig_axis_before", date=before), t("mig_axis_after", date=after)
+    left, right = st.columns(2)
+    with left:
+        ui.show(ui.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
+                f"{prefix}_chart_matrix_customers")
+    with right:
+        ui.show(ui.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
+                f"{prefix}_chart_matrix_revenue")
+    st.caption(t("mig_matrix_note", before=before, after=after))
+
+    measure = ui.bound_to(
+        st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
+        options=["customers", "revenue"], required=True,
+        format_func=ui.labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
+    ui.show(ui.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
+
+    st.subheader(t("mig_lists"))
+    counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
+    choice = ui.bound_to(
+        st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
+        required=True, format_func=ui.labeller({m: f"{t(f'mv_{m}')} ({ui.fmt_int(counts[m])})" for m in ui.MIG_LISTS}))
+    choice = choice or "upgraded"
+    listed = ui.shown(mig.list(choice))
+    st.caption(t(f"mv_help_{choice}", before=before, after=after,
+                 revenue=ui.fmt_money(listed["revenue"].sum() if len(listed) else 0)))
+    if listed.empty:
+        st.info(t("mig_list_empty"), icon=":material/info:")
+    else:
+        ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360)
+    ui.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
+    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
+                       file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
+    with st.expander(t("mig_as_tables")):
+        names, corner = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}, t("mig_corner")
+        st.dataframe(views.matrix_table(mig.customers_matrix, names, corner), hide_index=True,
+                     key=f"{prefix}_table_customers")
+        revenue_table = views.matrix_table(mig.revenue_matrix, names, corner)
+        st.dataframe(revenue_table, hide_index=True, key=f"{prefix}_table_revenue",
+                     column_config={c: st.column_config.NumberColumn(c, format="%,.2f")
+                                    for c in revenue_table.columns[1:]})
+
+
+dates_tab, snapshot_tab = st.tabs([t("mig_tab_dates"), t("mig_tab_snapshot")])
+
+# Two as-of dates, the same rules ------------------------------------------------------------------
+with dates_tab:
+    before = ui.migration_dates(ctx)
+    st.caption(t("mig_rules_note", levels=" / ".join(ctx.rules.labels)))
+    if before is None:
+        pass
+    elif before < ctx.start:
+        st.warning(t("mig_before_start", before=ui.fmt_date(before), start=ui.fmt_date(ctx.start)),
+                   icon=":material/event_busy:")
+    else:
+        mig, problem = ui.migration(ctx, before)
+        if problem:
+            st.warning(problem, icon=":material/warning:")
+        else:
+            render(mig, "dates")
+
+# A saved snapshot against the current tiers ----------------------------------------------------------
+with snapshot_tab:
+    st.caption(t("snap_intro"))
+    ws, problem = ui.workspace()
+    if ws is None:
+        ui.ws_problem(problem)
+        st.stop()
+    ui.show_flash("snap")
+    dataset = ui.dataset_name(ctx.spec)
+    ui.snapshot_save_box(ctx, dataset)
+    saved = ws.list_snapshots()
+    if saved.empty:
+        st.info(t("snap_none"), icon=":material/info:")
+        st.stop()
+    row = ui.snapshot_picker(saved, dataset)
+    mig, problem, rules = ui.snapshot_migration(ctx, ws, row)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+        if rules is not None:
+            st.button(t("snap_use_rules"), key="w_snap_rules", on_click=ui.apply_tier_settings, args=(rules,),
+                      icon=":material/settings_backup_restore:")
+    else:
+        render(mig, "snap")

@@ -1,0 +1,42 @@
+"""Playbook: per level a strategy, a service level and a follow-up cadence (editable); the follow-up
+list with each customer's next contact date, overdue first."""
+
+import streamlit as st
+
+import ui
+from segcore import views
+from ui import t
+
+ctx = ui.page("nav_playbook")
+ss = st.session_state
+
+st.title(t("pb_title"))
+st.caption(t("pb_intro"))
+
+# The playbook, editable -------------------------------------------------------------------------------
+rows = ui.playbook_editor(ctx)
+note_col, reset_col = st.columns([5, 1], vertical_alignment="center")
+note_col.caption(t("pb_note", prospect=ctx.rules.prospect_label))
+reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=ui.replace_playbook, args=([],),
+                 icon=":material/restart_alt:", width="stretch", disabled=not ss["s_playbook"])
+
+# Follow-up list ----------------------------------------------------------------------------------------
+st.subheader(t("fu_title"))
+calls = ui.follow_up_list(ctx, rows)
+counts = ui.status_counts(calls)
+cells = st.columns(3)
+for cell, status in zip(cells, ui.FOLLOW_STATUSES):
+    cell.metric(t(f"fu_{status}"), ui.fmt_int(counts[status]), border=True,
+                help=t(f"fu_help_{status}", as_of=ui.fmt_date(ctx.as_of)))
+
+ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
+tiers_col, status_col = st.columns(2)
+with tiers_col:
+    ui.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
+with status_col:
+    ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(ui.FOLLOW_STATUSES),
+             selection_mode="multi", format_func=ui.labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
+listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None))
+st.caption(t("fu_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(calls)), as_of=ui.fmt_date(ctx.as_of)))
+ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
+ui.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -1,0 +1,457 @@
+"""Issue 5 in the app: the Migration, Churn warning and Playbook pages, the settings file and the
+workspace, driven with streamlit.testing.v1.AppTest on the sample data.
+
+Every number checked here is computed again by the engine directly, with the same settings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+import segcore
+from segcore import dynamics, playbook
+from segcore.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+MIGRATION, CHURN, PLAYBOOK = "pages/4_Migration.py", "pages/5_Churn.py", "pages/6_Playbook.py"
+OVERVIEW = "pages/1_Overview.py"
+TIMEOUT = 120
+MOVES = ["Upgraded", "Downgraded", "New", "Lost", "Same level"]
+
+pytestmark = pytest.mark.skipif(not (SAMPLE / "orders.csv").exists(), reason="sample_data/orders.csv not generated yet")
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def workspace_file(tmp_path, monkeypatch):
+    """Every test gets its own empty workspace file (never the user's)."""
+    path = tmp_path / "workspace.duckdb"
+    monkeypatch.setenv("SEGCORE_WORKSPACE", str(path))
+    return path
+
+
+def run(at: AppTest) -> AppTest:
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def start(page: str | None = None) -> AppTest:
+    at = run(AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT))
+    if page:
+        go(at, page)
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    return run(at)
+
+
+def metric(at: AppTest, label: str) -> list[str]:
+    return [m.value for m in at.main.metric if m.label == label]
+
+
+def count(n) -> str:
+    return f"{int(n):,}"
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+
+
+def values(v) -> list:
+    """Plotly data values: plain lists, or typed arrays ``{"dtype", "bdata"}`` (base64)."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(v)
+
+
+def chart(at: AppTest, title: str) -> dict:
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["title"]["text"] == title)
+
+
+TABLES = {"list": "tier_before", "risk": "overdue_ratio", "rising": "next_tier", "calls": "next_contact_date"}
+
+
+def frame(at: AppTest, kind: str, which: int = 0) -> pd.DataFrame:
+    """The ``which``-th table of a kind on the page (tables are told apart by their columns)."""
+    return [d.value for d in at.dataframe if TABLES[kind] in d.value.columns][which]
+
+
+def messages(at: AppTest) -> str:
+    return "\n".join(m.value for kind in ("error", "warning", "success", "info") for m in getattr(at, kind))
+
+
+@pytest.fixture
+def media(monkeypatch):
+    """The bytes behind download buttons with static data: ``media(at, key) -> bytes``."""
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        files[file_id] = self.get_file(file_id).content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+
+    def get(at: AppTest, key: str) -> bytes:
+        url = at.download_button(key=key).proto.url
+        return files[re.search(r"/([0-9a-f]+)(\.\w+)?$", url).group(1)]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """The sample data as the app loads it, tiered by the engine directly."""
+    ds = segcore.load_orders(SAMPLE / "orders.csv")
+    segcore.load_customers(ds, SAMPLE / "customers.csv")
+    segcore.load_interactions(ds, SAMPLE / "interactions.csv")
+    latest = ds.report.date_max
+
+    def tiered(rules=segcore.TierRules(), as_of=None):
+        return segcore.assign_tiers(segcore.customer_metrics(ds.con, as_of=as_of or latest), rules)
+
+    return {"ds": ds, "latest": latest, "tiered": tiered, "now": tiered()}
+
+
+def upload_settings(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="w_settings_file").set_value((name, content, "application/json"))
+    return run(at)
+
+
+# --- migration -------------------------------------------------------------------------------------
+
+def test_migration_page_matches_the_engine(engine):
+    at = start(MIGRATION)
+    before = dynamics.previous_as_of(engine["latest"], "quarter")
+    assert at.date_input(key="w_mig_before").value == before == date(2026, 7, 31)
+    assert at.date_input(key="w_mig_to").value == engine["latest"]
+    mig = dynamics.migrate(engine["ds"].con, segcore.TierRules(), before, engine["latest"])
+    expected = [count(n) for n in mig.summary["customers"]]
+    assert [metric(at, label)[0] for label in MOVES] == expected
+    assert sum(mig.summary["customers"]) == len(mig.customers) > 0
+    titles = chart_titles(at)
+    assert titles[:3] == ["Customers: level before → level after", "Revenue: level before → level after",
+                          "Flow between the levels"]
+    heat = chart(at, "Customers: level before → level after")["data"][0]
+    assert heat["y"] == ["A", "B", "C", "Iron", "New"] and heat["x"] == ["A", "B", "C", "Iron", "Lost"]
+    assert heat["text"][0][0].startswith(count(mig.customers_matrix.loc["A", "A"]))
+    flows = chart(at, "Flow between the levels")["data"][0]["link"]["customdata"]
+    assert len(flows) == len(mig.links)
+    # the upgraded list, biggest first, and its downloads
+    listed = frame(at, "list")
+    assert listed["customer_id"].tolist() == mig.list("upgraded")["customer_id"].tolist()
+    assert {"w_dates_dl_csv", "w_dates_dl_xlsx", "w_dates_dl_all"} <= {b.key for b in at.download_button}
+
+
+def test_migration_period_and_lists(engine):
+    at = start(MIGRATION)
+    at.segmented_control(key="w_mig_period").set_value("month")
+    run(at)
+    month = dynamics.migrate(engine["ds"].con, segcore.TierRules(), date(2026, 9, 30), engine["latest"])
+    assert at.date_input(key="w_mig_before").value == date(2026, 9, 30)
+    assert [metric(at, label)[0] for label in MOVES] == [count(n) for n in month.summary["customers"]]
+    at.segmented_control(key="w_dates_list").set_value("lost")
+    run(at)
+    assert frame(at, "list")["customer_id"].tolist() == month.list("lost")["customer_id"].tolist()
+    # custom: any earlier date
+    at.segmented_control(key="w_mig_period").set_value("custom")
+    run(at)
+    at.date_input(key="w_mig_before").set_value(date(2025, 12, 31))
+    run(at)
+    custom = dynamics.migrate(engine["ds"].con, segcore.TierRules(), date(2025, 12, 31), engine["latest"])
+    assert [metric(at, label)[0] for label in MOVES] == [count(n) for n in custom.summary["customers"]]
+    assert custom.summary["customers"].tolist() != month.summary["customers"].tolist()
+
+
+# --- churn warning ---------------------------------------------------------------------------------
+
+def at_risk(engine, k=2.0, drop_share=0.5, lapse_days=180, rules=segcore.TierRules()):
+    tiered = engine["tiered"](rules)
+    levels = [*rules.labels, rules.prospect_label]
+    return dynamics.churn_risk(tiered, levels, k=k, drop_share=drop_share, lapse_days=lapse_days)
+
+
+def test_churn_page_matches_the_engine(engine):
+    at = start(CHURN)
+    risk = at_risk(engine)
+    assert metric(at, "Customers at risk") == [count(len(risk))]
+    for level in ("high", "medium", "low"):
+        assert metric(at, f"{level.capitalize()} risk") == [count((risk["risk"] == level).sum())]
+    table = frame(at, "risk")
+    assert table["customer_id"].tolist() == risk["customer_id"].tolist()      # high tiers first
+    assert table["reason"].tolist() == risk["reason"].tolist()
+    assert set(table["risk"]) <= {"High risk", "Medium risk", "Low risk"}
+    bars = chart(at, "Customers at risk per tier")["data"]
+    assert sum(sum(values(b["y"])) for b in bars) == len(risk)
+    # rising customers and lifecycle stages
+    rising = dynamics.rising_customers(engine["now"], ["A", "B", "C", "Iron"], min_trend=0.5)
+    assert frame(at, "rising")["customer_id"].tolist() == rising["customer_id"].tolist()
+    life = dynamics.lifecycle(engine["ds"].con, engine["now"])
+    stages = chart(at, "Customers per tier and lifecycle stage")["data"]
+    drawn = {bar["name"]: sum(values(bar["y"])) for bar in stages}
+    assert drawn == {name: (life["stage"] == code).sum() for code, name in (
+        ("prospect", "Prospect"), ("new", "New"), ("reactivated", "Reactivated"), ("lapsed", "Lapsed"),
+        ("at risk", "At risk"), ("active", "Active"))}
+    rules = [t.value for t in at.table]
+    assert rules[1].iloc[:, 0].tolist() == ["Prospect", "New", "Reactivated", "Lapsed", "At risk", "Active"]
+    assert rules[1].iloc[:, 1].tolist() == dynamics.lifecycle_rules()["rule"].tolist()
+
+
+def test_k_slider_changes_the_at_risk_count(engine):
+    at = start(CHURN)
+    default = metric(at, "Customers at risk")
+    at.slider(key="w_churn_k").set_value(3.0)
+    run(at)
+    strict = at_risk(engine, k=3.0)
+    assert metric(at, "Customers at risk") == [count(len(strict))]
+    assert metric(at, "Customers at risk") != default
+    at.slider(key="w_churn_drop").set_value(80)
+    run(at)
+    assert metric(at, "Customers at risk") == [count(len(at_risk(engine, k=3.0, drop_share=0.8)))]
+    at.pills(key="w_risk_tiers").set_value(["A"])
+    run(at)
+    only_a = at_risk(engine, k=3.0, drop_share=0.8)
+    only_a = only_a[only_a["tier"] == "A"]
+    assert frame(at, "risk")["customer_id"].tolist() == only_a["customer_id"].tolist()
+    # the setting survives a page switch
+    go(at, OVERVIEW)
+    go(at, CHURN)
+    assert at.slider(key="w_churn_k").value == 3.0
+
+
+# --- playbook --------------------------------------------------------------------------------------
+
+def test_playbook_page_matches_the_engine(engine):
+    at = start(PLAYBOOK)
+    editor = at.data_editor[0].value
+    defaults = playbook.default_playbook(("A", "B", "C"), "Iron")
+    assert editor["level"].tolist() == ["A", "B", "C", "Iron"]
+    assert editor["cadence_days"].tolist() == [p["cadence_days"] for p in defaults]
+    assert editor["strategy"].tolist() == [p["strategy"] for p in defaults]
+    calls = playbook.follow_ups(engine["now"], defaults)
+    for status, label in (("overdue", "Overdue"), ("due", "Due within 7 days"), ("scheduled", "Later")):
+        assert metric(at, label) == [count((calls["status"] == status).sum())]
+    table = frame(at, "calls")
+    assert table["customer_id"].tolist() == calls["customer_id"].tolist()[:len(table)]
+    assert {"w_fu_dl_csv", "w_fu_dl_xlsx"} <= {b.key for b in at.download_button}
+    # filter: tier A, due soon
+    at.pills(key="w_fu_tiers").set_value(["A"])
+    at.pills(key="w_fu_status").set_value(["due"])
+    run(at)
+    wanted = calls[(calls["tier"] == "A") & (calls["status"] == "due")]
+    assert 0 < len(wanted) < len(calls)
+    assert frame(at, "calls")["customer_id"].tolist() == wanted["customer_id"].tolist()
+
+
+def test_playbook_edit_changes_the_follow_up_dates(engine):
+    at = start(PLAYBOOK)
+    key = at.data_editor[0].key
+    at.session_state[key] = {"edited_rows": {0: {"cadence_days": 7}}, "added_rows": [], "deleted_rows": []}
+    run(at)
+    edited = playbook.default_playbook(("A", "B", "C"), "Iron")
+    edited[0]["cadence_days"] = 7
+    calls = playbook.follow_ups(engine["now"], edited)
+    before = playbook.follow_ups(engine["now"], playbook.default_playbook(("A", "B", "C"), "Iron"))
+    assert metric(at, "Overdue") == [count((calls["status"] == "overdue").sum())]
+    assert metric(at, "Overdue") != [count((before["status"] == "overdue").sum())]
+    at.pills(key="w_fu_tiers").set_value(["A"])
+    run(at)
+    table = frame(at, "calls")
+    a_calls = calls[calls["tier"] == "A"]
+    assert table["customer_id"].tolist() == a_calls["customer_id"].tolist()
+    assert (table["cadence_days"] == 7).all()
+    first = a_calls.iloc[0]
+    last = max(d for d in (first["last_order_date"], first["last_interaction_date"]) if pd.notna(d))
+    assert pd.Timestamp(table["next_contact_date"].iloc[0]) == pd.Timestamp(last) + pd.Timedelta(days=7)
+    # kept across pages, and back to the defaults with one click
+    go(at, OVERVIEW)
+    go(at, PLAYBOOK)
+    assert at.data_editor[0].value["cadence_days"].tolist()[0] == 7
+    at.button(key="w_pb_reset").click()
+    run(at)
+    assert at.data_editor[0].value["cadence_days"].tolist()[0] == 14
+
+
+# --- settings file ---------------------------------------------------------------------------------
+
+def test_settings_download_then_upload_gives_the_same_tiers(engine, media):
+    at = start(OVERVIEW)
+    at.slider(key="w_cut_a_value").set_value(70)
+    for i, label in enumerate(["金钻", "白银", "铜"]):
+        at.text_input(key=f"w_label_{i}").input(label)
+    run(at)
+    tiers_before = metric(at, "Customers")
+    go(at, CHURN)
+    at.slider(key="w_churn_k").set_value(3.0)
+    run(at)
+    risk_before = metric(at, "Customers at risk")
+    go(at, "app.py")
+    text = media(at, "w_settings_download")
+    saved = json.loads(text)
+    assert saved["labels"] == ["金钻", "白银", "铜"] and saved["cuts"] == [0.7, 0.95] and saved["churn_k"] == 3.0
+    assert saved["as_of"] == "latest"
+
+    fresh = start()
+    upload_settings(fresh, "segcore_settings.json", text)
+    assert "Settings from segcore_settings.json applied." in messages(fresh)
+    go(fresh, OVERVIEW)
+    assert fresh.slider(key="w_cut_a_value").value == 70
+    assert metric(fresh, "Customers") == tiers_before
+    # the same file gives the same tiers in the engine (as the command line reads it)
+    settings = segcore.Settings.from_json(text)
+    summary = segcore.tier_summary(engine["tiered"](settings.tier_rules()), settings.labels)
+    assert list(summary["tier"]) == ["金钻", "白银", "铜", "Iron"]
+    assert tiers_before == [count(n) for n in summary["customers"]]
+    go(fresh, CHURN)
+    assert fresh.slider(key="w_churn_k").value == 3.0
+    assert metric(fresh, "Customers at risk") == risk_before == [
+        count(len(at_risk(engine, k=3.0, rules=settings.tier_rules())))]
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"{not json", "is not valid JSON"),
+    (b'{"labels": ["A", "B", "C"], "colour": "blue"}', "Unknown setting 'colour'"),
+    (b'{"churn_k": -1}', "'churn_k' must be a positive number"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(50), "not UTF-8"),
+])
+def test_a_bad_settings_file_shows_a_message_and_changes_nothing(content, words):
+    at = start()
+    upload_settings(at, "broken.json", content)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1
+    assert errors[0].startswith("broken.json cannot be used as a settings file, nothing was changed.")
+    assert words in errors[0] and "Traceback" not in errors[0]
+    go(at, OVERVIEW)
+    assert at.slider(key="w_cut_a_value").value == 80
+
+
+def test_the_settings_section_speaks_chinese():
+    at = start()
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    upload_settings(at, "坏文件.json", b"[1, 2]")
+    assert at.error[0].value.startswith("坏文件.json 不是可用的设置文件，未做任何更改。")
+    assert at.download_button(key="w_settings_download").label == "下载当前设置"
+
+
+# --- workspace -------------------------------------------------------------------------------------
+
+def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_file):
+    # first server: save the data, a snapshot of 2026-06-30 and named settings
+    at = start()
+    at.segmented_control(key="w_source").set_value("saved")
+    run(at)
+    assert "Nothing saved yet" in messages(at)
+    at.text_input(key="w_ws_name").input("Tea shop 2026")
+    at.button(key="w_ws_save").click()
+    run(at)
+    assert "Saved as “Tea shop 2026”; it is now the data in use." in messages(at)
+    at.text_input(key="w_set_name").input("monthly")
+    at.button(key="w_set_save").click()
+    run(at)
+    go(at, MIGRATION)
+    june = date(2026, 6, 30)
+    at.date_input(key="w_mig_to").set_value(june)   # the "to" date is the sidebar's as-of date
+    run(at)
+    assert at.date_input(key="w_as_of").value == june
+    at.text_input(key="w_snap_name").input("June review")
+    at.button(key="w_snap_save").click()
+    run(at)
+    assert "Snapshot of 2026-06-30 saved." in messages(at)
+
+    # the engine, restarted, sees what was saved
+    ws = Workspace(workspace_file)
+    assert ws.list_datasets()["name"].tolist() == ["Tea shop 2026"]
+    assert ws.list_settings()["name"].tolist() == ["monthly"]
+    (snap_id,) = ws.list_snapshots()["id"]
+    snap = ws.load_snapshot(snap_id)
+    assert (snap.as_of, snap.name, snap.dataset) == (june, "June review", "Tea shop 2026")
+    assert len(snap.tiers) == len(engine["now"])
+
+    # a new server (a new AppTest): open the dataset, compare with the snapshot, delete both
+    at = start()
+    at.segmented_control(key="w_source").set_value("saved")
+    run(at)
+    assert at.selectbox(key="w_ws_dataset").value == "Tea shop 2026"
+    assert metric(at, "Rows used") == [count(engine["ds"].report.rows_used)]
+    assert any("Tea shop 2026" in c.value for c in at.sidebar.caption)   # the data in use
+    assert at.selectbox(key="w_set_pick").options == ["monthly"]
+    go(at, MIGRATION)
+    mig = dynamics.compare_tiers(snap.tiers, engine["now"], ("A", "B", "C"), as_of_before=june,
+                                 as_of_after=engine["latest"], prospect_label="Iron")
+    assert at.selectbox(key="w_snap_pick").value == snap_id
+    assert [metric(at, label)[-1] for label in MOVES] == [count(n) for n in mig.summary["customers"]]
+    assert frame(at, "list", -1)["customer_id"].tolist() == mig.list("upgraded")["customer_id"].tolist()
+    at.button(key="w_snap_delete").click()
+    run(at)
+    assert "No snapshot saved yet." in messages(at)
+    go(at, "app.py")
+    at.button(key="w_ws_delete").click()
+    run(at)
+    assert "Nothing saved yet" in messages(at)
+    assert Workspace(workspace_file).list_datasets().empty and Workspace(workspace_file).list_snapshots().empty
+
+
+def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
+    ws = Workspace(workspace_file)
+    rules = segcore.TierRules(labels=("Gold", "Silver"), cuts=(0.8,))
+    settings = segcore.Settings(labels=("Gold", "Silver"), cuts=(0.8,))
+    ws.save_snapshot("sample", engine["tiered"](rules, date(2026, 3, 31)), date(2026, 3, 31), settings)
+    at = start(MIGRATION)
+    assert "This snapshot has the levels Gold / Silver; the current tiers have A / B / C." in messages(at)
+    at.button(key="w_snap_rules").click()
+    run(at)
+    mig = dynamics.compare_tiers(ws.load_snapshot(ws.list_snapshots()["id"][0]).tiers, engine["tiered"](rules),
+                                 ("Gold", "Silver"), as_of_before=date(2026, 3, 31), as_of_after=engine["latest"])
+    assert [metric(at, label)[-1] for label in MOVES] == [count(n) for n in mig.summary["customers"]]
+
+
+def test_an_unusable_workspace_is_explained(tmp_path, monkeypatch):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("SEGCORE_WORKSPACE", str(blocker / "ws.duckdb"))
+    at = start()
+    at.segmented_control(key="w_source").set_value("saved")
+    run(at)
+    assert "The workspace file cannot be opened" in at.error[0].value
+    go(at, MIGRATION)   # the two-date comparison still works
+    assert metric(at, "Upgraded")
+
+
+# --- language ----------------------------------------------------------------------------------------
+
+def test_the_new_pages_in_chinese(engine):
+    at = start()
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    go(at, MIGRATION)
+    assert at.title[0].value == "等级迁移"
+    assert metric(at, "升级") and chart_titles(at)[2] == "等级之间的流动"
+    go(at, CHURN)
+    assert at.title[0].value == "流失预警"
+    risk = at_risk(engine)
+    table = frame(at, "risk")
+    assert table["reason"].tolist() == risk["reason_zh"].tolist()
+    assert set(table["risk"]) <= {"高风险", "中风险", "低风险"}
+    go(at, PLAYBOOK)
+    editor = at.data_editor[0].value
+    assert editor["strategy"].tolist() == [p["strategy_zh"] for p in playbook.default_playbook(("A", "B", "C"), "铁")]
+    assert editor["level"].tolist()[-1] == "铁"
