@@ -2282,8 +2282,12 @@ def dyn_column_config(columns) -> dict:
     return cfg
 
 
-def table(frame: pd.DataFrame, columns, key: str, height: int | None = None) -> None:
-    """A read-only table of the given columns (those the frame has), capped at TABLE_ROWS rows."""
+def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, empty: str | None = None) -> None:
+    """A read-only table of the given columns (those the frame has), capped at TABLE_ROWS rows;
+    ``empty``: the message shown instead when there is no row."""
+    if empty is not None and frame.empty:
+        st.info(empty, icon=":material/info:")
+        return
     columns = [c for c in columns if c in frame.columns]
     if len(frame) > TABLE_ROWS:
         st.caption(t("table_capped", n=fmt_int(TABLE_ROWS)))

@@ -50,10 +50,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     listed = ui.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
                  revenue=ui.fmt_money(listed["revenue"].sum() if len(listed) else 0)))
-    if listed.empty:
-        st.info(t("mig_list_empty"), icon=":material/info:")
-    else:
-        ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360)
+    ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
     ui.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
     st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",

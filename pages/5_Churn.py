@@ -46,10 +46,7 @@ ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
 listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None)
 st.caption(t("ch_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(risk))))
-if listed.empty:
-    st.info(t("ch_none"), icon=":material/sentiment_satisfied:")
-else:
-    ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380)
+ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
@@ -64,10 +61,7 @@ rising = ui.rising_list(ctx)
 rising_shown = ui.shown(rising)
 st.caption(t("ri_count", n=ui.fmt_int(len(rising)),
              floor=ui.fmt_money(rising.attrs.get("min_recent_spend", 0))))
-if rising.empty:
-    st.info(t("ri_none"), icon=":material/info:")
-else:
-    ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320)
+ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
 ui.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
 
 # Lifecycle ------------------------------------------------------------------------------------------------

@@ -19,12 +19,13 @@ from streamlit.testing.v1 import AppTest
 import segcore
 from segcore import dynamics, playbook
 from segcore.workspace import Workspace
+from tests.test_app import chart_titles, run, start, values
+from tests.test_app import metrics as metric
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
 MIGRATION, CHURN, PLAYBOOK = "pages/4_Migration.py", "pages/5_Churn.py", "pages/6_Playbook.py"
 OVERVIEW = "pages/1_Overview.py"
-TIMEOUT = 120
 MOVES = ["Upgraded", "Downgraded", "New", "Lost", "Same level"]
 
 pytestmark = pytest.mark.skipif(not (SAMPLE / "orders.csv").exists(), reason="sample_data/orders.csv not generated yet")
@@ -40,44 +41,13 @@ def workspace_file(tmp_path, monkeypatch):
     return path
 
 
-def run(at: AppTest) -> AppTest:
-    at.run(timeout=TIMEOUT)
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def start(page: str | None = None) -> AppTest:
-    at = run(AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT))
-    if page:
-        go(at, page)
-    return at
-
-
 def go(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     return run(at)
 
 
-def metric(at: AppTest, label: str) -> list[str]:
-    return [m.value for m in at.main.metric if m.label == label]
-
-
 def count(n) -> str:
     return f"{int(n):,}"
-
-
-def chart_titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-
-
-def values(v) -> list:
-    """Plotly data values: plain lists, or typed arrays ``{"dtype", "bdata"}`` (base64)."""
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        import numpy as np
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
-    return list(v)
 
 
 def chart(at: AppTest, title: str) -> dict:
