@@ -199,13 +199,19 @@ def test_upload_slide_download(server, tmp_path):
         nav(page, "总览")
         assert card_values(page, 0)[0] == f"{count(expected, 'A'):,}"  # settings kept across pages
         page.screenshot(path=shots / "7_overview_zh.png", full_page=True)
+        nav(page, "细分")
+        page.get_by_role("heading", name="细分：RFM 得分、分群与加权分级").wait_for(timeout=30_000)
+        for i, tab in enumerate(page.get_by_role("tab").all()):
+            tab.click()
+            settle(page, 0.5)
+            page.screenshot(path=shots / f"8_segments_zh_{i}.png", full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
         browser.close()
 
     saved = sorted(p.name for p in shots.iterdir())
     assert saved == ["1_data_sample.png", "2_overview_sample.png", "3_data_uploaded.png",
                      "4_overview_uploaded.png", "5_customers_profile.png", "6_customers_zh.png",
-                     "7_overview_zh.png"]
+                     "7_overview_zh.png", *(f"8_segments_zh_{i}.png" for i in range(4))]
     keep = os.environ.get("SEGCORE_SCREENSHOT_DIR")
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)
