@@ -85,16 +85,18 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     start, as_of = window_bounds(con, as_of, since)
     mid = start + timedelta(days=(as_of - start).days // 2)
     tables = _tables(con)
-    filled = dict(zip(["product", *_LINE_ATTRIBUTES],
-                      con.execute("SELECT count(product) > 0, " + ", ".join(
-                          f"count({c}) > 0" for c in _LINE_ATTRIBUTES) + " FROM lines").fetchone()))
+    # Which optional columns hold a value: EXISTS stops at the first one, and a column that is
+    # empty everywhere is answered from the table's statistics without a scan.
+    optional = ["product", *_LINE_ATTRIBUTES]
+    filled = dict(zip(optional, con.execute("SELECT " + ", ".join(
+        f"EXISTS (SELECT 1 FROM lines WHERE {c} IS NOT NULL)" for c in optional)).fetchall()[0]))
     attr_names = (dict(con.execute("SELECT col, header FROM customer_attribute_names").fetchall())
                   if "customer_attribute_names" in tables else {})
     line_attrs = [f"mode({c} ORDER BY {c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
                   if filled[c] and name not in attr_names.values()]
     has_customers, has_interactions = "customers" in tables, "interactions" in tables
     df = con.execute(f"""
-        WITH w AS (
+        WITH w AS NOT MATERIALIZED (
             SELECT customer_id, COALESCE(order_id, CAST(order_date AS VARCHAR)) AS order_key,
                    order_date, amount, product, region, city, channel, category
             FROM lines WHERE order_date BETWEEN $start AND $as_of),
@@ -103,21 +105,26 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
                    sum(amount) FILTER (WHERE order_date <= $mid) AS first_half,
                    sum(amount) FILTER (WHERE order_date > $mid) AS second_half
             FROM w GROUP BY customer_id, order_key),
+        order_days AS (
+            SELECT customer_id, order_date, count(*) FILTER (WHERE net > 0) AS bought,
+                   sum(net) AS net, sum(first_half) AS first_half, sum(second_half) AS second_half
+            FROM orders GROUP BY customer_id, order_date),
         per_customer AS (
             SELECT customer_id,
-                   count(*) FILTER (WHERE net > 0) AS frequency,
+                   CAST(sum(bought) AS BIGINT) AS frequency,
                    sum(net) AS monetary,
-                   min(order_date) FILTER (WHERE net > 0) AS first_order_date,
-                   max(order_date) FILTER (WHERE net > 0) AS last_order_date,
-                   count(DISTINCT order_date) FILTER (WHERE net > 0) AS order_days,
+                   min(order_date) FILTER (WHERE bought > 0) AS first_order_date,
+                   max(order_date) FILTER (WHERE bought > 0) AS last_order_date,
+                   count(*) FILTER (WHERE bought > 0) AS order_days,
                    COALESCE(sum(first_half), 0) AS spend_first_half,
                    COALESCE(sum(second_half), 0) AS spend_second_half
-            FROM orders GROUP BY customer_id),
+            FROM order_days GROUP BY customer_id),
+        breadth AS (
+            SELECT customer_id, count(DISTINCT product) AS product_breadth
+            FROM w WHERE $has_product AND amount > 0 GROUP BY customer_id),
         line_attrs AS (
-            SELECT customer_id,
-                   count(DISTINCT product) FILTER (WHERE amount > 0) AS product_breadth
-                   {''.join(', ' + a for a in line_attrs)}
-            FROM w WHERE $per_line GROUP BY customer_id),
+            SELECT customer_id {''.join(', ' + a for a in line_attrs)}
+            FROM w WHERE $has_line_attrs GROUP BY customer_id),
         activity AS (
             {'''SELECT customer_id,
                    count(*) FILTER (WHERE date > $as_of - $activity_days) AS interactions_90d,
@@ -149,11 +156,12 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
                {", c.* EXCLUDE (customer_id)" if has_customers else ""}
         FROM everyone e
         LEFT JOIN per_customer p USING (customer_id)
+        LEFT JOIN breadth b USING (customer_id)
         LEFT JOIN line_attrs l USING (customer_id)
         LEFT JOIN activity a USING (customer_id)
         {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
         ORDER BY e.customer_id""",
         {"start": start, "as_of": as_of, "mid": mid, "has_product": filled["product"],
-         "per_line": filled["product"] or bool(line_attrs),
+         "has_line_attrs": bool(line_attrs),
          **({"activity_days": ACTIVITY_DAYS} if has_interactions else {})}).df()
     return df.rename(columns=attr_names)
