@@ -58,13 +58,18 @@ _MISSING_TEXT = tuple({v for word in ("", "nan", "null", "none", "n/a", "#n/a", 
 # evaluates a CASE branch only for the rows that reach it and never hoists common subexpressions out
 # of a CASE, so the regular expressions only ever see the values the fast path could not read. The
 # missing-value words are a list searched with list_position, not an IN list (nor list_contains,
-# which DuckDB turns into one): a long IN list becomes a join that runs on every row.
+# which DuckDB turns into one): a long IN list becomes a join that runs on every row. trim copies
+# every value, so seg_trim only trims the values it could change: trim removes Unicode space
+# separators, and in ASCII text the only one is the space, so a value that starts at or above '!',
+# does not end in a space and has no multi-byte character is already trimmed.
 _MACROS = r"""
+CREATE OR REPLACE MACRO seg_trim(v) AS
+    CASE WHEN v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v) THEN trim(v) ELSE v END;
 CREATE OR REPLACE MACRO seg_missing(t) AS
     strlen(t) <= %(longest)d AND list_position(%(missing)s, t) IS NOT NULL;
-CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR seg_missing(trim(v));
-CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END;
-CREATE OR REPLACE MACRO seg_text(v) AS NULLIF(trim(v), '');
+CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR seg_missing(seg_trim(v));
+CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN seg_missing(seg_trim(v)) THEN NULL ELSE seg_trim(v) END;
+CREATE OR REPLACE MACRO seg_text(v) AS NULLIF(seg_trim(v), '');
 CREATE OR REPLACE MACRO seg_decimal(d) AS
     CASE WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}')
          THEN replace(replace(d, '.', ''), ',', '.') ELSE replace(d, ',', '') END;
@@ -483,24 +488,35 @@ def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) 
             fields=need, columns=headers)
 
 
+def _duplicate_rows(con, width: int) -> int:
+    """Rows of ``raw`` equal in every column to an earlier row.
+
+    The rows are grouped by a 64-bit hash of all their columns, which is much cheaper than grouping
+    by the columns themselves; only the rows whose hash is shared with another row are then grouped
+    by their columns, so the count stays exact when two different rows have the same hash.
+    """
+    cols = ", ".join(f"c{i}" for i in range(width))
+    return con.execute(f"""
+        WITH shared AS (SELECT hash({cols}) AS h FROM raw GROUP BY h HAVING count(*) > 1)
+        SELECT COALESCE(sum(n - 1), 0)
+        FROM (SELECT count(*) AS n FROM raw SEMI JOIN shared ON hash({cols}) = shared.h
+              GROUP BY {cols})""").fetchall()[0][0]
+
+
 def _report(con, headers, mapping, info, drop_duplicates, file_format, encoding) -> IngestReport:
-    all_cols = ", ".join(f"c{i}" for i in range(len(headers)))
-    rows_read, rows_used, ret_n, ret_sum, dmin, dmax, customers = con.execute("""
+    rows_read, rows_used, ret_n, ret_sum, dmin, dmax, customers, by_reason = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
                count(*) FILTER (WHERE reason IS NULL AND amount < 0),
                COALESCE(sum(amount) FILTER (WHERE reason IS NULL AND amount < 0), 0),
                min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL),
-               count(DISTINCT customer_id) FILTER (WHERE reason IS NULL)
-        FROM parsed""").fetchone()
-    by_reason = dict(con.execute(
-        "SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY reason").fetchall())
-    duplicates = con.execute(
-        f"SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM raw GROUP BY {all_cols})"
-    ).fetchone()[0]
+               count(DISTINCT customer_id) FILTER (WHERE reason IS NULL), histogram(reason)
+        FROM parsed""").fetchall()[0]
+    by_reason = by_reason or {}
     return IngestReport(
         rows_read=rows_read, rows_used=rows_used,
         rejected={r: by_reason[r] for r in REASONS if r in by_reason},
-        returns_count=ret_n, returns_sum=float(ret_sum), duplicate_rows=int(duplicates),
+        returns_count=ret_n, returns_sum=float(ret_sum),
+        duplicate_rows=int(_duplicate_rows(con, len(headers))),
         duplicates_dropped=drop_duplicates, date_min=dmin, date_max=dmax, customers=customers,
         mapping=dict(mapping), file_format=file_format, encoding=encoding, **info)
 
