@@ -114,6 +114,20 @@ elif spec is not None:
             st.write("")
             ui.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))
 
+# The customers / interactions files' columns (open when that file is the problem)
+if spec is not None and not spec.saved:
+    for role in ui.SIDE_FIELDS:
+        ref = getattr(spec, role)
+        if ref is None:
+            continue
+        failed = failure is not None and failure.role == role
+        headers = failure.headers if failed else ui.side_headers(ref.sha, ref.path)
+        if headers:
+            with st.expander(t(f"side_mapping_{role}", file=ref.name), expanded=failed):
+                if role == "customers":
+                    st.caption(t("side_mapping_intro"))
+                ui.side_mapping_editor(role, headers, ref.sha)
+
 # 5. Settings: one file for a monthly re-run (also for the command line), or kept in the workspace -----
 st.subheader(t("set_title"))
 ui.settings_panel()

@@ -313,6 +313,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "side_customers": ("Customer list {file}: {used} of {read} rows used; {prospects} prospects "
                        "(never bought).",
                        "客户名单 {file}：使用 {used} / {read} 行；{prospects} 位潜在客户（从未购买）。"),
+    "side_mapping_customers": ("Columns of the customer list {file}", "客户名单 {file} 的列"),
+    "side_mapping_interactions": ("Columns of the interactions file {file}", "互动记录 {file} 的列"),
+    "side_mapping_intro": ("Every other column of the customer list is kept as an attribute (region, industry ...).",
+                           "客户名单中的其他列都保留为客户属性（区域、行业等）。"),
+    "choose_column": ("Choose a column", "选择一列"),
+    "side_field_customer_id": ("Customer ID", "客户编号"),
+    "side_field_name": ("Name", "名称"),
+    "side_field_date": ("Date", "日期"),
+    "side_field_type": ("Type", "类型"),
     "side_interactions": ("Interactions {file}: {used} of {read} rows used, {start} → {end}.",
                           "互动记录 {file}：使用 {used} / {read} 行，{start} → {end}。"),
     "side_rejected": ("Rejected: {reasons}.", "拒绝：{reasons}。"),
@@ -343,8 +352,10 @@ TEXT: dict[str, tuple[str, str]] = {
                           "{columns}.",
                           "在 {file} 中没有找到{fields}列。文件的列为：{columns}。"),
     "err_fix_mapping": ("Choose the right columns below.", "请在下方选择正确的列。"),
-    "err_fix_side": ("Rename the column in the file, or check that it is the right file.",
-                     "请修改文件中的列名，或确认上传的是正确的文件。"),
+    "err_fix_side": ("Pick the column: choose it under Columns of the {what} below, or check that it is "
+                     "the right file.", "请在下方“{what} 的列”中选择对应的列，或确认上传的是正确的文件。"),
+    "what_customers": ("customer list", "客户名单"),
+    "what_interactions": ("interactions file", "互动记录"),
     "err_all_rejected": ("None of the {rows} rows of {file} could be used ({reasons}).",
                          "{file} 的 {rows} 行全部无法使用（{reasons}）。"),
     "err_unknown_column": ("There is no column {column} in {file}.", "{file} 中没有 {column} 列。"),
@@ -907,6 +918,8 @@ class Spec:
     customers: FileRef | None = None
     interactions: FileRef | None = None
     mapping: tuple[tuple[str, str], ...] = ()
+    customers_mapping: tuple[tuple[str, str], ...] = ()     # the user's column choices for the side files
+    interactions_mapping: tuple[tuple[str, str], ...] = ()
     date_order: str | None = None
     drop_duplicates: bool = False
     sample: bool = False
@@ -916,7 +929,8 @@ class Spec:
     def key(self) -> str:
         parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
                  self.customers.sha if self.customers else None,
-                 self.interactions.sha if self.interactions else None)
+                 self.interactions.sha if self.interactions else None,
+                 self.customers_mapping, self.interactions_mapping)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -1023,9 +1037,10 @@ def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
         if ref is None:
             continue
         try:
-            loader(ds, ref.path)
+            loader(ds, ref.path, dict(getattr(spec, f"{role}_mapping")) or None)
         except Exception as exc:
-            raise LoadFailure(role, ref, exc) from exc
+            headers = (getattr(exc, "params", {}) or {}).get("columns") or _headers_of(ref.path)
+            raise LoadFailure(role, ref, exc, headers) from exc
     return ds
 
 
@@ -1159,6 +1174,11 @@ def overrides_for(sha: str) -> dict[str, str]:
     return mapping["overrides"]
 
 
+def side_overrides(sha: str) -> dict[str, str]:
+    """The user's column choices for a customers or interactions file (by its content hash)."""
+    return st.session_state.setdefault("s_side_mapping", {}).setdefault(sha, {})
+
+
 def candidate_spec() -> Spec | None:
     """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
     ss = st.session_state
@@ -1171,8 +1191,10 @@ def candidate_spec() -> Spec | None:
         if refs.get("orders") is None:
             return None
     orders = refs["orders"]
+    side = {f"{role}_mapping": tuple(sorted(side_overrides(refs[role].sha).items()))
+            for role in SIDE_FIELDS if refs.get(role) is not None}
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
-                mapping=tuple(sorted(overrides_for(orders.sha).items())),
+                mapping=tuple(sorted(overrides_for(orders.sha).items())), **side,
                 date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
                 drop_duplicates=ss["s_drop_dup"],
                 sample=ss["s_source"] == "sample")
@@ -1519,7 +1541,8 @@ def failure_message(failure: LoadFailure) -> str:
                   for f in params.get("fields", [])]
         fields = [f.lower() if lang() == "en" else f for f in fields]
         columns = sep.join(str(c) for c in params.get("columns", []))
-        fix = t("err_fix_mapping") if failure.role == "orders" else t("err_fix_side")
+        fix = (t("err_fix_mapping") if failure.role == "orders"
+               else t("err_fix_side", what=t(f"what_{failure.role}")))
         return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
     if code == "all_rejected":
         reasons = sep.join(f"{fmt_int(n)} {reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
@@ -2063,6 +2086,36 @@ def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str
 
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
+SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
+SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def side_headers(sha: str, path: str) -> list[str] | None:
+    """The column headers of a customers / interactions file (cached by content)."""
+    return _headers_of(path)
+
+
+def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
+    """Select boxes for the fields of a customers / interactions file; a change reloads."""
+    ss = st.session_state
+    overrides = side_overrides(sha)
+    guess = segcore.guess_mapping(headers, SIDE_FIELDS[role])
+    effective = {**guess, **{f: h for f, h in overrides.items() if h}}
+    cols = st.columns(4)
+    for i, field_name in enumerate(SIDE_FIELDS[role]):
+        required = field_name in SIDE_REQUIRED[role]
+        options = headers if required else ["", *headers]
+        wkey = f"w_side_{role}_{field_name}"
+        current = effective.get(field_name, "")
+        ss[wkey] = current if current in options else None  # None: "choose a column"
+
+        def _set(field_name=field_name, wkey=wkey):
+            side_overrides(sha)[field_name] = ss[wkey] or ""
+
+        label = t(f"side_field_{field_name}") + (" *" if required else "")
+        cols[i % 4].selectbox(label, options, key=wkey, on_change=_set, placeholder=t("choose_column"),
+                              format_func=labeller({"": t("not_used")}))
 
 
 def mapping_editor(headers: list[str], sha: str) -> None:
@@ -2789,6 +2842,7 @@ def settings_from_state() -> segcore.Settings:
         period = max((end - ss["s_mig_before"]).days, 1) if ss["s_mig_before"] else "quarter"
     return segcore.Settings(
         **tiers, mapping=dict(rep.mapping) if spec.saved else dict(overrides_for(spec.orders.sha)),
+        **{f"{role}_mapping": dict(getattr(spec, f"{role}_mapping")) for role in SIDE_FIELDS},
         date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
         drop_duplicates=bool(ss["s_drop_dup"]),
         as_of=None if ss["s_as_of"] in (None, rep.date_max) else ss["s_as_of"],
@@ -2811,6 +2865,12 @@ def apply_settings(s: segcore.Settings) -> None:
         overrides = overrides_for(spec.orders.sha)
         overrides.clear()
         overrides.update(s.mapping)
+        for role in SIDE_FIELDS:
+            ref = getattr(spec, role)
+            if ref is not None:
+                side = side_overrides(ref.sha)
+                side.clear()
+                side.update(getattr(s, f"{role}_mapping"))
     ss["s_date_order"], ss["s_drop_dup"] = s.date_order or "auto", s.drop_duplicates
     ss["s_as_of"], ss["s_since"] = s.as_of, s.since
     ss["s_churn_k"] = _clamp(round(s.churn_k * 4) / 4, K_RANGE)

@@ -454,7 +454,18 @@ def test_a_bad_customer_list_is_explained():
     upload(at, "people.csv", b"label,region\nAlpha,East\n", role="customers")
     assert len(at.error) == 1
     assert "No column for the customer id was found in people.csv" in at.error[0].value
-    assert "Rename the column" in at.error[0].value
+    assert "choose it under Columns of the customer list" in at.error[0].value
+    # the customer list's columns open below: pick the id column and the file loads
+    assert at.selectbox(key="w_side_customers_customer_id").options == ["label", "region"]
+    at.selectbox(key="w_side_customers_customer_id").set_value("label")
+    run(at)
+    assert not at.error
+    assert "people.csv: 1 of 1 rows used; 1 prospects" in text_of(at)
+    at.switch_page(CUSTOMERS)
+    run(at)
+    table = at.dataframe[0].value
+    assert table["customer_id"].tolist() == ["K1", "K2", "K3", "Alpha"]
+    assert table["region"].tolist()[-1] == "East"          # the other column is an attribute
 
 
 def test_as_of_date_and_window_change_the_metrics(engine):
