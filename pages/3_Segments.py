@@ -53,10 +53,9 @@ with segments_tab:
     shown = ui.segment_table(summary)
     st.dataframe(shown, hide_index=True, key="w_segment_table", height=36 * (len(shown) + 1) + 4,
                  column_config=ui.segment_column_config())
-    others = summary[summary["segment"] == "Others"]
-    if len(others) and others["customers"].iloc[0] > 0:
-        st.caption(t("sg_others_note", n=ui.fmt_int(others["customers"].iloc[0]),
-                     share=ui.fmt_pct(others["customer_share"].iloc[0])))
+    others = next((row for row in summary.itertuples() if row.segment == "Others"), None)
+    if others is not None and others.customers > 0:
+        st.caption(t("sg_others_note", n=ui.fmt_int(others.customers), share=ui.fmt_pct(others.customer_share)))
 
     st.subheader(t("sg_rules_title"))
     st.caption(t("sg_rules_help", n=n))

@@ -95,6 +95,8 @@ def test_edited_segment_rules_regroup_the_customers(sample):
     assert shown["Segment"].tolist() == ["Best", "Others"]
     assert shown["Customers"].tolist() == [int((scored.rfm_segment == s).sum()) for s in ("Best", "Others")]
     assert shown["Suggested action"][0] == "–"   # a segment the user named has no stock action
+    others = int((scored.rfm_segment == "Others").sum())
+    assert f"{others:,} customers ({others / len(scored.rfm_segment.dropna()):.1%}) match no rule" in text_of(at)
     # the customer list carries the user's segments
     at.switch_page(CUSTOMERS)
     run(at)
