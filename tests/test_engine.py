@@ -191,3 +191,19 @@ def test_computed_method_reproduces_the_published_groups():
     assert found.a_share == pytest.approx((25 + 22 + 17) / sum(spend))
     with pytest.raises(ValueError, match="three levels"):
         segcore.TierRules(method="computed", labels=("A", "B"), cuts=(0.8,))
+
+
+def test_order_days_breadth_and_empty_product_column(write):
+    # d: two orders on 01-01 and one on 01-11 -> 3 orders on 2 order days, interval 10 (not 5);
+    # on 01-21 an order fully returned the same day is no order and no order day.
+    ds = segcore.load_orders(write("days.csv", "order_id,customer_id,order_date,amount,product\n"
+                                               "O1,d,2024-01-01,10,\nO2,d,2024-01-01,10,\n"
+                                               "O3,d,2024-01-11,10,\nO4,d,2024-01-21,5,\n"
+                                               "O4,d,2024-01-21,-5,\n"))
+    d = by_id(segcore.customer_metrics(ds.con)).loc["d"]
+    assert (d.frequency, d.avg_interval_days, d.last_order_date) == (3, 10, pd.Timestamp("2024-01-11"))
+    assert pd.isna(d.product_breadth)  # a product column with no value at all: breadth unknown
+    # a product only on a return: the column has values, and e bought no product
+    ds = segcore.load_orders(write("ret.csv", "customer_id,order_date,amount,product\n"
+                                              "e,2024-01-01,10,\ne,2024-01-02,-3,p1\n"))
+    assert by_id(segcore.customer_metrics(ds.con)).loc["e"].product_breadth == 0

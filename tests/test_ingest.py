@@ -167,3 +167,44 @@ def test_values_never_reach_sql(write):
                                                f'"{evil}",2024-01-01,5,"{evil}"\n'))
     assert metrics(ds).index.tolist() == [evil]
     assert ds.rejected_rows().empty
+
+
+def test_duplicate_rows_are_exact_copies_of_every_cell(write):
+    text = ("customer_id,order_date,amount,note\n"
+            "a,2024-01-01,10,x\n"
+            "a,2024-01-01,10,x\n"      # copy of row 1
+            "a,2024-01-01,10,x\n"      # a second copy
+            "a,2024-01-01,10, x\n"     # differs by a space: not a copy
+            "a,2024-01-01,10,\n"       # empty note
+            "a,2024-01-01,10,\n"       # copy of the row above
+            "a,2024-01-01,x,10\n"      # the same cells in other columns: not a copy
+            ",2024-01-01,10,x\n"       # rejected rows are compared too
+            ",2024-01-01,10,x\n")
+    path = write("copies.csv", text)
+    assert segcore.load_orders(path).report.duplicate_rows == 4
+    r = segcore.load_orders(path, drop_duplicates=True).report
+    # the last copy was already rejected for its missing customer id
+    assert (r.duplicate_rows, r.rejected["duplicate"], r.rejected["missing customer id"]) == (4, 3, 2)
+
+
+def test_spaces_around_values_are_trimmed_inner_spaces_kept(write):
+    text = ("customer_id,order_date,amount,product\n"
+            "\u3000a\u3000,2024-01-01,10,\u00a0tea pot\u00a0\n"   # ideographic and no-break spaces
+            " a ,\u30002024-01-02,5, tea pot\n"
+            "b,2024-01-03,5,tea  pot\n"
+            "\u3000,2024-01-03,5,x\n")                              # nothing but a space: no id
+    ds = segcore.load_orders(write("spaces.csv", text))
+    assert ds.report.rejected == {"missing customer id": 1}
+    m = metrics(ds)
+    assert list(m.index) == ["a", "b"]
+    assert (m.loc["a"].frequency, m.loc["a"].product_breadth) == (2, 1)
+    assert sorted(ds.con.execute("SELECT DISTINCT product FROM lines").fetchall()) == [
+        ("tea  pot",), ("tea pot",)]
+
+
+def test_encoding_found_when_the_bad_byte_is_deep_in_the_file(write):
+    # the file is read as UTF-8 first; the Windows-1252 byte near the end makes that read fail
+    text = "customer,date,amount\n" + "a,2024-01-01,5\n" * 50_000 + "José,2024-01-02,7\n"
+    ds = segcore.load_orders(write("late.csv", text, "cp1252"))
+    assert (ds.report.encoding, ds.report.rows_read) == ("cp1252", 50_001)
+    assert metrics(ds).loc["José"].monetary == 7
