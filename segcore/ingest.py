@@ -491,9 +491,10 @@ def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) 
 def _duplicate_rows(con, width: int) -> int:
     """Rows of ``raw`` equal in every column to an earlier row.
 
-    The rows are grouped by a 64-bit hash of all their columns, which is much cheaper than grouping
-    by the columns themselves; only the rows whose hash is shared with another row are then grouped
-    by their columns, so the count stays exact when two different rows have the same hash.
+    The rows are grouped by a 64-bit hash of all their columns, so the hash table holds 8 bytes a
+    row however wide the rows and long their texts (grouping by the columns copies every cell into
+    it); only the rows whose hash is shared with another row are then grouped by their columns, so
+    the count stays exact when two different rows have the same hash.
     """
     cols = ", ".join(f"c{i}" for i in range(width))
     return con.execute(f"""
