@@ -2041,6 +2041,24 @@ def active_filters(tiered: pd.DataFrame) -> dict:
     return {c: v for c, v in st.session_state["s_filters"].items() if v and c in tiered.columns}
 
 
+def filter_note(filters: dict) -> None:
+    """Say which breakdown filters apply to the list below, with a button to clear them."""
+    note_col, clear_col = st.columns([5, 1], vertical_alignment="center")
+    note_col.info(t("sg_filter_on", filters=filter_text(filters)), icon=":material/filter_alt:")
+    clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=clear_filters,
+                     icon=":material/filter_alt_off:")
+
+
+def filtered_ids(ctx: Ctx) -> list[str] | None:
+    """Customer ids the breakdown filters keep (None: no filter), for lists made from the tiers;
+    shows the filter note when one applies."""
+    filters = active_filters(ctx.tiered)
+    if not filters:
+        return None
+    filter_note(filters)
+    return views.customer_list(ctx.tiered, filters=filters)["customer_id"].tolist()
+
+
 def clear_filters() -> None:
     st.session_state["s_filters"] = {}
 

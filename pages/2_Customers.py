@@ -33,10 +33,7 @@ with desc_col:
 
 filters = ui.active_filters(ctx.tiered)
 if filters:
-    note_col, clear_col = st.columns([5, 1], vertical_alignment="center")
-    note_col.info(t("sg_filter_on", filters=ui.filter_text(filters)), icon=":material/filter_alt:")
-    clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=ui.clear_filters,
-                     icon=":material/filter_alt_off:")
+    ui.filter_note(filters)
 view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=ss["s_cust_search"],
                            sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels,
                            filters=filters)

@@ -44,7 +44,8 @@ with rules_col:
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
-listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None)
+kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
+listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(risk))))
 ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
@@ -58,7 +59,7 @@ with trend_col:
     ui.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=ui.TREND_RANGE[0], max_value=ui.TREND_RANGE[1],
              step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = ui.rising_list(ctx)
-rising_shown = ui.shown(rising)
+rising_shown = views.keep_rows(ui.shown(rising), customer_id=kept)
 st.caption(t("ri_count", n=ui.fmt_int(len(rising)),
              floor=ui.fmt_money(rising.attrs.get("min_recent_spend", 0))))
 ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))

@@ -36,7 +36,8 @@ with tiers_col:
 with status_col:
     ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(ui.FOLLOW_STATUSES),
              selection_mode="multi", format_func=ui.labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
-listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None))
+listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
+                                  customer_id=ui.filtered_ids(ctx)))
 st.caption(t("fu_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(calls)), as_of=ui.fmt_date(ctx.as_of)))
 ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
 ui.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -191,6 +191,15 @@ def test_breakdown_filter_carries_over_to_the_customer_list(sample):
     expected = int((sample.region == values[0]).sum())
     assert f"{expected:,}" in text_of(at)
     assert set(at.dataframe[0].value["region"]) == {values[0]}
+    # the churn warning and the follow-up list keep to the filter too
+    for page in ("pages/5_Churn.py", "pages/6_Playbook.py"):
+        at.switch_page(page)
+        run(at)
+        lists = [d.value for d in at.dataframe if "customer_id" in d.value.columns]
+        assert lists and all(set(frame["region"]) <= {values[0]} for frame in lists)
+        assert any(f"{values[0]}" in i.value for i in at.info)
+    at.switch_page(CUSTOMERS)
+    run(at)
     at.button(key="w_filters_clear").click()
     run(at)
     assert len(at.dataframe[0].value) == len(sample)
