@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
+from .metrics import AMOUNT_STEPS
 
 __all__ = ["IngestError", "IngestReport", "Dataset", "read_table", "parse_orders", "load_orders",
            "parse_loaded", "load_customers", "load_interactions"]
@@ -505,13 +506,15 @@ def _duplicate_rows(con, width: int) -> int:
 
 
 def _report(con, headers, mapping, info, drop_duplicates, file_format, encoding) -> IngestReport:
+    # returns are added in whole steps, as the metrics add amounts (the same file, the same sum)
     rows_read, rows_used, ret_n, ret_sum, dmin, dmax, customers = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
                count(*) FILTER (WHERE reason IS NULL AND amount < 0),
-               COALESCE(sum(amount) FILTER (WHERE reason IS NULL AND amount < 0), 0),
+               COALESCE(sum(round(amount * $steps)) FILTER (WHERE reason IS NULL AND amount < 0), 0)
+                   / $steps,
                min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL),
                count(DISTINCT customer_id) FILTER (WHERE reason IS NULL)
-        FROM parsed""").fetchall()[0]
+        FROM parsed""", {"steps": AMOUNT_STEPS}).fetchall()[0]
     by_reason = dict(con.execute(
         "SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY reason").fetchall())
     return IngestReport(

@@ -9,6 +9,11 @@ import pandas as pd
 
 __all__ = ["METRIC_COLUMNS", "ACTIVITY_DAYS", "customer_metrics", "window_bounds"]
 
+#: Amounts are added up as whole multiples of 1 / AMOUNT_STEPS of the currency unit. Doubles add
+#: whole numbers exactly (up to 2**53, some 9 * 10**11 currency units per sum), so a sum does not
+#: depend on the order DuckDB's threads read the lines in: the same file gives the same numbers.
+AMOUNT_STEPS = 10_000
+
 #: Columns of the per-customer table, in export order (``tier`` and ``cumulative_share`` are added
 #: by tiering; attribute columns follow these).
 METRIC_COLUMNS = (
@@ -66,7 +71,8 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
       date is the earliest date among its lines).
     - ``recency_days`` = D - last_order_date; ``tenure_days`` = D - first_order_date.
     - ``frequency``: orders with a positive net amount (returns and cancellations are not orders).
-    - ``monetary``: net spend, the sum of all amounts, returns included.
+    - ``monetary``: net spend, the sum of all amounts, returns included (amounts are added in
+      steps of ``1 / AMOUNT_STEPS``, so that the sums do not depend on the order of the lines).
     - ``avg_order_value`` = monetary / frequency (NaN when frequency is 0).
     - ``product_breadth``: distinct products bought (positive lines); NA when no product column.
     - ``avg_interval_days``: mean gap between consecutive order days (NaN with fewer than 2).
@@ -98,12 +104,13 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     df = con.execute(f"""
         WITH w AS NOT MATERIALIZED (
             SELECT customer_id, COALESCE(order_id, CAST(order_date AS VARCHAR)) AS order_key,
-                   order_date, amount, product, region, city, channel, category
+                   order_date, amount, round(amount * $steps) AS amount_steps,
+                   product, region, city, channel, category
             FROM lines WHERE order_date BETWEEN $start AND $as_of),
         orders AS (
-            SELECT customer_id, min(order_date) AS order_date, sum(amount) AS net,
-                   sum(amount) FILTER (WHERE order_date <= $mid) AS first_half,
-                   sum(amount) FILTER (WHERE order_date > $mid) AS second_half
+            SELECT customer_id, min(order_date) AS order_date, sum(amount_steps) AS net,
+                   sum(amount_steps) FILTER (WHERE order_date <= $mid) AS first_half,
+                   sum(amount_steps) FILTER (WHERE order_date > $mid) AS second_half
             FROM w GROUP BY customer_id, order_key),
         order_days AS (
             SELECT customer_id, order_date, count(*) FILTER (WHERE net > 0) AS bought,
@@ -112,12 +119,12 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         per_customer AS (
             SELECT customer_id,
                    CAST(sum(bought) AS BIGINT) AS frequency,
-                   sum(net) AS monetary,
+                   sum(net) / $steps AS monetary,
                    min(order_date) FILTER (WHERE bought > 0) AS first_order_date,
                    max(order_date) FILTER (WHERE bought > 0) AS last_order_date,
                    count(*) FILTER (WHERE bought > 0) AS order_days,
-                   COALESCE(sum(first_half), 0) AS spend_first_half,
-                   COALESCE(sum(second_half), 0) AS spend_second_half
+                   COALESCE(sum(first_half), 0) / $steps AS spend_first_half,
+                   COALESCE(sum(second_half), 0) / $steps AS spend_second_half
             FROM order_days GROUP BY customer_id),
         breadth AS (
             SELECT customer_id, count(DISTINCT product) AS product_breadth
@@ -161,7 +168,7 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         LEFT JOIN activity a USING (customer_id)
         {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
         ORDER BY e.customer_id""",
-        {"start": start, "as_of": as_of, "mid": mid, "has_product": filled["product"],
-         "has_line_attrs": bool(line_attrs),
+        {"start": start, "as_of": as_of, "mid": mid, "steps": AMOUNT_STEPS,
+         "has_product": filled["product"], "has_line_attrs": bool(line_attrs),
          **({"activity_days": ACTIVITY_DAYS} if has_interactions else {})}).df()
     return df.rename(columns=attr_names)

@@ -207,3 +207,18 @@ def test_order_days_breadth_and_empty_product_column(write):
     ds = segcore.load_orders(write("ret.csv", "customer_id,order_date,amount,product\n"
                                               "e,2024-01-01,10,\ne,2024-01-02,-3,p1\n"))
     assert by_id(segcore.customer_metrics(ds.con)).loc["e"].product_breadth == 0
+
+
+def test_sums_do_not_depend_on_the_order_of_the_lines(write):
+    # In binary floating point 0.1 + 0.2 + 0.3 is 0.6000000000000001 but 0.3 + 0.2 + 0.1 is 0.6, and
+    # 0.1 + 0.2 - 0.3 is not 0: sums of plain doubles would change with the order of the lines,
+    # a cancelled order would count as an order, and 0.61 / 2 would round either way.
+    lines = ["O1,f,2024-01-01,0.1", "O1,f,2024-01-01,0.2", "O1,f,2024-01-01,0.3",
+             "O2,f,2024-01-02,0.01",
+             "O3,f,2024-01-03,0.1", "O3,f,2024-01-03,0.2", "O3,f,2024-01-03,-0.3"]
+    seen = set()
+    for order in (lines, lines[::-1]):
+        ds = segcore.load_orders(write("f.csv", "order_id,customer_id,order_date,amount\n" + "\n".join(order)))
+        f = by_id(segcore.customer_metrics(ds.con)).loc["f"]
+        seen.add((f.frequency, f.monetary, f.avg_order_value, f.last_order_date))
+    assert seen == {(2, 0.61, 0.31, pd.Timestamp("2024-01-02"))}
