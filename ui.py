@@ -1264,10 +1264,11 @@ def current_labels() -> tuple[tuple[str, ...], str, bool]:
     return PRESETS["abc"][0][n], t("prospect_default"), False
 
 
-def current_cuts() -> tuple[float, ...]:
-    """The cut shares of the sliders in use (one fewer than the levels), as fractions."""
+def current_cuts(kind: str | None = None) -> tuple[float, ...]:
+    """The cut shares of one set of sliders (default: the set in use), one fewer than the levels,
+    as fractions."""
     ss = st.session_state
-    kind = cut_kind()
+    kind = kind or cut_kind()
     return tuple(ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] / 100 for i in range(level_count() - 1))
 
 
@@ -1401,8 +1402,9 @@ def page(title_key: str) -> Ctx:
 
 def _apply_preset(name: str) -> None:
     names, prospect = PRESETS[name]
-    for i, label in enumerate(names[5]):
-        st.session_state[f"s_label_{i}"] = names[level_count()][i] if i < level_count() else label
+    n = level_count()
+    for i, label in enumerate((*names[n], *names[5][n:])):  # the set for n levels; the rest for later
+        st.session_state[f"s_label_{i}"] = label
     st.session_state["s_prospect_label"] = prospect
 
 
@@ -1824,17 +1826,10 @@ def weight_slider(dim: str, dims: list[str]) -> None:
 
 def compare_rules(ctx: Ctx) -> tuple[segcore.TierRules, segcore.TierRules]:
     """(Pareto by spend, weighted score) rules with the current labels and each one's cut sliders."""
-    ss = st.session_state
-    n = len(ctx.labels)
-    if ctx.rules.method == "computed":
-        n = 3
-    cuts = {kind: tuple(ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] / 100 for i in range(n - 1)) for kind in ("value", "score")}
-    if len(ctx.labels) != n:
-        cuts = {"value": segcore.DEFAULT_CUTS[n], "score": DEFAULT_SCORE_CUTS[n]}
     common = dict(labels=ctx.labels, prospect_label=ctx.rules.prospect_label, weights=ctx.rules.weights,
                   score_points=ctx.rules.score_points)
-    return (segcore.TierRules(cuts=cuts["value"], by="value", method="pareto", **common),
-            segcore.TierRules(cuts=cuts["score"], method="score", **common))
+    return (segcore.TierRules(cuts=current_cuts("value"), by="value", method="pareto", **common),
+            segcore.TierRules(cuts=current_cuts("score"), method="score", **common))
 
 
 def _use_score() -> None:
