@@ -25,6 +25,26 @@ METRIC_COLUMNS = (
 #: Interactions within this many days before the as-of date count as recent activity.
 ACTIVITY_DAYS = 90
 
+#: Money is shown in cents: a sum of amount steps is rounded to ``AMOUNT_STEPS // 100`` steps.
+_STEPS_PER_CENT = AMOUNT_STEPS // 100
+
+
+def half_up(num: str, den: str) -> str:
+    """SQL for the whole number nearest to ``num / den``, halves away from zero, computed exactly.
+
+    ``num`` and ``den`` are SQL expressions with whole-number values (step sums, day counts). The
+    division is done on 128-bit integers, so ``653.01 / 2`` gives 326.51 cents-exactly on every
+    DuckDB version, where ``round(double, 2)`` rounds the binary value (0.305 -> 0.30).
+    """
+    n, d = f"CAST({num} AS HUGEINT)", f"CAST({den} AS HUGEINT)"
+    return f"(sign({n}) * sign({d}) * ((2 * abs({n}) + abs({d})) // (2 * abs({d}))))"
+
+
+def _cents(steps: str, count: str = "1") -> str:
+    """SQL: a sum of amount steps divided by ``count``, in currency units rounded half-up to cents."""
+    return f"({half_up(steps, f'{_STEPS_PER_CENT} * {count}')} / 100)"
+
+
 # Per-customer attributes taken from the order lines (the most frequent value) when mapped.
 _LINE_ATTRIBUTES = {"region": "region", "city": "city", "channel": "channel", "category": "top_category"}
 
@@ -74,6 +94,9 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     - ``monetary``: net spend, the sum of all amounts, returns included (amounts are added in
       steps of ``1 / AMOUNT_STEPS``, so that the sums do not depend on the order of the lines).
     - ``avg_order_value`` = monetary / frequency (NaN when frequency is 0).
+    - Money is rounded to cents half-up (halves away from zero) on the exact step sums, never on a
+      binary double: 653.01 / 2 = 326.51 (:func:`half_up`); ``avg_interval_days`` (one decimal)
+      and ``trend`` (four) are rounded the same way.
     - ``product_breadth``: distinct products bought (positive lines); NA when no product column.
     - ``avg_interval_days``: mean gap between consecutive order days (NaN with fewer than 2).
     - ``spend_first_half``, ``spend_second_half``: net spend in the first and the last half of the
@@ -119,12 +142,12 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         per_customer AS (
             SELECT customer_id,
                    CAST(sum(bought) AS BIGINT) AS frequency,
-                   sum(net) / $steps AS monetary,
+                   sum(net) AS net,
                    min(order_date) FILTER (WHERE bought > 0) AS first_order_date,
                    max(order_date) FILTER (WHERE bought > 0) AS last_order_date,
                    count(*) FILTER (WHERE bought > 0) AS order_days,
-                   COALESCE(sum(first_half), 0) / $steps AS spend_first_half,
-                   COALESCE(sum(second_half), 0) / $steps AS spend_second_half
+                   COALESCE(sum(first_half), 0) AS first_half,
+                   COALESCE(sum(second_half), 0) AS second_half
             FROM order_days GROUP BY customer_id),
         breadth AS (
             SELECT customer_id, count(DISTINCT product) AS product_breadth
@@ -144,18 +167,18 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         SELECT e.customer_id,
                date_diff('day', last_order_date, $as_of) AS recency_days,
                COALESCE(frequency, 0) AS frequency,
-               round(COALESCE(monetary, 0), 2) AS monetary,
-               round(monetary / NULLIF(frequency, 0), 2) AS avg_order_value,
+               COALESCE({_cents("net")}, 0) AS monetary,
+               CASE WHEN frequency > 0 THEN {_cents("net", "frequency")} END AS avg_order_value,
                first_order_date, last_order_date,
                date_diff('day', first_order_date, $as_of) AS tenure_days,
                CASE WHEN $has_product THEN COALESCE(product_breadth, 0) END AS product_breadth,
                CASE WHEN order_days >= 2
-                    THEN round(date_diff('day', first_order_date, last_order_date) / (order_days - 1), 1)
+                    THEN {half_up("10 * date_diff('day', first_order_date, last_order_date)", "order_days - 1")} / 10
                END AS avg_interval_days,
-               round(COALESCE(spend_first_half, 0), 2) AS spend_first_half,
-               round(COALESCE(spend_second_half, 0), 2) AS spend_second_half,
-               CASE WHEN spend_first_half > 0
-                    THEN round(spend_second_half / spend_first_half - 1, 4) END AS trend,
+               COALESCE({_cents("first_half")}, 0) AS spend_first_half,
+               COALESCE({_cents("second_half")}, 0) AS spend_second_half,
+               CASE WHEN first_half > 0
+                    THEN {half_up("10000 * (second_half - first_half)", "first_half")} / 10000 END AS trend,
                p.customer_id IS NULL AS is_prospect
                {''.join(f', l.{a.split(" AS ")[1]}' for a in line_attrs)}
                {", COALESCE(a.interactions_90d, 0) AS interactions_90d, a.last_interaction_date"

@@ -222,3 +222,19 @@ def test_sums_do_not_depend_on_the_order_of_the_lines(write):
         f = by_id(segcore.customer_metrics(ds.con)).loc["f"]
         seen.add((f.frequency, f.monetary, f.avg_order_value, f.last_order_date))
     assert seen == {(2, 0.61, 0.31, pd.Timestamp("2024-01-02"))}
+
+
+def test_money_and_averages_round_half_up_exactly(write):
+    # 653.01 / 2 = 326.505 exactly, but as a binary double it is 326.50499..., which round(x, 2)
+    # turns into 326.50 on some DuckDB versions; rounding the step sums gives 326.51 everywhere.
+    # Halves go away from zero for returns too (-0.305 -> -0.31), and 10 days over 4 gaps is 2.5.
+    ds = segcore.load_orders(write("r.csv", "order_id,customer_id,order_date,amount\n"
+                                            "O1,g,2024-01-01,653.00\nO2,g,2024-01-02,0.01\n"
+                                            "O3,h,2024-01-01,0.305\nO4,k,2024-01-01,-0.305\n"
+                                            "O5,m,2024-01-01,1\nO6,m,2024-01-03,1\nO7,m,2024-01-06,1\n"
+                                            "O8,m,2024-01-09,1\nO9,m,2024-01-11,1\n"))
+    m = by_id(segcore.customer_metrics(ds.con))
+    assert (m.loc["g", "monetary"], m.loc["g", "avg_order_value"]) == (653.01, 326.51)
+    assert (m.loc["h", "monetary"], m.loc["h", "avg_order_value"]) == (0.31, 0.31)
+    assert m.loc["k", "monetary"] == -0.31 and pd.isna(m.loc["k", "avg_order_value"])
+    assert m.loc["m", "avg_interval_days"] == 2.5
