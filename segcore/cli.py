@@ -236,7 +236,7 @@ def _fit_and_check(ds, s: Settings):
     unit, E = s.forecast_unit, s.forecast_calibration_end
     notes, holdout = [], None
     try:
-        end = E + timedelta(days=round(s.forecast_horizon * UNITS[unit])) if E else None
+        end = E + timedelta(days=round(s.forecast_horizon * UNITS[unit])) if E else s.as_of
         holdout = holdout_check(ds.con, E, unit, holdout_end=end, since=s.since)
     except PredictError as exc:
         if E is not None and exc.code != "no_holdout":
@@ -247,10 +247,6 @@ def _fit_and_check(ds, s: Settings):
     E = E or s.as_of or ds.con.execute("SELECT max(order_date) FROM lines").fetchone()[0]
     fit = fit_models(customer_summary(ds.con, E, unit, since=s.since), E, unit)
     return fit, holdout, notes
-
-
-def _plain(value):
-    return None if isinstance(value, float) and value != value else value
 
 
 def run_predict(args, s: Settings) -> int:
@@ -293,7 +289,7 @@ def run_predict(args, s: Settings) -> int:
         report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,
                   "discount_rate": rate, "customers": n, **fit.parameters(),
                   "holdout": holdout.figures() if holdout is not None else None,
-                  "warnings": [{k: _plain(v) for k, v in w.to_dict().items()} for w in warnings]}
+                  "warnings": [w.to_dict() for w in warnings]}
         with open(args.report, "w", encoding="utf-8") as fh:
             json.dump(report, fh, ensure_ascii=False, indent=2, default=str, allow_nan=False)
         print(f"Report written to {args.report}")

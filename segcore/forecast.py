@@ -156,10 +156,12 @@ def customer_summary(con: duckdb.DuckDBPyConnection, calibration_end: date, unit
         {**_params(calibration_end, calibration_end, since), "days": float(days)}).df()
 
 
-def default_calibration_end(con: duckdb.DuckDBPyConnection, since: date | None = None) -> date:
+def default_calibration_end(con: duckdb.DuckDBPyConnection, since: date | None = None,
+                            as_of: date | None = None) -> date:
     """The calibration end that holds out the last third of the data's time span:
-    ``last - round((last - first) / 3)`` days (first and last order dates, from ``since``)."""
-    first, last = window_bounds(con, None, since)
+    ``last - round((last - first) / 3)`` days, ``first`` the earliest order date (or ``since``),
+    ``last`` the latest (or ``as_of``)."""
+    first, last = window_bounds(con, as_of, since)
     return last - timedelta(days=round((last - first).days / 3))
 
 
@@ -449,8 +451,8 @@ def holdout_check(con: duckdb.DuckDBPyConnection, calibration_end: date | None =
     Parameters
     ----------
     con : connection with the view ``lines``.
-    calibration_end : E; default :func:`default_calibration_end` (the last third of the data's
-        time span held out).
+    calibration_end : E; default :func:`default_calibration_end` (the last third of the time
+        span up to ``holdout_end`` held out).
     unit : ``"day"`` or ``"week"``.
     holdout_end : the last day compared; default (and at most) the latest order date.
     since : optional window start (as in :func:`customer_summary`).
@@ -468,8 +470,8 @@ def holdout_check(con: duckdb.DuckDBPyConnection, calibration_end: date | None =
     """
     days = _unit_days(unit)
     _, last = window_bounds(con, None, since)
-    E = calibration_end or default_calibration_end(con, since)
     end = min(holdout_end or last, last)
+    E = calibration_end or default_calibration_end(con, since, end)
     if end <= E:
         raise PredictError("no_holdout", f"There are no orders after {E} to check the model against (the last "
                                          f"order is on {last}); choose an earlier calibration end.",

@@ -278,6 +278,8 @@ def test_summary_with_customer_days_and_a_window(write):
 
 def test_default_calibration_end_holds_out_the_last_third(write, sample):
     assert forecast.default_calibration_end(sample.con) == date(1997, 12, 30)  # 545 days, 182 held out
+    # up to 1998-03-31: 454 days, 151 held out
+    assert forecast.default_calibration_end(sample.con, as_of=date(1998, 3, 31)) == date(1997, 10, 31)
     ds = segcore.load_orders(write("o.csv", "customer_id,order_date,amount\na,2024-01-01,1\nb,2024-01-31,1\n"))
     assert forecast.default_calibration_end(ds.con) == date(2024, 1, 21)  # 30 days, 10 held out
 
