@@ -185,6 +185,8 @@ class ModelFit:
     spend_excluded : repeat buyers left out of the spend model (``zbar <= 0``).
     warnings : :class:`Note` s: ``spend_excluded``, ``spend_depends_on_frequency``, and the spend
         model's error when it failed.
+    _histories : the distinct ``(x, T)`` of the summary and each customer's index into them:
+        the horizon-dependent part of a prediction is computed once per distinct pair.
     """
 
     calibration_end: date
