@@ -1,19 +1,22 @@
 """Command line for scheduled runs.
 
-``python -m segcore tier orders.csv --out tiers.csv`` and the ``migrate``, ``churn`` and
-``followups`` commands. ``--config settings.json`` (saved from the app) gives the same rules as the
+``python -m segcore tier orders.csv --out tiers.csv`` and the ``migrate``, ``churn``,
+``followups`` and ``predict`` commands. ``--config settings.json`` (saved from the app) gives the same rules as the
 app; options given on the command line override it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from .dynamics import RISK_LEVELS, churn_risk, migrate
 from .export import export_columns, write_export, write_table
+from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_models, holdout_check, predict
+from .models import PredictError
 from .headers import CANONICAL_FIELDS
 from .ingest import IngestError, load_customers, load_interactions, load_orders
 from .metrics import customer_metrics
@@ -84,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     churn.add_argument("--k", type=float, help="at risk after k x the usual interval (default 2)")
     churn.add_argument("--drop-share", type=float, help="or when recent spend fell by this share (0.5)")
     sub.add_parser("followups", parents=[data], help="the follow-up (call) list from the playbook")
+    pred = sub.add_parser("predict", parents=[data],
+                          help="P(alive), expected orders, next order date and lifetime value per customer")
+    pred.add_argument("--calibration-end", type=_date,
+                      help="fit on the orders up to this date, predict from it and check against the orders "
+                           "after it (default: predict from the as-of date; check with the last third held out)")
+    pred.add_argument("--unit", choices=list(UNITS), help="time unit of the models (default week)")
+    pred.add_argument("--horizon", type=float, help="forecast horizon in units (default 52)")
+    pred.add_argument("--discount-rate", type=float, help="discount rate per unit for the lifetime value (default 0)")
+    pred.add_argument("--report", help="write the parameters, holdout figures and warnings to this JSON file")
     return parser
 
 
@@ -120,7 +132,9 @@ def settings_from(args) -> Settings:
     if args.weights:
         changes["weights"] = {k: float(v) for k, v in _pairs(args.weights, "--weights")}
     for name, option in (("churn_k", "k"), ("churn_drop_share", "drop_share"),
-                         ("migration_period", "period")):
+                         ("migration_period", "period"), ("forecast_calibration_end", "calibration_end"),
+                         ("forecast_unit", "unit"), ("forecast_horizon", "horizon"),
+                         ("forecast_discount_rate", "discount_rate")):
         if getattr(args, option, None) is not None:
             changes[name] = getattr(args, option)
     return replace(s, **changes)
@@ -212,7 +226,78 @@ def run_followups(args, s: Settings) -> int:
     return 0
 
 
-COMMANDS = {"tier": run_tier, "migrate": run_migrate, "churn": run_churn, "followups": run_followups}
+def _fit_and_check(ds, s: Settings):
+    """The fit to predict with, the holdout check (or None) and warnings.
+
+    With a calibration end E: one fit on the orders up to E, checked against the orders in the
+    horizon after E when there are any. Without: the fit on the orders up to the as-of date, and
+    a separate check with the last third of the data held out.
+    """
+    unit, E = s.forecast_unit, s.forecast_calibration_end
+    notes, holdout = [], None
+    try:
+        end = E + timedelta(days=round(s.forecast_horizon * UNITS[unit])) if E else s.as_of
+        holdout = holdout_check(ds.con, E, unit, holdout_end=end, since=s.since)
+    except PredictError as exc:
+        if E is not None and exc.code != "no_holdout":
+            raise
+        notes.append(Note(exc.code, ("No holdout check: " if E is None else "") + str(exc), exc.params))
+    if E is not None and holdout is not None:
+        return holdout.fit, holdout, notes
+    E = E or s.as_of or ds.con.execute("SELECT max(order_date) FROM lines").fetchone()[0]
+    fit = fit_models(customer_summary(ds.con, E, unit, since=s.since), E, unit)
+    return fit, holdout, notes
+
+
+def run_predict(args, s: Settings) -> int:
+    ds = load(args, s)
+    fit, holdout, notes = _fit_and_check(ds, s)
+    unit, horizon, rate = s.forecast_unit, s.forecast_horizon, s.forecast_discount_rate
+    table = predict(fit, horizon, rate)
+    bg, gg, n = fit.bgnbd, fit.gamma_gamma, len(fit.summary)
+    print(f"Predictions from {fit.calibration_end}, fitted on the orders of {n:,} customers up to that date "
+          f"(unit: {unit}; horizon {horizon:g} {unit}s; discount rate {rate:g} per {unit})")
+    print(f"Purchase model (BG/NBD): r {bg.r:.4f}  alpha {bg.alpha:.4f}  a {bg.a:.4f}  b {bg.b:.4f}")
+    if gg:
+        print(f"Spend model (Gamma-Gamma): p {gg.p:.4f}  q {gg.q:.4f}  v {gg.v:.4f}  ({gg.customers:,} repeat "
+              f"buyers; correlation of frequency and order value {fit.spend_frequency_correlation:.2f})")
+    if holdout is not None:
+        h = holdout
+        share = h.error_share
+        print(f"\nHoldout check: fitted on the orders up to {h.calibration_end}, compared with "
+              f"{h.calibration_end + timedelta(days=1)} to {h.holdout_end} ({h.length:g} {unit}s):")
+        print(f"  predicted {h.predicted_orders:,.0f} orders, actual {h.actual_orders:,}"
+              + (f" ({abs(share):.1%} {'over' if share > 0 else 'under'})" if share == share else "")
+              + f"; per customer: correlation {h.correlation:.3f}, mean absolute error {h.mae:.3f}")
+        if h.new_customers:
+            print(f"  ({h.new_customers:,} new customers in the holdout with {h.new_customer_orders:,} orders are "
+                  "not part of the check)")
+        _show(h.by_frequency)
+    print(f"\nNext {horizon:g} {unit}s: {table['expected_orders'].sum():,.1f} orders expected"
+          + (f", spend {table['expected_spend'].sum():,.2f}, lifetime value {table['clv'].sum():,.2f}" if gg else "")
+          + f"; {int((table['p_alive'] >= 0.5).sum()):,} of {n:,} customers likely active (P(alive) >= 0.5)")
+    warnings = [*fit.warnings, *notes]
+    for w in warnings:
+        print(f"Warning: {w.message}")
+    if args.out:
+        out = table[list(PREDICTION_COLUMNS)]
+        if holdout is not None and holdout.fit is fit:
+            out = out.assign(actual_orders=holdout.customers["actual_orders"].to_numpy())
+        write_table(args.out, out)
+        _wrote(len(out), "customers", args.out)
+    if args.report:
+        report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,
+                  "discount_rate": rate, "customers": n, **fit.parameters(),
+                  "holdout": holdout.figures() if holdout is not None else None,
+                  "warnings": [w.to_dict() for w in warnings]}
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=2, default=str, allow_nan=False)
+        print(f"Report written to {args.report}")
+    return 0
+
+
+COMMANDS = {"tier": run_tier, "migrate": run_migrate, "churn": run_churn, "followups": run_followups,
+            "predict": run_predict}
 
 
 def main(argv: list[str] | None = None) -> int:

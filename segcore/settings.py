@@ -63,6 +63,11 @@ class Settings:
     rising_min_trend : rising customers' minimum trend (:func:`segcore.dynamics.rising_customers`).
     migration_period : ``"month"``, ``"quarter"``, ``"half-year"``, ``"year"`` or days between the
         two as-of dates of the migration; ``migration_window_days`` optional rolling window.
+    forecast_calibration_end : predictions: fit the models on the orders up to this date and
+        check them on the orders after it; None = forecast from the as-of date and check with
+        the last third of the data held out (:mod:`segcore.forecast`).
+    forecast_unit, forecast_horizon, forecast_discount_rate : the models' time unit (``"day"``
+        or ``"week"``), the forecast horizon and the discount rate per period, in that unit.
     """
 
     mapping: dict = field(default_factory=dict)
@@ -89,6 +94,10 @@ class Settings:
     rising_min_trend: float = 0.5
     migration_period: str | int = "quarter"
     migration_window_days: int | None = None
+    forecast_calibration_end: date | None = None
+    forecast_unit: str = "week"
+    forecast_horizon: float = 52.0
+    forecast_discount_rate: float = 0.0
 
     def __post_init__(self):
         self.validate()
@@ -354,6 +363,13 @@ def _trend(value, name):
     return v
 
 
+def _rate(value, name):
+    v = _number(value, name, "a rate per period, at least 0 and below 1")
+    if not 0 <= v < 1:
+        raise _bad(name, "a rate per period, at least 0 and below 1", value)
+    return v
+
+
 def _score_points(value, name):
     v = _whole(value, name, "3, 4 or 5")
     if v not in (3, 4, 5):
@@ -399,4 +415,8 @@ _PARSERS = {
     "rising_min_trend": _trend,
     "migration_period": _period,
     "migration_window_days": _optional_days,
+    "forecast_calibration_end": _optional_date,
+    "forecast_unit": _choice(("day", "week")),
+    "forecast_horizon": _positive(float),
+    "forecast_discount_rate": _rate,
 }

@@ -1,16 +1,29 @@
 """Shared test helpers: paths and tiny files written on the fly."""
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
-CDNOW = REPO.parent / "shared" / "data" / "cdnow_transactions.csv"
+# The team's shared data folder sits beside the checkout (/work/shared next to /work/main), one
+# level further up for a worktree (/work/wt/NAME).
+SHARED_DATA = next((base / "shared" / "data" for base in (REPO.parent, REPO.parent.parent)
+                    if (base / "shared" / "data").is_dir()), REPO.parent / "shared" / "data")
+CDNOW = SHARED_DATA / "cdnow_transactions.csv"
+CDNOW_SAMPLE = SHARED_DATA / "cdnow_sample_transactions.csv"
+CDNOW_SUMMARY = SHARED_DATA / "cdnow_sample_summary.csv"
 
 needs_cdnow = pytest.mark.skipif(
     not CDNOW.exists(),
     reason=f"real CDNOW data not found at {CDNOW} (it ships with the team's shared folder, not the repo)",
+)
+
+needs_cdnow_sample = pytest.mark.skipif(
+    not (CDNOW_SAMPLE.exists() and CDNOW_SUMMARY.exists()),
+    reason=f"the CDNOW 1/10 sample and its published summary were not found in {SHARED_DATA} "
+           "(they ship with the team's shared folder, not the repo)",
 )
 
 
@@ -24,3 +37,13 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+def repeat_buyers_file(write, buyers: int, days: int = 120) -> Path:
+    """An orders file too thin to predict from: ``buyers`` customers who order on 2024-01-01 and
+    again on 2024-01-31, 30 one-time buyers in January, and one of them back ``days`` days after
+    2024-01-01."""
+    rows = [f"r{i},2024-01-01,10\nr{i},2024-01-31,12" for i in range(buyers)]
+    rows += [f"o{i},2024-01-{1 + i % 28:02d},5" for i in range(30)]
+    rows.append(f"o0,{date(2024, 1, 1) + timedelta(days=days)},5")
+    return write("o.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + "\n")

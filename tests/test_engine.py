@@ -169,6 +169,10 @@ def test_public_api_is_pinned():
         "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "neutralise",
         "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
         "window_bounds", "write_export",
+        # predictions
+        "PREDICTION_COLUMNS", "Cohorts", "Holdout", "ModelFit", "PredictError", "cohort_table", "customer_summary",
+        "default_calibration_end", "fit_models", "forecast_summary", "forecast_table", "holdout_check",
+        "palive_vs_churn", "predict", "value_lists",
     ])
     assert all(hasattr(segcore, name) for name in segcore.__all__)
 

@@ -2,16 +2,20 @@
 
 import csv
 import io
+import json
 import subprocess
 import sys
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import segcore
+from segcore import forecast, models
 from segcore.cli import main
 
-from .conftest import CDNOW, REPO, SAMPLE, needs_cdnow
+from .conftest import CDNOW, CDNOW_SAMPLE, REPO, SAMPLE, needs_cdnow, needs_cdnow_sample, repeat_buyers_file
 
 DANGEROUS = ["=1+1", "+33 612", "-2", "@SUM(A1)", "  =HYPERLINK(\"x\")", "\t=cmd", "\n+1"]
 
@@ -177,3 +181,78 @@ def test_cli_migrate_churn_followups_match_the_engine(tmp_path, capsys):
         assert written.customer_id.tolist() == expected.customer_id.tolist(), command
     printed = capsys.readouterr().out
     assert "upgraded" in printed and "Customers at risk" in printed and "overdue" in printed
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+@needs_cdnow_sample
+def test_cli_predict_writes_the_predictions_and_the_report(tmp_path, capsys):
+    out, report = tmp_path / "predictions.csv", tmp_path / "report.json"
+    code = main(["predict", str(CDNOW_SAMPLE), "--calibration-end", "1997-09-30", "--unit", "week",
+                 "--horizon", "39", "--out", str(out), "--report", str(report)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    E = date(1997, 9, 30)
+    fit = forecast.fit_models(forecast.customer_summary(segcore.load_orders(CDNOW_SAMPLE).con, E), E)
+    bg = fit.bgnbd
+    assert f"r {bg.r:.4f}  alpha {bg.alpha:.4f}  a {bg.a:.4f}  b {bg.b:.4f}" in printed
+    assert "predicted 1,653 orders, actual 1,882 (12.1% under)" in printed
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"customer_id": str})
+    assert list(table.columns) == [*forecast.PREDICTION_COLUMNS, "actual_orders"]
+    assert len(table) == 2349 and table["actual_orders"].sum() == 1882
+    expected = forecast.predict(fit, 39)
+    assert table["clv"].tolist() == expected["clv"].tolist()
+    assert table["expected_next_order_date"].fillna("").tolist() == \
+        expected["expected_next_order_date"].dt.strftime("%Y-%m-%d").fillna("").tolist()
+    data = json.loads(report.read_text())
+    assert data["bgnbd"] == pytest.approx({"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b})
+    assert data["gamma_gamma"] == pytest.approx({"p": 6.2488, "q": 3.7446, "v": 15.4477}, abs=1e-4)
+    assert data["holdout"]["actual_orders"] == 1882
+    assert data["holdout"]["predicted_orders"] == pytest.approx(1653.38, abs=0.01)
+    assert set(data["holdout"]) >= {"predicted_orders", "actual_orders", "correlation", "mae"}
+    assert data["warnings"] == []
+
+
+@needs_cdnow_sample
+def test_cli_predict_by_default_forecasts_from_the_last_date_and_checks_the_last_third(tmp_path, capsys):
+    out, report = tmp_path / "p.csv", tmp_path / "r.json"
+    config = tmp_path / "settings.json"
+    segcore.save_settings(segcore.Settings(forecast_horizon=13, forecast_discount_rate=0.001), config)
+    assert main(["predict", str(CDNOW_SAMPLE), "--config", str(config), "--out", str(out),
+                 "--report", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "Predictions from 1998-06-30" in printed and "horizon 13 weeks" in printed
+    assert "Holdout check: fitted on the orders up to 1997-12-30, compared with 1997-12-31 to 1998-06-30" in printed
+    data = json.loads(report.read_text())
+    assert (data["calibration_end"], data["horizon"], data["discount_rate"]) == ("1998-06-30", 13, 0.001)
+    assert data["holdout"]["calibration_end"] == "1997-12-30"
+    assert "actual_orders" not in pd.read_csv(out, encoding="utf-8-sig").columns  # nothing after 1998-06-30
+
+
+def test_cli_predict_says_plainly_when_the_data_cannot_support_a_fit(write, capsys, tmp_path):
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(repeat_buyers_file(write, 5)), "--calibration-end", "2024-03-31",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("error: Only 5 customers ordered again after their first order up to 2024-03-31; "
+                           "the model needs at least 20 repeat buyers.")
+    assert not out.exists()
+
+
+def test_cli_predict_export_is_formula_safe(write, tmp_path):
+    rng = np.random.default_rng(8)
+    first = rng.integers(0, 120, 400)
+    x, t_x = models.simulate_bgnbd(models.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426), (300 - first) / 7,
+                                   rng)
+    rows = []
+    for i in range(400):  # customers with ids a spreadsheet would run
+        last = int(first[i] + t_x[i] * 7)
+        days = {int(first[i]), last, *rng.integers(first[i], last + 1, max(int(x[i]) - 1, 0)).tolist()}
+        rows += [f"{'=+-@'[i % 4]}c{i},{date(2024, 1, 1) + timedelta(days=d)},{10 + i % 7}" for d in sorted(days)]
+    out = tmp_path / "p.csv"
+    assert main(["predict", str(write("o.csv", "customer_id,order_date,amount\n" + "\n".join(rows))),
+                 "--out", str(out), "--unit", "day", "--horizon", "30"]) == 0
+    ids = pd.read_csv(out, encoding="utf-8-sig", dtype=str)["customer_id"]
+    assert len(ids) == 400 and all(i[0] == "'" and i[1] in "=+-@" for i in ids)

@@ -23,7 +23,9 @@ def full_settings() -> Settings:
         custom_cut_points={"monetary": [100.0, 500.0, 2000.0]},
         segment_rules=[{"segment": "Champions", "r": [4, 5], "f": [4, 5], "m": [4, 5]}],
         playbook=plays, churn_k=3.0, churn_drop_share=0.4, new_days=60, lapse_days=365,
-        rising_min_trend=1.0, migration_period="month", migration_window_days=365)
+        rising_min_trend=1.0, migration_period="month", migration_window_days=365,
+        forecast_calibration_end=date(2024, 9, 30), forecast_unit="day", forecast_horizon=90,
+        forecast_discount_rate=0.001)
 
 
 def test_round_trip_through_json_and_a_file(tmp_path):
@@ -65,6 +67,9 @@ def test_missing_keys_take_defaults():
     ('{"cuts": [0.95, 0.8]}', "Cut shares must increase"),
     ('{"method": "magic"}', "'method' must be 'pareto' or 'computed' or 'score'"),
     ('{"new_days": 0}', "'new_days' must be a whole number of days, 1 or more"),
+    ('{"forecast_unit": "month"}', "'forecast_unit' must be 'day' or 'week'"),
+    ('{"forecast_discount_rate": 1}', "'forecast_discount_rate' must be a rate per period, at least 0 and below 1"),
+    ('{"forecast_horizon": 0}', "'forecast_horizon' must be a positive number"),
     ('{"playbook": [{"level": "A", "cadence_days": -1}]}', "cadence of level 'A'"),
     ('{"labels": "ABC"}', "'labels' must be a list of 2 to 5 level names"),
     ('{"mapping": {"customer_id": 3}}', "'mapping' must be an object"),
