@@ -27,6 +27,20 @@ needs_cdnow_sample = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_workspace(tmp_path_factory):
+    """The whole run (and any app a test starts) uses a workspace of its own, never the user's."""
+    import os
+
+    before = os.environ.get("SEGCORE_WORKSPACE")
+    os.environ["SEGCORE_WORKSPACE"] = str(tmp_path_factory.mktemp("workspace") / "workspace.duckdb")
+    yield
+    if before is None:
+        os.environ.pop("SEGCORE_WORKSPACE", None)
+    else:
+        os.environ["SEGCORE_WORKSPACE"] = before
+
+
 @pytest.fixture
 def write(tmp_path):
     """``write(name, text, encoding="utf-8")`` -> path of a new file in the test's folder."""
