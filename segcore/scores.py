@@ -519,8 +519,8 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
         rules = validate_segment_rules(rules, n)
     need = [c for c in ("r_score", "f_score", "m_score") if c not in scored.columns]
     if need:
-        raise ValueError(f"Segments need the scores {', '.join(need)}; run score_customers first "
-                         "(recency, frequency and monetary).")
+        raise ValueError("RFM segments cannot be given: the customers have no recency, frequency and "
+                         "spend scores.")
     for c in ("r_score", "f_score", "m_score"):
         low, top = scored[c].min(), scored[c].max()
         if not pd.isna(top) and (top > n or low < 1):
@@ -562,7 +562,8 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
 def _weights(scored: pd.DataFrame, weights: Mapping[str, float] | Iterable[tuple[str, float]] | None) -> dict:
     present = [d.name for d in DIMENSIONS if d.score_column in scored.columns]
     if not present:
-        raise ValueError("No scores to combine; run score_customers first.")
+        raise ValueError("There is no score to combine into a weighted score: no customer has a recency, "
+                         "frequency or spend score.")
     if weights is None or len(weights := dict(weights)) == 0:
         return {name: 1.0 for name in present}
     out = {}
@@ -660,7 +661,7 @@ def score_levels(scored: pd.DataFrame, labels: Sequence[str] = ("A", "B", "C"),
     if len(set(names)) != len(names):
         raise ValueError("Level labels must be distinct.")
     if "composite_score" not in scored.columns:
-        raise ValueError("Levels need composite_score; run composite_score first.")
+        raise ValueError("Levels by weighted score cannot be given: the customers have no weighted score.")
     prospect = _prospects(scored)
     last = len(labels) - 1
     whens = " ".join(f"WHEN above < $c{i} THEN {i}" for i in range(len(cuts)))
