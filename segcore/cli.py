@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 
 from .dynamics import RISK_LEVELS, churn_risk, migrate
-from .export import export_columns, write_export, write_table
+from .export import write_export, write_table
 from .headers import CANONICAL_FIELDS
 from .ingest import IngestError, load_customers, load_interactions, load_orders
 from .metrics import customer_metrics

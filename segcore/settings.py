@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import re
 import tempfile
@@ -355,7 +356,8 @@ def _bad(name: str, what: str, value, where: str = "") -> SettingsError:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A number from JSON or from code (numpy's too), not a truth value."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _number(value, name, what, low, high, low_open=False) -> float:
@@ -497,7 +499,7 @@ def _playbook(value, name):
         if not isinstance(row, dict):
             raise _bad(name, f"an object of {', '.join(PLAYBOOK_FIELDS)}", row, f"row {i}")
         for k in PLAYBOOK_FIELDS[1:-1]:
-            if row.get(k) is not None:
+            if not _missing(row.get(k)):
                 _text(row[k], name, "text of up to 2000 characters", 2000, empty=True, where=f"row {i} {k}")
         if "level" in row:
             _name_text(row["level"], name, "a level name (text of 1 to 40 characters)", f"row {i} level")
@@ -508,6 +510,11 @@ def _playbook(value, name):
         return check_playbook(list(value))
     except ValueError as exc:
         raise SettingsError(f"The setting {name!r} is not valid: {exc}", name) from None
+
+
+def _missing(value) -> bool:
+    """None, or NaN (an empty cell of an edited table)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _days(value, name):
