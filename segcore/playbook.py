@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from .dynamics import _as_of_of
+from .frames import cursor
 
 __all__ = ["DEFAULT_PLAYBOOK", "FOLLOW_UP_COLUMNS", "PLAYBOOK_FIELDS", "PROSPECT_PLAY", "check_playbook",
            "default_playbook", "follow_ups", "playbook_frame"]
@@ -183,8 +183,7 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
     if as_of is None:
         raise ValueError("Follow-up dates need an as-of date, and the customer table has none.")
     order = [*(labels or ()), *[p["level"] for p in plays if p["level"] not in set(labels or ())]]
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = cursor()
     con.register("t", tiered)
     con.register("pb", pd.DataFrame(plays, columns=list(PLAYBOOK_FIELDS)))
     if last_interaction is not None:

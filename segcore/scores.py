@@ -45,13 +45,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-import duckdb
 import numpy as np
 import pandas as pd
+
+from .frames import cursor
 
 __all__ = [
     "DEFAULT_SCORE_CUTS",
@@ -100,17 +100,6 @@ DEFAULT_SCORE_CUTS = {2: (0.20,), 3: (0.20, 0.50), 4: (0.10, 0.30, 0.60), 5: (0.
 _EPS = 1e-9          # level shares within this of a cut count as reaching it
 _DECIMALS = 6        # composite scores are rounded so equal weighted means tie exactly
 
-_DB: duckdb.DuckDBPyConnection | None = None
-_DB_LOCK = threading.Lock()
-
-
-def _cursor() -> duckdb.DuckDBPyConnection:
-    """A fresh cursor (its own connection, own registrations) on the module's in-memory database."""
-    global _DB
-    with _DB_LOCK:
-        if _DB is None:
-            _DB = duckdb.connect()
-        return _DB.cursor()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,7 +263,7 @@ def score_customers(metrics: pd.DataFrame, n: int = 5, custom_cuts: Mapping[str,
     custom = {k: check_custom_cuts(k, v, n) for k, v in custom.items()}
 
     mask = _scored_mask(metrics)
-    cur = _cursor()
+    cur = cursor()
     try:
         columns, cut_rows, exprs, params = {}, [], [], {}
         for i, name in enumerate(names):
@@ -533,7 +522,7 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
                      f"AND m BETWEEN $m_min{i} AND $m_max{i} THEN $segment{i}")
         params.update({f"{c}{i}": getattr(rule, c) for c in SEGMENT_RULE_COLUMNS[1:]})
         params[f"segment{i}"] = names.index(rule.segment)
-    cur = _cursor()
+    cur = cursor()
     try:
         # The rules decide the segment of each of the n^3 (R, F, M) combinations once; customers
         # then look theirs up (the same answer as the CASE per customer, several times faster).
@@ -616,7 +605,7 @@ def composite_score(scored: pd.DataFrame,
         num = " + ".join(f"s{i} * $w{i}" for i in range(len(names)))
         den = "$total"
         params["total"] = sum(w.values())
-    cur = _cursor()
+    cur = cursor()
     try:
         cur.register("s", pd.DataFrame(cols, copy=False))
         got = cur.execute(f"SELECT round(({num}) / {den}, $decimals) AS c FROM s", params).fetchnumpy()["c"]
@@ -666,7 +655,7 @@ def score_levels(scored: pd.DataFrame, labels: Sequence[str] = ("A", "B", "C"),
     last = len(labels) - 1
     whens = " ".join(f"WHEN above < $c{i} THEN {i}" for i in range(len(cuts)))
     params = {f"c{i}": float(c) - _EPS for i, c in enumerate(cuts)} | {"last": last}
-    cur = _cursor()
+    cur = cursor()
     try:
         cur.register("s", {"c": _floats(scored["composite_score"]), "p": prospect})
         # Per distinct composite score (few): the share of non-prospect customers strictly above

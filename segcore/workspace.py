@@ -27,6 +27,39 @@ rows of its own owner.
   ``private`` (the default: each browser has its own workspace, for a server several people can
   reach) or ``shared`` (one workspace for everyone, e.g. a single user's own computer).
 
+How the app uses it
+-------------------
+The browser holds its workspace key in the URL (``?ws=KEY``: survives a reload, can be
+bookmarked) and in a cookie ``segcore_ws`` (so a new tab opened on the bare address finds it).
+
+1. Every script run, first thing: ``key = st.query_params.get("ws")``; if it is not
+   :func:`valid_workspace_key`, ``st.context.cookies.get("segcore_ws")``; if neither,
+   :func:`new_workspace_key`. Keep it in the session, put it back into ``st.query_params["ws"]``
+   (Streamlit clears query parameters on a page switch), and when the cookie differs set it with
+   ``st.html("<script>document.cookie = 'segcore_ws=KEY; path=/; max-age=31536000;
+   SameSite=Strict'</script>", unsafe_allow_javascript=True)`` (the key is 32 URL-safe
+   characters, nothing to escape). In shared mode none of this is needed.
+2. ``ws = browser_workspace(key)`` for every workspace call (cheap: it checks the layout
+   read-only); a :class:`WorkspaceError` is shown as its sentence (``code``/``params`` for the
+   other language); for ``code == "damaged"`` offer a button calling :func:`set_aside`.
+3. A new session (``"_restored"`` not yet in the session): ``last = ws.last_session()``. For
+   ``source == "upload"`` with no ``missing`` roles, open ``last.files[role].path`` as the upload
+   of that role and apply ``last.settings``; show "reopened orders.csv from <last.saved>, use the
+   sample instead?". ``"saved"`` reopens ``last.dataset``; ``"sample"`` the sample. A
+   ``settings_error`` is shown (the settings were not restored); missing files say the upload is
+   no longer kept.
+4. An upload: ``kept = ws.store_upload(file, file.name, size=file.size, progress=...)`` (replaces
+   the app's own temporary copy), load ``kept.path``, then ``ws.save_session(source="upload",
+   files={"orders": kept, ...}, settings=...)``. A change of settings (or of the source): the same
+   ``save_session`` with the new settings, only when the settings JSON changed.
+5. Snapshots: ``content = content_key(ds)`` once per dataset (cache it with the dataset);
+   ``ws.save_snapshot(name, tiered, as_of, settings, content=content)``; preselect among
+   ``ws.list_snapshots()`` the newest whose ``content`` equals the current dataset's.
+
+A second browser has no cookie and no link, so it gets a new key and an empty workspace; a link
+with ``?ws=KEY`` opens that key's workspace (the link is the key: share it only to share the
+workspace).
+
 How it is kept safe
 -------------------
 - Every save or delete is one DuckDB transaction (``BEGIN`` ... ``COMMIT``): a crash or a kill
@@ -82,7 +115,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .ingest import Dataset, IngestReport
+from .ingest import Dataset, IngestReport, dataset_connection
 from .settings import Settings, SettingsError
 
 __all__ = ["SCHEMA_VERSION", "SNAPSHOT_COLUMNS", "WORKSPACE_MODES", "LastSession", "Snapshot", "StoredFile",
@@ -621,9 +654,8 @@ class Workspace:
     def open_dataset(self, name: str) -> Dataset:
         """A saved dataset as a :class:`segcore.Dataset` in a new in-memory connection, with the
         same tables (``raw``, ``parsed``, the view ``lines``, customers, interactions) it had."""
-        con = duckdb.connect()
+        con = dataset_connection()
         try:
-            con.execute("SET enable_progress_bar = false")
             with self._use(con=con) as cur:
                 row = cur.execute("SELECT id, headers, report, extra, tables FROM ws.datasets "
                                   "WHERE owner = $o AND name = $n", {"o": self.owner, "n": name}).fetchone()
