@@ -833,6 +833,8 @@ class Workspace:
         """
         folder = self._files_dir()
         tmp = None
+        if getattr(stream, "seekable", lambda: False)():
+            stream.seek(0)  # from the start, also when the stream was read before
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
