@@ -13,8 +13,10 @@ import sys
 from dataclasses import replace
 from datetime import date, timedelta
 
+import duckdb
+
 from .dynamics import RISK_LEVELS, churn_risk, migrate
-from .export import export_columns, write_export, write_table
+from .export import write_export, write_table
 from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_models, holdout_check, predict
 from .models import PredictError
 from .headers import CANONICAL_FIELDS
@@ -34,6 +36,14 @@ def _pairs(text: str, what: str) -> list[tuple[str, str]]:
             raise ValueError(f"{what} takes NAME=VALUE pairs; got {pair!r}.")
         out.append((key.strip(), value.strip()))
     return out
+
+
+def _numbers(text: str, option: str, example: str) -> list[float]:
+    """``0.5,0.8`` -> [0.5, 0.8]; ValueError naming the option otherwise."""
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option} takes numbers like {example}; got {text!r}.") from None
 
 
 def _date(text: str) -> date:
@@ -78,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data = _data_options()
     tier = sub.add_parser("tier", parents=[data], help="tier the customers of an orders file")
-    tier.add_argument("--rejected", help="write the rejected rows with their reason (.csv)")
+    tier.add_argument("--rejected", help="write the rejected rows with their reason (.csv, .xlsx or .parquet)")
     mig = sub.add_parser("migrate", parents=[data], help="compare the tiers at two as-of dates")
     mig.add_argument("--before", type=_date, help="earlier as-of date (default: one period before)")
     mig.add_argument("--period", choices=["month", "quarter", "half-year", "year"],
@@ -120,7 +130,7 @@ def settings_from(args) -> Settings:
     if args.levels and args.levels != levels:
         raise ValueError(f"--levels {args.levels} needs {args.levels} labels; got {levels}.")
     if args.cuts:
-        changes["cuts"] = tuple(float(x) for x in args.cuts.split(","))
+        changes["cuts"] = tuple(_numbers(args.cuts, "--cuts", "0.5,0.8,0.95"))
     elif args.a_share is not None or args.b_share is not None:
         if levels != 3:
             raise ValueError("--a-share and --b-share are for three levels; use --cuts.")
@@ -130,7 +140,8 @@ def settings_from(args) -> Settings:
     elif "labels" in changes and levels != len(s.labels):
         changes["cuts"] = None  # the default shares for the new number of levels
     if args.weights:
-        changes["weights"] = {k: float(v) for k, v in _pairs(args.weights, "--weights")}
+        changes["weights"] = {k: _numbers(v, "--weights", "recency=2,frequency=1")[0]
+                              for k, v in _pairs(args.weights, "--weights")}
     for name, option in (("churn_k", "k"), ("churn_drop_share", "drop_share"),
                          ("migration_period", "period"), ("forecast_calibration_end", "calibration_end"),
                          ("forecast_unit", "unit"), ("forecast_horizon", "horizon"),
@@ -173,7 +184,7 @@ def _wrote(n: int, what: str, path) -> None:
 def run_tier(args, s: Settings) -> int:
     ds = load(args, s)
     if args.rejected:
-        ds.rejected_rows().to_csv(args.rejected, index=False, encoding="utf-8-sig")
+        write_table(args.rejected, ds.rejected_rows())
         print(f"Rejected rows written to {args.rejected}\n")
     tiered = tiered_customers(ds, s)
     summary = tier_summary(tiered, s.labels)
@@ -217,7 +228,7 @@ def run_churn(args, s: Settings) -> int:
 
 def run_followups(args, s: Settings) -> int:
     ds = load(args, s)
-    calls = follow_ups(tiered_customers(ds, s), s.playbook_rows())
+    calls = follow_ups(tiered_customers(ds, s), s.playbook_rows(), as_of=s.as_of or ds.report.date_max)
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:
@@ -300,10 +311,21 @@ COMMANDS = {"tier": run_tier, "migrate": run_migrate, "churn": run_churn, "follo
             "predict": run_predict}
 
 
+def message(exc: BaseException) -> str:
+    """The one sentence the command line prints for an error that stops it."""
+    if isinstance(exc, OSError) and not isinstance(exc, duckdb.Error) and exc.filename is not None:
+        return f"Cannot use the file {exc.filename}: {(exc.strerror or str(exc)).rstrip('.')}."
+    if isinstance(exc, (MemoryError, duckdb.OutOfMemoryException)):
+        return "There is not enough memory to process this file."
+    if isinstance(exc, duckdb.Error):
+        return f"The data could not be processed ({str(exc).splitlines()[0]})."
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args, settings_from(args))
-    except (IngestError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (IngestError, ValueError, OSError, MemoryError, duckdb.Error) as exc:
+        print(f"error: {message(exc)}", file=sys.stderr)
         return 2

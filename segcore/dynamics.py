@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .frames import cursor
 from .metrics import customer_metrics
 from .tiers import TierRules, assign_tiers
 
@@ -39,12 +40,6 @@ STAGES = {"prospect": "潜在客户", "new": "新客户", "reactivated": "回流
 
 # Columns carried into the lists when the per-customer table has them (who to call, and where).
 _CONTACT_COLUMNS = ("name", "region", "city", "channel")
-
-
-def _connect() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 def _col(df: pd.DataFrame, expr: str, default_sql: str, name: str | None = None) -> str:
@@ -237,7 +232,7 @@ def compare_tiers(before: pd.DataFrame, after: pd.DataFrame, labels, *, as_of_be
     active_days = (as_of_after - as_of_before).days if active_days is None else int(active_days)
     if active_days <= 0:
         raise ValueError("active_days must be positive (and the dates in order).")
-    con = _connect()
+    con = cursor()
     con.register("b", before)
     con.register("a", after)
     customers = con.execute(f"""
@@ -378,7 +373,7 @@ def _check_churn_params(k: float, drop_share: float) -> None:
 def _risk_table(metrics: pd.DataFrame, k: float, drop_share: float) -> tuple[pd.DataFrame, float | None]:
     """Every buyer with the churn rule's inputs, flags, risk level (NULL = not at risk) and reasons."""
     _check_churn_params(k, drop_share)
-    con = _connect()
+    con = cursor()
     con.register("metrics", metrics)
     select = ", ".join([
         "customer_id", _col(metrics, "CAST(tier AS VARCHAR)", "CAST(NULL AS VARCHAR)", "tier"),
@@ -489,9 +484,9 @@ def churn_risk(metrics: pd.DataFrame, labels=None, k: float = 2.0, drop_share: f
       "已 94 天未下单；通常每 21 天下单一次".
     """
     table, population = _risk_table(metrics, k, drop_share)
-    con = _connect()
+    con = cursor()
     con.register("t", table)
-    out = con.execute(f"""
+    out = con.execute("""
         SELECT * FROM t
         WHERE ($all OR risk IS NOT NULL) AND ($lapse IS NULL OR recency_days <= $lapse)
         ORDER BY COALESCE(list_position($levels, tier), 99),
@@ -560,7 +555,7 @@ def rising_customers(tiered: pd.DataFrame, labels=None, min_trend: float = 0.5,
     """
     levels = _levels(tiered, labels)
     top = levels[0] if levels else None
-    con = _connect()
+    con = cursor()
     con.register("t", tiered)
     prospect = "NOT is_prospect" if "is_prospect" in tiered.columns else "true"
     floor = con.execute(f"""
@@ -692,7 +687,7 @@ def lifecycle(con: duckdb.DuckDBPyConnection, metrics: pd.DataFrame, *, as_of: d
         FROM gaps GROUP BY customer_id""",
         {"as_of": as_of, "new_days": int(new_days), "lapse_days": int(lapse_days)}).df()
     risk, _ = _risk_table(metrics, k, drop_share)
-    db = _connect()
+    db = cursor()
     db.register("m", pd.DataFrame({"customer_id": metrics["customer_id"].array,
                                    "_pos": np.arange(len(metrics))}))
     db.register("h", history)

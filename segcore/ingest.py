@@ -29,8 +29,8 @@ import duckdb
 from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
 from .metrics import AMOUNT_STEPS
 
-__all__ = ["IngestError", "IngestReport", "Dataset", "read_table", "parse_orders", "load_orders",
-           "parse_loaded", "load_customers", "load_interactions"]
+__all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "read_table", "parse_orders",
+           "load_orders", "parse_loaded", "load_customers", "load_interactions"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
@@ -183,6 +183,15 @@ class Dataset:
         return bool(self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": name}).fetchone()[0])
 
+    def memory_bytes(self) -> int:
+        """Bytes DuckDB holds for this dataset's tables (for a cache of datasets sized in bytes)."""
+        return int(self.con.execute("SELECT COALESCE(sum(memory_usage_bytes), 0) FROM duckdb_memory()").fetchone()[0])
+
+    def close(self) -> None:
+        """Release the dataset's database now rather than when it is garbage collected (its
+        memory goes once no cursor on it is open; the dataset cannot be queried after)."""
+        self.con.close()
+
     def rejected_rows(self):
         """The rejected rows as a DataFrame: the file's own columns plus ``row`` and ``reason``."""
         cols = ", ".join(f"c{i}" for i in range(len(self.headers)))
@@ -193,6 +202,20 @@ class Dataset:
         ).df()
         df.columns = ["row", *self.headers, "reason"]
         return df
+
+
+def dataset_connection() -> duckdb.DuckDBPyConnection:
+    """A new in-memory database for one dataset, progress bar off, with at most
+    ``$SEGCORE_THREADS`` threads (default: the machine's cores, at most 4).
+
+    Every database has its own thread pool; a server holding several datasets on a many-core
+    machine would otherwise run cores x datasets threads, and the memory allocator keeps memory
+    per thread (measured: RSS grew ~3 MB per upload with 32 threads, flat with 2)."""
+    threads = os.environ.get("SEGCORE_THREADS", "").strip()
+    threads = int(threads) if threads.isdigit() and int(threads) > 0 else min(os.cpu_count() or 1, 4)
+    con = duckdb.connect(config={"threads": threads})
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 # --------------------------------------------------------------------------------------------
@@ -548,8 +571,7 @@ def load_orders(path, mapping: dict[str, str] | None = None, *, date_order: str 
         row was rejected. The message is one plain sentence.
     """
     if con is None:
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
+        con = dataset_connection()
     path = Path(path)
     headers, file_format, encoding = read_table(con, path)
     return parse_loaded(con, headers, path.name, file_format, encoding, mapping,

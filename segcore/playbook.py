@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from .dynamics import _as_of_of
+from .frames import cursor
 
 __all__ = ["DEFAULT_PLAYBOOK", "FOLLOW_UP_COLUMNS", "PLAYBOOK_FIELDS", "PROSPECT_PLAY", "check_playbook",
            "default_playbook", "follow_ups", "playbook_frame"]
 
 #: The fields of a playbook row, in table order.
 PLAYBOOK_FIELDS = ("level", "strategy", "strategy_zh", "service_level", "service_level_zh", "cadence_days")
+
+#: The longest follow-up cadence (ten years).
+MAX_CADENCE_DAYS = 3650
 
 _CORE = {"strategy": "Dedicated account manager: personal check-ins, priority service and delivery, "
                      "early access to new products",
@@ -86,8 +89,8 @@ def default_playbook(labels=("A", "B", "C"), prospect_label: str | None = "Iron"
 def check_playbook(playbook) -> list[dict]:
     """Validate a playbook (list of dicts or a DataFrame from the page) and return it normalised.
 
-    Each row needs ``level`` (distinct, not empty) and ``cadence_days`` (a whole number of days,
-    1 or more); text fields may be missing or empty (they become ""). Unknown fields are an error.
+    Each row needs ``level`` (distinct, not empty) and ``cadence_days`` (a whole number of days
+    from 1 to ``MAX_CADENCE_DAYS``); text fields may be missing or empty (they become ""). Unknown fields are an error.
 
     Raises
     ------
@@ -115,9 +118,9 @@ def check_playbook(playbook) -> list[dict]:
             days = float(cadence)
         except (TypeError, ValueError):
             days = float("nan")
-        if not days >= 1 or days != int(days):
-            raise ValueError(f"The follow-up cadence of level {level!r} must be a whole number of days, "
-                             f"1 or more; got {cadence!r}.")
+        if not 1 <= days <= MAX_CADENCE_DAYS or days != int(days):
+            raise ValueError(f"The follow-up cadence of level {level!r} must be a whole number of days "
+                             f"from 1 to {MAX_CADENCE_DAYS}; got {cadence!r}.")
         clean = {"level": level}
         for name in PLAYBOOK_FIELDS[1:-1]:
             value = row.get(name)
@@ -178,10 +181,9 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
         raise ValueError(f"The playbook has no row for level(s) {', '.join(map(repr, missing))}.")
     as_of = as_of or _as_of_of(tiered)
     if as_of is None:
-        raise ValueError("No as-of date: pass as_of.")
+        raise ValueError("Follow-up dates need an as-of date, and the customer table has none.")
     order = [*(labels or ()), *[p["level"] for p in plays if p["level"] not in set(labels or ())]]
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = cursor()
     con.register("t", tiered)
     con.register("pb", pd.DataFrame(plays, columns=list(PLAYBOOK_FIELDS)))
     if last_interaction is not None:

@@ -45,13 +45,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-import duckdb
 import numpy as np
 import pandas as pd
+
+from .frames import cursor
 
 __all__ = [
     "DEFAULT_SCORE_CUTS",
@@ -100,17 +100,6 @@ DEFAULT_SCORE_CUTS = {2: (0.20,), 3: (0.20, 0.50), 4: (0.10, 0.30, 0.60), 5: (0.
 _EPS = 1e-9          # level shares within this of a cut count as reaching it
 _DECIMALS = 6        # composite scores are rounded so equal weighted means tie exactly
 
-_DB: duckdb.DuckDBPyConnection | None = None
-_DB_LOCK = threading.Lock()
-
-
-def _cursor() -> duckdb.DuckDBPyConnection:
-    """A fresh cursor (its own connection, own registrations) on the module's in-memory database."""
-    global _DB
-    with _DB_LOCK:
-        if _DB is None:
-            _DB = duckdb.connect()
-        return _DB.cursor()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -274,7 +263,7 @@ def score_customers(metrics: pd.DataFrame, n: int = 5, custom_cuts: Mapping[str,
     custom = {k: check_custom_cuts(k, v, n) for k, v in custom.items()}
 
     mask = _scored_mask(metrics)
-    cur = _cursor()
+    cur = cursor()
     try:
         columns, cut_rows, exprs, params = {}, [], [], {}
         for i, name in enumerate(names):
@@ -519,8 +508,8 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
         rules = validate_segment_rules(rules, n)
     need = [c for c in ("r_score", "f_score", "m_score") if c not in scored.columns]
     if need:
-        raise ValueError(f"Segments need the scores {', '.join(need)}; run score_customers first "
-                         "(recency, frequency and monetary).")
+        raise ValueError("RFM segments cannot be given: the customers have no recency, frequency and "
+                         "spend scores.")
     for c in ("r_score", "f_score", "m_score"):
         low, top = scored[c].min(), scored[c].max()
         if not pd.isna(top) and (top > n or low < 1):
@@ -533,7 +522,7 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
                      f"AND m BETWEEN $m_min{i} AND $m_max{i} THEN $segment{i}")
         params.update({f"{c}{i}": getattr(rule, c) for c in SEGMENT_RULE_COLUMNS[1:]})
         params[f"segment{i}"] = names.index(rule.segment)
-    cur = _cursor()
+    cur = cursor()
     try:
         # The rules decide the segment of each of the n^3 (R, F, M) combinations once; customers
         # then look theirs up (the same answer as the CASE per customer, several times faster).
@@ -562,7 +551,8 @@ def rfm_segments(scored: pd.DataFrame, rules=None, n: int | None = None) -> pd.S
 def _weights(scored: pd.DataFrame, weights: Mapping[str, float] | Iterable[tuple[str, float]] | None) -> dict:
     present = [d.name for d in DIMENSIONS if d.score_column in scored.columns]
     if not present:
-        raise ValueError("No scores to combine; run score_customers first.")
+        raise ValueError("There is no score to combine into a weighted score: no customer has a recency, "
+                         "frequency or spend score.")
     if weights is None or len(weights := dict(weights)) == 0:
         return {name: 1.0 for name in present}
     out = {}
@@ -615,7 +605,7 @@ def composite_score(scored: pd.DataFrame,
         num = " + ".join(f"s{i} * $w{i}" for i in range(len(names)))
         den = "$total"
         params["total"] = sum(w.values())
-    cur = _cursor()
+    cur = cursor()
     try:
         cur.register("s", pd.DataFrame(cols, copy=False))
         got = cur.execute(f"SELECT round(({num}) / {den}, $decimals) AS c FROM s", params).fetchnumpy()["c"]
@@ -660,12 +650,12 @@ def score_levels(scored: pd.DataFrame, labels: Sequence[str] = ("A", "B", "C"),
     if len(set(names)) != len(names):
         raise ValueError("Level labels must be distinct.")
     if "composite_score" not in scored.columns:
-        raise ValueError("Levels need composite_score; run composite_score first.")
+        raise ValueError("Levels by weighted score cannot be given: the customers have no weighted score.")
     prospect = _prospects(scored)
     last = len(labels) - 1
     whens = " ".join(f"WHEN above < $c{i} THEN {i}" for i in range(len(cuts)))
     params = {f"c{i}": float(c) - _EPS for i, c in enumerate(cuts)} | {"last": last}
-    cur = _cursor()
+    cur = cursor()
     try:
         cur.register("s", {"c": _floats(scored["composite_score"]), "p": prospect})
         # Per distinct composite score (few): the share of non-prospect customers strictly above

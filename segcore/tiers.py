@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from .computed_abc import ComputedABC, computed_abc
+from .frames import cursor
 from .scores import DEFAULT_SCORE_CUTS, composite_score, score_customers, score_levels
 
 __all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "suggest_cuts", "tier_summary"]
@@ -22,9 +22,6 @@ DEFAULT_CUTS = {2: (0.80,), 3: (0.80, 0.95), 4: (0.50, 0.80, 0.95), 5: (0.50, 0.
 
 _EPS = 1e-9  # shares within this of a cut count as reaching it (float sums)
 
-# One in-memory database for queries over DataFrames; each call takes its own cursor (cheap, and
-# registered frames stay private to it), so calls from several threads do not meet.
-_DB = duckdb.connect()
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     last = len(rules.cuts)
     prospect = (metrics["is_prospect"].to_numpy(dtype=bool) if "is_prospect" in metrics.columns
                 else np.zeros(len(metrics), dtype=bool))
-    con = _DB.cursor()
+    con = cursor()
     buyers = pd.DataFrame({"customer_id": metrics["customer_id"].array,
                            "monetary": metrics["monetary"].to_numpy(dtype=float),
                            "_pos": np.arange(len(metrics))})
@@ -182,7 +179,7 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     avg_monetary, avg_recency_days``, one row per label in order. ``customer_share`` is the share
     of the buyers (as on the Pareto curve and in by-count tiering); the prospect level has none.
     """
-    con = _DB.cursor()
+    con = cursor()
     con.register("tiered", tiered)
     labels = list(labels) + sorted(set(tiered["tier"].dropna()) - set(labels))
     prospect = "t.is_prospect" if "is_prospect" in tiered.columns else "false"

@@ -20,6 +20,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from .frames import cursor
+
 __all__ = [
     "pareto_points", "pareto_cuts", "customer_position", "distribution", "tier_mix",
     "customer_list", "customer_row", "customer_orders", "customer_products", "customer_interactions",
@@ -28,16 +30,6 @@ __all__ = [
 ]
 
 
-# One in-memory database for the DataFrame queries; every call works in its own cursor (cheap,
-# and registered frames are private to it), so calls from several threads do not meet.
-_BASE = duckdb.connect()
-
-
-def _con(**frames: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    con = _BASE.cursor()
-    for name, frame in frames.items():
-        con.register(name, frame)
-    return con
 
 
 def _ident(name: str, frame: pd.DataFrame) -> str:
@@ -67,7 +59,7 @@ def pareto_points(tiered: pd.DataFrame, max_points: int = 500) -> pd.DataFrame:
     DataFrame ``rank, customer_share, revenue_share, tier`` sorted by rank, starting with the
     origin (``rank`` 0, shares 0, tier of the first customer). ``customer_share`` = rank / buyers.
     """
-    return _con(t=tiered).execute("""
+    return cursor(t=tiered).execute("""
         WITH r AS (SELECT rank, tier, cumulative_share FROM t WHERE rank IS NOT NULL),
         n AS (SELECT count(*) AS n FROM r),
         edges AS (SELECT min(rank) AS lo, max(rank) AS hi FROM r GROUP BY tier),
@@ -99,7 +91,7 @@ def pareto_cuts(tiered: pd.DataFrame) -> pd.DataFrame:
     ``customer_share_*`` are shares of all ranked customers; ``revenue_share_end`` is the
     cumulative revenue share at the tier's last customer.
     """
-    return _con(t=tiered).execute("""
+    return cursor(t=tiered).execute("""
         WITH r AS (SELECT rank, tier, cumulative_share FROM t WHERE rank IS NOT NULL),
         n AS (SELECT count(*) AS n FROM r)
         SELECT tier, count(*) AS customers, min(rank) AS first_rank, max(rank) AS last_rank,
@@ -123,7 +115,7 @@ def customer_position(tiered: pd.DataFrame, customer_id: str) -> pd.DataFrame:
     (``customer_share`` = rank / buyers), or no row when the customer is unknown or has no rank
     (a prospect).
     """
-    return _con(t=tiered).execute("""
+    return cursor(t=tiered).execute("""
         SELECT customer_id, tier, rank, (SELECT count(rank) FROM t) AS buyers,
                rank / (SELECT count(rank) FROM t) AS customer_share,
                COALESCE(cumulative_share, 0) AS revenue_share
@@ -172,7 +164,7 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
     rank order.
     """
     col = _ident(column, tiered)
-    con = _con(t=tiered)
+    con = cursor(t=tiered)
     vmin, vmax, vpos = con.execute(
         f"SELECT min({col}), max({col}), min({col}) FILTER (WHERE {col} > 0) FROM t "
         f"WHERE rank IS NOT NULL AND {col} IS NOT NULL").fetchone()
@@ -235,7 +227,7 @@ def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
     ``"revenue"``, ``position`` the tier's row number in ``summary`` (0 = best),
     ``value`` the count or the revenue, ``share`` its share (NULL shares become 0).
     """
-    return _con(s=summary).execute("""
+    return cursor(s=summary).execute("""
         WITH s AS (SELECT *, row_number() OVER () - 1 AS position FROM s)
         SELECT 'customers' AS measure, tier, position, CAST(customers AS DOUBLE) AS value,
                COALESCE(customer_share, 0) AS share FROM s
@@ -295,7 +287,7 @@ def customer_list(tiered: pd.DataFrame, *, tiers=None, search: str | None = None
         key = "COALESCE(NULLIF(array_position(CAST($labels AS VARCHAR[]), tier), 0), 1000000)"
     else:
         key = order_col
-    df = _con(t=tiered).execute(f"""
+    df = cursor(t=tiered).execute(f"""
         SELECT * FROM t WHERE {' AND '.join(where)}
         ORDER BY {key} {direction} NULLS LAST, rank NULLS LAST, customer_id""", params).df()
     return df
@@ -313,7 +305,7 @@ def customer_row(tiered: pd.DataFrame, customer_id: str) -> pd.DataFrame:
     -------
     DataFrame with the columns of ``tiered`` and one row (no row when the id is unknown).
     """
-    return _con(t=tiered).execute("SELECT * FROM t WHERE customer_id = $cid LIMIT 1",
+    return cursor(t=tiered).execute("SELECT * FROM t WHERE customer_id = $cid LIMIT 1",
                                   {"cid": str(customer_id)}).df()
 
 
@@ -421,7 +413,7 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
     avg_frequency, avg_monetary``; shares are of the customers with a segment (NULL segments,
     i.e. prospects, are left out) and of their total revenue.
     """
-    return _con(t=scored).execute("""
+    return cursor(t=scored).execute("""
         WITH c AS (SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS revenue,
                           avg(recency_days) AS avg_recency_days, avg(frequency) AS avg_frequency,
                           avg(monetary) AS avg_monetary
@@ -459,7 +451,7 @@ def cross_tab(frame: pd.DataFrame, rows: str, columns: str, row_order=None,
     empty row).
     """
     r, c = _ident(rows, frame), _ident(columns, frame)
-    return _con(t=frame).execute(f"""
+    return cursor(t=frame).execute(f"""
         WITH d AS (SELECT CAST({r} AS VARCHAR) AS row, CAST({c} AS VARCHAR) AS col, monetary FROM t),
         cells AS (SELECT row, col, count(*) AS customers, COALESCE(sum(monetary), 0) AS revenue
                   FROM d GROUP BY ALL),
@@ -547,7 +539,7 @@ def attribute_values(frame: pd.DataFrame, column: str, limit: int = 200) -> pd.D
     DataFrame ``value, customers`` (at most ``limit`` rows; NULL left out).
     """
     col = _ident(column, frame)
-    return _con(t=frame).execute(f"""
+    return cursor(t=frame).execute(f"""
         SELECT CAST({col} AS VARCHAR) AS value, count(*) AS customers FROM t
         WHERE {col} IS NOT NULL GROUP BY ALL ORDER BY customers DESC, value LIMIT $limit""",
         {"limit": int(limit)}).df()

@@ -299,7 +299,7 @@ def test_settings_download_then_upload_gives_the_same_tiers(engine, media):
 @pytest.mark.parametrize("content, words", [
     (b"{not json", "is not valid JSON"),
     (b'{"labels": ["A", "B", "C"], "colour": "blue"}', "Unknown setting 'colour'"),
-    (b'{"churn_k": -1}', "'churn_k' must be a positive number"),
+    (b'{"churn_k": -1}', "'churn_k' must be a number above 0, up to 100; got -1."),
     (b"\x89PNG\r\n\x1a\n" + bytes(50), "not UTF-8"),
 ])
 def test_a_bad_settings_file_shows_a_message_and_changes_nothing(content, words):

@@ -242,3 +242,17 @@ def test_money_and_averages_round_half_up_exactly(write):
     assert (m.loc["h", "monetary"], m.loc["h", "avg_order_value"]) == (0.31, 0.31)
     assert m.loc["k", "monetary"] == -0.31 and pd.isna(m.loc["k", "avg_order_value"])
     assert m.loc["m", "avg_interval_days"] == 2.5
+
+
+def test_a_dataset_says_what_it_holds_and_can_be_released(write, monkeypatch):
+    path = write("orders.csv", ORDERS)
+    monkeypatch.setenv("SEGCORE_THREADS", "1")
+    ds = segcore.load_orders(path)
+    assert ds.con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    assert ds.memory_bytes() > 0   # the raw and parsed tables
+    ds.close()
+    with pytest.raises(Exception, match="closed"):
+        segcore.customer_metrics(ds.con)
+    monkeypatch.setenv("SEGCORE_THREADS", "lots")   # not a number: the default (cores, at most 4)
+    threads = segcore.load_orders(path).con.execute("SELECT current_setting('threads')").fetchone()[0]
+    assert 1 <= threads <= 4

@@ -102,7 +102,12 @@ def test_cli_options_change_the_tiers(tmp_path):
 
 
 @pytest.mark.parametrize("args, says", [
-    (["tier", "missing.csv"], "No such file"),
+    (["tier", "missing.csv"], "Cannot use the file missing.csv: No such file or directory."),
+    (["tier", str(SAMPLE / "orders.csv"), "--out", "no/such/folder/t.csv"],
+     "Cannot use the file no/such/folder/t.csv: No such file or directory."),
+    (["tier", str(SAMPLE / "orders.csv"), "--cuts", "0.5,abc"],
+     "--cuts takes numbers like 0.5,0.8,0.95; got '0.5,abc'."),
+    (["tier", str(SAMPLE / "orders.csv"), "--weights", "recency=high"], "--weights takes numbers like"),
     (["tier", str(REPO / "pyproject.toml")], "No column for the customer id"),
     (["tier", str(SAMPLE / "orders.csv"), "--map", "colour=Amount"], "--map takes FIELD=COLUMN"),
     (["tier", str(SAMPLE / "orders.csv"), "--map", "amount=Nope"], "There is no column 'Nope'"),
@@ -256,3 +261,47 @@ def test_cli_predict_export_is_formula_safe(write, tmp_path):
                  "--out", str(out), "--unit", "day", "--horizon", "30"]) == 0
     ids = pd.read_csv(out, encoding="utf-8-sig", dtype=str)["customer_id"]
     assert len(ids) == 400 and all(i[0] == "'" and i[1] in "=+-@" for i in ids)
+
+
+def test_cli_rejected_rows_are_formula_safe(tmp_path, write):
+    orders = write("o.csv", 'customer_id,order_date,amount,product\n'
+                            'c1,2024-01-01,10,tea\n'
+                            ',2024-01-02,=1+2,=2*3\n'
+                            '@c2,2024-01-03,+5,-tea\n'
+                            'c3,someday,7,@SUM(A1)\n')
+    for suffix in ("csv", "xlsx"):
+        rejected = tmp_path / f"rejected.{suffix}"
+        assert main(["tier", str(orders), "--rejected", str(rejected)]) == 0
+        table = (pd.read_csv(rejected, encoding="utf-8-sig", dtype=str, keep_default_na=False) if suffix == "csv"
+                 else pd.read_excel(rejected, dtype=str, keep_default_na=False, engine="calamine"))
+        assert table["reason"].tolist() == ["missing customer id", "unparseable date"]
+        assert table["amount"].tolist() == ["'=1+2", "7"]
+        assert table["product"].tolist() == ["'=2*3", "'@SUM(A1)"]
+        for cell in table.to_numpy().ravel():
+            assert not str(cell).lstrip(" \t\r\n").startswith(("=", "+", "-", "@")), cell
+
+
+@pytest.mark.parametrize("config, says", [
+    ('{"labels": ' + "[" * 50_000 + "]" * 50_000 + "}", "nests lists or objects more than 8 levels deep"),
+    ('{"migration_period": 1e300}', "The setting 'migration_period' must be"),
+    ('{"segment_rules": [{"segment": "X", "r_min": 1, "r_max": 9, "f_min": 1, "f_max": 5, "m_min": 1, '
+     '"m_max": 5}]}', "The setting 'segment_rules' rule 1 r_max must be a whole number from 1 to 5; got 9."),
+    ('{"custom_cut_points": {"monetary": [5, 1, 2, 3]}}', "must be finite and strictly increasing"),
+])
+def test_cli_bad_settings_file_exits_2_with_one_sentence(tmp_path, config, says):
+    path = tmp_path / "settings.json"
+    path.write_text(config, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "segcore", "tier", str(SAMPLE / "orders.csv"), "--config", str(path)],
+                         capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 2 and run.stdout == ""  # refused before the data is read
+    assert says in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_cli_a_file_of_returns_only_gets_its_follow_ups(tmp_path, write, capsys):
+    orders = write("returns.csv", "customer_id,order_date,amount\nc1,2024-01-01,-5\nc2,2024-01-02,-3\n")
+    out = tmp_path / "calls.csv"
+    assert main(["followups", str(orders), "--out", str(out)]) == 0
+    calls = pd.read_csv(out, encoding="utf-8-sig")
+    assert calls["customer_id"].tolist() == ["c2", "c1"]  # same day: the larger spend (-3) first
+    assert set(calls["next_contact_date"]) == {"2024-01-02"}  # never bought: due on the as-of date

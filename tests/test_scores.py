@@ -371,7 +371,7 @@ def test_level_errors():
         score_levels(df, ("A", "B", "C"), (0.5,))
     with pytest.raises(ValueError, match="increase"):
         score_levels(df, ("A", "B", "C"), (0.6, 0.5))
-    with pytest.raises(ValueError, match="composite_score"):
+    with pytest.raises(ValueError, match="no weighted score"):
         score_levels(pd.DataFrame({"x": [1]}), ("A", "B"), (0.5,))
 
 
