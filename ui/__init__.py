@@ -45,7 +45,7 @@ from segcore import views
 from segcore import scores as scores_mod
 from segcore.scores import DEFAULT_SCORE_CUTS, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_data"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
 UPLOAD_KEEP_DAYS = 7
