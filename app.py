@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import t
+from ui.i18n import labeller, t
 
 ui.setup("nav_data")
 ss = st.session_state
@@ -14,7 +14,7 @@ st.caption(t("data_intro"))
 
 # 1. Where the data comes from -------------------------------------------------------------------
 ui.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
-         format_func=ui.labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
+         format_func=labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
 if ss["s_source"] == "saved":
     ui.saved_datasets_panel()
 elif ss["s_source"] == "upload":
@@ -109,7 +109,7 @@ elif spec is not None:
         ui.mapping_editor(headers, spec.orders.sha)
         left, right, _ = st.columns([1, 1, 2])
         ui.bound(left.selectbox, "s_date_order", t("date_order"), options=["auto", "dmy", "mdy"],
-                 format_func=ui.labeller({v: t(f"do_{v}") for v in ("auto", "dmy", "mdy")}))
+                 format_func=labeller({v: t(f"do_{v}") for v in ("auto", "dmy", "mdy")}))
         with right:
             st.write("")
             ui.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))

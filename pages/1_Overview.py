@@ -5,7 +5,7 @@ import html
 import streamlit as st
 
 import ui
-from ui import t
+from ui.i18n import t
 
 ctx = ui.page("nav_overview")
 

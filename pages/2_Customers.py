@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import t
+from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
 ss = st.session_state
@@ -27,7 +27,7 @@ with search_col:
     ui.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
 with sort_col:
     ui.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
-             format_func=ui.labeller({c: ui.col_label(c) for c in sortable}))
+             format_func=labeller({c: ui.col_label(c) for c in sortable}))
 with desc_col:
     ui.bound(st.toggle, "s_cust_desc", t("descending"))
 
@@ -62,7 +62,7 @@ st.dataframe(ui.show_segments(shown), column_order=columns, column_config=ui.col
 with st.container(border=True):
     st.markdown(f"**{t('download')}**")
     ui.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
-             required=True, format_func=ui.labeller({
+             required=True, format_func=labeller({
                  "filter": t("dl_filter", n=ui.fmt_int(len(view))),
                  "all": t("dl_all", n=ui.fmt_int(len(ctx.tiered))),
                  "tier": t("dl_tier")}))
@@ -97,7 +97,7 @@ if row is not None and row.empty:
     selected = ss["s_cust_selected"] = None
 options, labels = ui.customer_choices(view, row)
 ui.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
-         placeholder=t("pick_ph"), format_func=ui.labeller(labels))
+         placeholder=t("pick_ph"), format_func=labeller(labels))
 
 if not selected:
     st.info(t("no_customer"), icon=":material/person_search:")

@@ -6,7 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import t
+from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
 ss = st.session_state
@@ -108,10 +108,10 @@ with breakdown_tab:
         pick_col, mix_col, share_col = st.columns([2, 2, 1], vertical_alignment="bottom")
         with pick_col:
             ui.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
-                     format_func=ui.labeller({a: ui.col_label(a) for a in attrs}))
+                     format_func=labeller({a: ui.col_label(a) for a in attrs}))
         with mix_col:
             ui.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=["tier", "segment"], required=True,
-                     format_func=ui.labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
+                     format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
         with share_col:
             ui.bound(st.toggle, "s_sg_share", t("sg_show_share"))
         attr, mix = ss["s_sg_attr"], ss["s_sg_mix"]

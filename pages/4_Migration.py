@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import t
+from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
 ss = st.session_state
@@ -38,14 +38,14 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     measure = ui.bound_to(
         st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
         options=["customers", "revenue"], required=True,
-        format_func=ui.labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
+        format_func=labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
     ui.show(ui.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
 
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
     choice = ui.bound_to(
         st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
-        required=True, format_func=ui.labeller({m: f"{t(f'mv_{m}')} ({ui.fmt_int(counts[m])})" for m in ui.MIG_LISTS}))
+        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({ui.fmt_int(counts[m])})" for m in ui.MIG_LISTS}))
     choice = choice or "upgraded"
     listed = ui.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,

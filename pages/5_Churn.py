@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import t
+from ui.i18n import t
 
 ctx = ui.page("nav_churn")
 ss = st.session_state

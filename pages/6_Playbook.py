@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import views
-from ui import t
+from ui.i18n import labeller, t
 
 ctx = ui.page("nav_playbook")
 ss = st.session_state
@@ -35,7 +35,7 @@ with tiers_col:
     ui.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
     ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(ui.FOLLOW_STATUSES),
-             selection_mode="multi", format_func=ui.labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
+             selection_mode="multi", format_func=labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
 listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=ui.filtered_ids(ctx)))
 st.caption(t("fu_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(calls)), as_of=ui.fmt_date(ctx.as_of)))

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import segcore
 import ui
 from segcore import views
+from ui import i18n
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -300,16 +301,19 @@ def test_language_switch_translates_labels_charts_and_headers():
 
 
 def test_every_text_has_both_languages_with_the_same_placeholders():
-    for key, (en, zh) in ui.TEXT.items():
+    en_texts, zh_texts = i18n.TEXTS["en"], i18n.TEXTS["zh"]
+    assert en_texts.keys() == zh_texts.keys()
+    for key, en in en_texts.items():
+        zh = zh_texts[key]
         assert en.strip() and zh.strip(), key
         assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
     for reason in ("missing customer id", "missing date", "unparseable date", "missing amount",
                    "unparseable amount", "duplicate", "duplicate customer id"):
-        assert f"reason_{reason}" in ui.TEXT
+        assert i18n.has(f"reason_{reason}")
     for field in segcore.CANONICAL_FIELDS:
-        assert f"field_{field}" in ui.TEXT
+        assert i18n.has(f"field_{field}")
     for column in segcore.EXPORT_COLUMNS:
-        assert f"col_{column}" in ui.TEXT
+        assert i18n.has(f"col_{column}")
 
 
 # --- uploads -----------------------------------------------------------------------------------------
