@@ -4,6 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
+from ui import fmt
 from ui.i18n import labeller, t
 
 ui.setup("nav_data")
@@ -48,15 +49,15 @@ if failure is None and spec is not None:
     rep = ctx.ds.report
     st.subheader(t("report_title"))
     cols = st.columns(4)
-    cols[0].metric(t("rows_read"), ui.fmt_int(rep.rows_read), border=True)
-    cols[1].metric(t("rows_used"), ui.fmt_int(rep.rows_used), border=True)
-    cols[2].metric(t("rows_rejected"), ui.fmt_int(rep.rows_rejected), border=True)
-    cols[3].metric(t("customers"), ui.fmt_int(rep.customers), border=True)
+    cols[0].metric(t("rows_read"), fmt.integer(rep.rows_read), border=True)
+    cols[1].metric(t("rows_used"), fmt.integer(rep.rows_used), border=True)
+    cols[2].metric(t("rows_rejected"), fmt.integer(rep.rows_rejected), border=True)
+    cols[3].metric(t("customers"), fmt.integer(rep.customers), border=True)
     facts = [
-        (t("date_range"), f"{ui.fmt_date(rep.date_min)} → {ui.fmt_date(rep.date_max)}"),
-        (t("returns"), t("returns_value", n=ui.fmt_int(rep.returns_count), sum=ui.fmt_money(rep.returns_sum))),
+        (t("date_range"), f"{fmt.date(rep.date_min)} → {fmt.date(rep.date_max)}"),
+        (t("returns"), t("returns_value", n=fmt.integer(rep.returns_count), sum=fmt.money(rep.returns_sum))),
         (t("duplicates"), t("dup_dropped" if rep.duplicates_dropped else "dup_kept",
-                            n=ui.fmt_int(rep.duplicate_rows))),
+                            n=fmt.integer(rep.duplicate_rows))),
         (t("amount_source"), t("amount_col") if rep.amount_source == "amount" else t("amount_qp")),
         (t("file_format"), f"{ctx.spec.orders.name} · {rep.file_format.upper()}"
                            + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
@@ -70,22 +71,22 @@ if failure is None and spec is not None:
             if not side or ref is None:
                 continue
             if role == "customers":
-                line = t("side_customers", file=ref.name, used=ui.fmt_int(side["rows_used"]),
-                         read=ui.fmt_int(side["rows_read"]), prospects=ui.fmt_int(side.get("prospects", 0)))
+                line = t("side_customers", file=ref.name, used=fmt.integer(side["rows_used"]),
+                         read=fmt.integer(side["rows_read"]), prospects=fmt.integer(side.get("prospects", 0)))
             else:
-                line = t("side_interactions", file=ref.name, used=ui.fmt_int(side["rows_used"]),
-                         read=ui.fmt_int(side["rows_read"]), start=ui.fmt_date(side.get("date_min")),
-                         end=ui.fmt_date(side.get("date_max")))
+                line = t("side_interactions", file=ref.name, used=fmt.integer(side["rows_used"]),
+                         read=fmt.integer(side["rows_read"]), start=fmt.date(side.get("date_min")),
+                         end=fmt.date(side.get("date_max")))
                 if side.get("unknown_customers"):
-                    line += " " + t("side_unknown", n=ui.fmt_int(side["unknown_customers"]))
+                    line += " " + t("side_unknown", n=fmt.integer(side["unknown_customers"]))
             if side.get("rejected"):
                 line += " " + t("side_rejected", reasons=t("list_sep").join(
-                    f"{ui.reason_label(r)} {ui.fmt_int(n)}" for r, n in side["rejected"].items()))
+                    f"{ui.reason_label(r)} {fmt.integer(n)}" for r, n in side["rejected"].items()))
             st.markdown(f"- {line}")
     with right:
         st.markdown(f"**{t('rejected_by_reason')}**")
         if rep.rejected:
-            st.markdown("\n".join(f"- {ui.reason_label(r)}: **{ui.fmt_int(n)}**" for r, n in rep.rejected.items()))
+            st.markdown("\n".join(f"- {ui.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
             st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: ui.download_rejected(ds),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")

@@ -8,6 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
+from ui import fmt
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
@@ -40,7 +41,7 @@ view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=
 ids = view["customer_id"].head(ui.TABLE_ROWS).tolist()
 ss["_cust_view_ids"] = ids
 
-st.caption(t("showing", n=ui.fmt_int(len(view)), total=ui.fmt_int(len(ctx.tiered))) + " · " + t("table_help"))
+st.caption(t("showing", n=fmt.integer(len(view)), total=fmt.integer(len(ctx.tiered))) + " · " + t("table_help"))
 
 
 def _picked():
@@ -53,7 +54,7 @@ def _picked():
 columns = sortable
 shown = view.head(ui.TABLE_ROWS)
 if len(view) > len(shown):
-    st.caption(t("table_capped", n=ui.fmt_int(len(shown))))
+    st.caption(t("table_capped", n=fmt.integer(len(shown))))
 st.dataframe(ui.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
@@ -63,8 +64,8 @@ with st.container(border=True):
     st.markdown(f"**{t('download')}**")
     ui.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
              required=True, format_func=labeller({
-                 "filter": t("dl_filter", n=ui.fmt_int(len(view))),
-                 "all": t("dl_all", n=ui.fmt_int(len(ctx.tiered))),
+                 "filter": t("dl_filter", n=fmt.integer(len(view))),
+                 "all": t("dl_all", n=fmt.integer(len(ctx.tiered))),
                  "tier": t("dl_tier")}))
     scope = ss["s_dl_scope"]
     csv_col, xlsx_col, tier_col, _ = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
@@ -118,30 +119,30 @@ if bool(r.get("is_prospect", False)):
 position = views.customer_position(ctx.tiered, selected)
 with st.container(border=True, key="card_profile"):
     cells = st.columns(6)
-    cells[0].metric(t("p_rank"), t("p_rank_value", rank=ui.fmt_int(position["rank"].iloc[0]),
-                                   n=ui.fmt_int(position["buyers"].iloc[0])) if len(position) else t("na"))
-    cells[1].metric(t("col_monetary"), ui.fmt_money(r["monetary"]))
-    cells[2].metric(t("col_frequency"), ui.fmt_int(r["frequency"]))
-    cells[3].metric(t("col_avg_order_value"), ui.fmt_money(r["avg_order_value"]))
-    cells[4].metric(t("col_recency_days"), ui.fmt_days(r["recency_days"]))
-    cells[5].metric(t("col_trend"), ui.fmt_pct(r["trend"], 0))
+    cells[0].metric(t("p_rank"), t("p_rank_value", rank=fmt.integer(position["rank"].iloc[0]),
+                                   n=fmt.integer(position["buyers"].iloc[0])) if len(position) else t("na"))
+    cells[1].metric(t("col_monetary"), fmt.money(r["monetary"]))
+    cells[2].metric(t("col_frequency"), fmt.integer(r["frequency"]))
+    cells[3].metric(t("col_avg_order_value"), fmt.money(r["avg_order_value"]))
+    cells[4].metric(t("col_recency_days"), fmt.days(r["recency_days"]))
+    cells[5].metric(t("col_trend"), fmt.percent(r["trend"], 0))
     cells = st.columns(6)
-    cells[0].metric(t("col_first_order_date"), ui.fmt_date(r["first_order_date"]))
-    cells[1].metric(t("col_last_order_date"), ui.fmt_date(r["last_order_date"]))
-    cells[2].metric(t("col_product_breadth"), ui.fmt_int(r["product_breadth"]) if "product_breadth" in r else t("na"))
-    cells[3].metric(t("col_avg_interval_days"), ui.fmt_days(r["avg_interval_days"]))
+    cells[0].metric(t("col_first_order_date"), fmt.date(r["first_order_date"]))
+    cells[1].metric(t("col_last_order_date"), fmt.date(r["last_order_date"]))
+    cells[2].metric(t("col_product_breadth"), fmt.integer(r["product_breadth"]) if "product_breadth" in r else t("na"))
+    cells[3].metric(t("col_avg_interval_days"), fmt.days(r["avg_interval_days"]))
     if "interactions_90d" in r:
-        cells[4].metric(t("col_interactions_90d"), ui.fmt_int(r["interactions_90d"]))
-        cells[5].metric(t("col_last_interaction_date"), ui.fmt_date(r["last_interaction_date"]))
+        cells[4].metric(t("col_interactions_90d"), fmt.integer(r["interactions_90d"]))
+        cells[5].metric(t("col_last_interaction_date"), fmt.date(r["last_interaction_date"]))
 
-if "rfm_segment" in r and not ui.is_missing(r["rfm_segment"]):
+if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
     st.markdown(t("sg_profile", segment=ui.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
-                  score=ui.fmt_number(r["composite_score"], 2)) + "  \n" + ui.segment_action(r["rfm_segment"]))
+                  score=fmt.number(r["composite_score"], 2)) + "  \n" + ui.segment_action(r["rfm_segment"]))
 attributes = ui.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
-        f"{ui.col_label(c)}: {ui.fmt_date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
-        for c in attributes if not ui.is_missing(r[c])))
+        f"{ui.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
+        for c in attributes if not fmt.is_missing(r[c])))
 
 orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
 chart_col, pareto_col = st.columns([3, 2])

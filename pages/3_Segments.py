@@ -6,6 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
+from ui import fmt
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
@@ -31,7 +32,7 @@ with scores_tab:
                 custom = dim in ss["s_custom_cuts"]
                 st.markdown(f"**{ui.dimension_label(dim)}**" + (f" · :blue[{t('sg_custom_on')}]" if custom else ""))
                 skipped = sorted(set(range(1, n + 1)) - set(table[t("sg_col_score")]))
-                st.caption(t("sg_dim_caption", customers=ui.fmt_int(table[t("sg_col_customers")].sum()),
+                st.caption(t("sg_dim_caption", customers=fmt.integer(table[t("sg_col_customers")].sum()),
                              skipped=t("sg_skipped", scores=ui.list_sep_join(skipped)) if skipped
                              else t("sg_none_skipped")))
                 st.dataframe(table, hide_index=True, key=f"w_cuts_{dim}", column_config=ui.score_cut_config(dim))
@@ -55,7 +56,7 @@ with segments_tab:
                  column_config=ui.segment_column_config())
     others = next((row for row in summary.itertuples() if row.segment == "Others"), None)
     if others is not None and others.customers > 0:
-        st.caption(t("sg_others_note", n=ui.fmt_int(others.customers), share=ui.fmt_pct(others.customer_share)))
+        st.caption(t("sg_others_note", n=fmt.integer(others.customers), share=fmt.percent(others.customer_share)))
 
     st.subheader(t("sg_rules_title"))
     st.caption(t("sg_rules_help", n=n))
@@ -91,7 +92,7 @@ with weighted_tab:
                                 list(ctx.levels), list(ctx.levels))
         ui.show(ui.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
                 "chart_cross")
-        st.caption(t("sg_agree", share=ui.fmt_pct(views.agreement(cross, [ctx.rules.prospect_label]))))
+        st.caption(t("sg_agree", share=fmt.percent(views.agreement(cross, [ctx.rules.prospect_label]))))
         if ctx.rules.method == "score":
             st.success(t("sg_using_score"), icon=":material/check_circle:")
         else:

@@ -5,6 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
+from ui import fmt
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -16,14 +17,14 @@ st.caption(t("mig_intro"))
 
 def render(mig: dynamics.Migration, prefix: str) -> None:
     """Movement counts, the two matrices, the flow chart and the four lists of one comparison."""
-    before, after = ui.fmt_date(mig.as_of_before), ui.fmt_date(mig.as_of_after)
+    before, after = fmt.date(mig.as_of_before), fmt.date(mig.as_of_after)
     summary = mig.summary.set_index("movement")
     cells = st.columns(len(dynamics.MOVEMENTS))
     for cell, movement in zip(cells, dynamics.MOVEMENTS):
         row = summary.loc[movement]
         revenue = row["revenue_before"] if movement == "lost" else row["revenue_after"]
-        cell.metric(t(f"mv_{movement}"), ui.fmt_int(row["customers"]), border=True,
-                    help=t(f"mv_help_{movement}", before=before, after=after, revenue=ui.fmt_money(revenue)))
+        cell.metric(t(f"mv_{movement}"), fmt.integer(row["customers"]), border=True,
+                    help=t(f"mv_help_{movement}", before=before, after=after, revenue=fmt.money(revenue)))
 
     y_title, x_title = t("mig_axis_before", date=before), t("mig_axis_after", date=after)
     left, right = st.columns(2)
@@ -45,11 +46,11 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
     choice = ui.bound_to(
         st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
-        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({ui.fmt_int(counts[m])})" for m in ui.MIG_LISTS}))
+        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in ui.MIG_LISTS}))
     choice = choice or "upgraded"
     listed = ui.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
-                 revenue=ui.fmt_money(listed["revenue"].sum() if len(listed) else 0)))
+                 revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
     ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
     ui.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
     st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
@@ -75,7 +76,7 @@ with dates_tab:
     if before is None:
         pass
     elif before < ctx.start:
-        st.warning(t("mig_before_start", before=ui.fmt_date(before), start=ui.fmt_date(ctx.start)),
+        st.warning(t("mig_before_start", before=fmt.date(before), start=fmt.date(ctx.start)),
                    icon=":material/event_busy:")
     else:
         mig, problem = ui.migration(ctx, before)

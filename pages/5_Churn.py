@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
+from ui import fmt
 from ui.i18n import t
 
 ctx = ui.page("nav_churn")
@@ -28,9 +29,9 @@ with lapse_col:
 risk = ui.churn_list(ctx)
 by_tier, totals = ui.risk_counts(ctx, risk)
 cells = st.columns(4)
-cells[0].metric(t("ch_at_risk"), ui.fmt_int(len(risk)), border=True, help=t("ch_at_risk_help"))
+cells[0].metric(t("ch_at_risk"), fmt.integer(len(risk)), border=True, help=t("ch_at_risk_help"))
 for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
-    cell.metric(t(f"risk_{level}"), ui.fmt_int(totals[level]), border=True)
+    cell.metric(t(f"risk_{level}"), fmt.integer(totals[level]), border=True)
 
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
@@ -39,14 +40,14 @@ with chart_col:
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
     ui.rules_table(dynamics.churn_rules(**ui.churn_options()), "risk")
-    st.caption(t("ch_rules_note", days=ui.fmt_int(ss["s_lapse_days"])))
+    st.caption(t("ch_rules_note", days=fmt.integer(ss["s_lapse_days"])))
 
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
 kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
 listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
-st.caption(t("ch_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(risk))))
+st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
 ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
@@ -60,8 +61,8 @@ with trend_col:
              step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = ui.rising_list(ctx)
 rising_shown = views.keep_rows(ui.shown(rising), customer_id=kept)
-st.caption(t("ri_count", n=ui.fmt_int(len(rising)),
-             floor=ui.fmt_money(rising.attrs.get("min_recent_spend", 0))))
+st.caption(t("ri_count", n=fmt.integer(len(rising)),
+             floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
 ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
 ui.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import views
+from ui import fmt
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_playbook")
@@ -26,8 +27,8 @@ calls = ui.follow_up_list(ctx, rows)
 counts = ui.status_counts(calls)
 cells = st.columns(3)
 for cell, status in zip(cells, ui.FOLLOW_STATUSES):
-    cell.metric(t(f"fu_{status}"), ui.fmt_int(counts[status]), border=True,
-                help=t(f"fu_help_{status}", as_of=ui.fmt_date(ctx.as_of)))
+    cell.metric(t(f"fu_{status}"), fmt.integer(counts[status]), border=True,
+                help=t(f"fu_help_{status}", as_of=fmt.date(ctx.as_of)))
 
 ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
 tiers_col, status_col = st.columns(2)
@@ -38,6 +39,6 @@ with status_col:
              selection_mode="multi", format_func=labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
 listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=ui.filtered_ids(ctx)))
-st.caption(t("fu_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(calls)), as_of=ui.fmt_date(ctx.as_of)))
+st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
 ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
 ui.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import os
 import re
 import shutil
@@ -44,6 +43,7 @@ import segcore
 from segcore import views
 from segcore import scores as scores_mod
 from segcore.scores import DEFAULT_SCORE_CUTS, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
+from ui import fmt
 from ui.i18n import LANGS, has, labeller, lang, list_sep_join, t
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,92 +90,6 @@ def col_label(name: str) -> str:
 
 def reason_label(reason: str) -> str:
     return t(f"reason_{reason}") if has(f"reason_{reason}") else str(reason)
-
-
-# --------------------------------------------------------------------------------------------
-# Number formatting
-# --------------------------------------------------------------------------------------------
-
-def is_missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
-
-
-def fmt_int(x) -> str:
-    return t("na") if is_missing(x) else f"{int(x):,}"
-
-
-def fmt_money(x, decimals: int = 2) -> str:
-    return t("na") if is_missing(x) else f"{float(x):,.{decimals}f}"
-
-
-def fmt_pct(x, decimals: int = 1) -> str:
-    return t("na") if is_missing(x) else f"{float(x) * 100:.{decimals}f}%"
-
-
-def fmt_compact(x) -> str:
-    """Short money: 8.12M / 812.5万; below 10,000 the whole number."""
-    if is_missing(x):
-        return t("na")
-    x = float(x)
-    a = abs(x)
-    if a < 10_000:
-        return f"{x:,.0f}"
-    if lang() == "zh":
-        return f"{x / 1e8:,.2f}亿" if a >= 1e8 else f"{x / 1e4:,.1f}万"
-    if a >= 1e9:
-        return f"{x / 1e9:,.2f}B"
-    return f"{x / 1e6:,.2f}M" if a >= 1e6 else f"{x / 1e3:,.1f}K"
-
-
-def fmt_short(x: float) -> str:
-    """Bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
-    if x == 0:
-        return "0"
-    a = abs(x)
-    if lang() == "zh":
-        if a >= 1e8:
-            return f"{x / 1e8:g}亿"
-        if a >= 1e4:
-            return f"{x / 1e4:g}万"
-        return f"{x:g}"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= size:
-            return f"{x / size:g}{suffix}"
-    return f"{x:g}"
-
-
-def fmt_number(x, decimals: int = 0) -> str:
-    return t("na") if is_missing(x) else f"{float(x):,.{decimals}f}"
-
-
-def fmt_days(x) -> str:
-    return t("na") if is_missing(x) else t("days", n=f"{float(x):,.0f}")
-
-
-def fmt_date(d) -> str:
-    if is_missing(d):
-        return t("na")
-    return d.strftime("%Y-%m-%d") if hasattr(d, "strftime") else str(d)
-
-
-def fmt_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def fmt_bin(lo, hi, integer: bool) -> str:
-    """Label of a histogram bin ``lo <= v < hi`` (``lo`` None: ``v <= hi``)."""
-    if is_missing(lo):
-        return "≤ " + fmt_short(hi) if not integer or hi != 0 else "0"
-    if integer:
-        lo_i, hi_i = int(math.ceil(lo)), int(math.ceil(hi)) - 1
-        return str(lo_i) if lo_i >= hi_i else f"{lo_i}–{hi_i}"
-    if lo == 0:
-        return "< " + fmt_short(hi)
-    return f"{fmt_short(lo)}–{fmt_short(hi)}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,7 +250,7 @@ def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | N
     try:
         if box is not None:
             with box.status(t("loading_saved", file=spec.orders.name) if spec.saved else
-                            t("loading", file=spec.orders.name, size=fmt_size(spec.orders.size)),
+                            t("loading", file=spec.orders.name, size=fmt.size(spec.orders.size)),
                             expanded=False):
                 ds = _load_dataset(spec.key, spec)
             box.empty()
@@ -720,9 +634,9 @@ def _suggest(spec: Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
     ss["s_method"], ss["s_by"], ss["s_levels"] = "pareto", "value", 3
     ss["s_cut_a_value"] = min(max(round(100 * found.a_share), 1), 99)
     ss["s_cut_b_value"] = min(max(round(100 * found.b_share), ss["s_cut_a_value"]), 100)
-    ss["_flash_suggest"] = t("suggested", a=labels[0], b=labels[1], ab=fmt_money(found.a_limit),
-                             bc=fmt_money(found.b_limit), a_share=fmt_pct(ss["s_cut_a_value"] / 100, 0),
-                             b_share=fmt_pct(ss["s_cut_b_value"] / 100, 0))
+    ss["_flash_suggest"] = t("suggested", a=labels[0], b=labels[1], ab=fmt.money(found.a_limit),
+                             bc=fmt.money(found.b_limit), a_share=fmt.percent(ss["s_cut_a_value"] / 100, 0),
+                             b_share=fmt.percent(ss["s_cut_b_value"] / 100, 0))
 
 
 def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
@@ -738,8 +652,8 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
         st.markdown(f"**{t('sb_data')}**")
         rep = ds.report
         name = t("sb_sample") if spec.sample else spec.orders.name
-        st.caption(f"{name}  \n" + t("sb_lines", rows=fmt_int(rep.rows_used), customers=fmt_int(rep.customers))
-                   + "  \n" + t("sb_dates", start=fmt_date(rep.date_min), end=fmt_date(rep.date_max))
+        st.caption(f"{name}  \n" + t("sb_lines", rows=fmt.integer(rep.rows_used), customers=fmt.integer(rep.customers))
+                   + "  \n" + t("sb_dates", start=fmt.date(rep.date_min), end=fmt.date(rep.date_max))
                    + "  \n" + t("sb_extras",
                                 customers=t("sb_yes") if spec.customers else t("sb_no"),
                                 interactions=t("sb_yes") if spec.interactions else t("sb_no")))
@@ -829,8 +743,8 @@ def failure_message(failure: LoadFailure) -> str:
                else t("err_fix_side", what=t(f"what_{failure.role}")))
         return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
     if code == "all_rejected":
-        reasons = sep.join(f"{fmt_int(n)} {reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
-        return (t("err_all_rejected", rows=fmt_int(params.get("rows", 0)), file=name, reasons=reasons)
+        reasons = sep.join(f"{fmt.integer(n)} {reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
+        return (t("err_all_rejected", rows=fmt.integer(params.get("rows", 0)), file=name, reasons=reasons)
                 + " " + t("err_fix_mapping"))
     if code == "unknown_column":
         return t("err_unknown_column", column=params.get("column", "?"), file=name)
@@ -875,7 +789,7 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
                       opacity=0.16, line_width=0, layer="below")
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("pareto_equal"),
                              line=dict(color="#B0BEC5", dash="dot", width=1.5), hoverinfo="skip"))
-    hover = [t("pareto_hover", x=fmt_pct(x), y=fmt_pct(y))
+    hover = [t("pareto_hover", x=fmt.percent(x), y=fmt.percent(y))
              for x, y in zip(points["customer_share"], points["revenue_share"])]
     fig.add_trace(go.Scatter(x=points["customer_share"], y=points["revenue_share"], mode="lines",
                              name=t("pareto_curve"), line=dict(color=CURVE_COLOR, width=3),
@@ -883,7 +797,7 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
     last = len(cuts) - 1
     for i, row in enumerate(cuts.itertuples()):
         color = ctx.color(row.tier)
-        label = t("pareto_cut", tier=row.tier, x=fmt_pct(row.customer_share_end), y=fmt_pct(row.revenue_share_end))
+        label = t("pareto_cut", tier=row.tier, x=fmt.percent(row.customer_share_end), y=fmt.percent(row.revenue_share_end))
         fig.add_trace(go.Scatter(x=[row.customer_share_end], y=[row.revenue_share_end], mode="markers",
                                  name=str(row.tier), marker=dict(size=12, color=color, line=dict(color="white", width=2)),
                                  hovertemplate=label + "<extra></extra>", showlegend=False))
@@ -897,12 +811,12 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
     if highlight is not None and len(highlight):
         row = highlight.iloc[0]
         fig.add_trace(go.Scatter(x=[row["customer_share"]], y=[row["revenue_share"]], mode="markers+text",
-                                 name=t("position_point", id=row["customer_id"], rank=fmt_int(row["rank"])),
+                                 name=t("position_point", id=row["customer_id"], rank=fmt.integer(row["rank"])),
                                  text=[str(row["customer_id"])], textposition="bottom right",
                                  marker=dict(size=16, symbol="star", color=RETURN_COLOR,
                                              line=dict(color="white", width=1.5)),
-                                 hovertemplate=t("pareto_hover", x=fmt_pct(row["customer_share"]),
-                                                 y=fmt_pct(row["revenue_share"])) + "<extra></extra>"))
+                                 hovertemplate=t("pareto_hover", x=fmt.percent(row["customer_share"]),
+                                                 y=fmt.percent(row["revenue_share"])) + "<extra></extra>"))
     _layout(fig, t("pareto_title") if highlight is None else t("position_title"),
             t("pareto_x"), t("pareto_y"), height=height, legend=highlight is None)
     fig.update_xaxes(tickformat=".0%", range=[0, 1], dtick=0.1)
@@ -915,13 +829,13 @@ def distribution_figure(ctx: Ctx, column: str, scale: str, title: str, x_title: 
     """Stacked histogram of one metric, one colour per tier."""
     dist = views.distribution(ctx.tiered, column, scale)
     bins = dist.drop_duplicates("bin")
-    order = [fmt_bin(lo, hi, integer) for lo, hi in zip(bins["lo"], bins["hi"])]
+    order = [fmt.bin_label(lo, hi, integer) for lo, hi in zip(bins["lo"], bins["hi"])]
     fig = go.Figure()
     for tier in ctx.levels:
         part = dist[dist["tier"] == tier]
         if part.empty:
             continue
-        fig.add_trace(go.Bar(x=[fmt_bin(lo, hi, integer) for lo, hi in zip(part["lo"], part["hi"])],
+        fig.add_trace(go.Bar(x=[fmt.bin_label(lo, hi, integer) for lo, hi in zip(part["lo"], part["hi"])],
                              y=part["customers"], name=str(tier), marker_color=ctx.color(tier),
                              hovertemplate=f"{tier}: %{{y:,}}<extra>%{{x}}</extra>"))
     _layout(fig, title, x_title, t("axis_customers"), height=340)
@@ -939,9 +853,9 @@ def tier_mix_figure(ctx: Ctx) -> go.Figure:
         part = mix[mix["tier"] == tier]
         fig.add_trace(go.Bar(
             y=[measures[m] for m in part["measure"]], x=part["share"], orientation="h", name=str(tier),
-            marker_color=ctx.color(tier), text=[fmt_pct(s, 0) if s >= 0.04 else "" for s in part["share"]],
+            marker_color=ctx.color(tier), text=[fmt.percent(s, 0) if s >= 0.04 else "" for s in part["share"]],
             textposition="inside", insidetextanchor="middle",
-            hovertext=[t("mix_hover", tier=tier, share=fmt_pct(s), measure=measures[m].lower() if lang() == "en" else measures[m])
+            hovertext=[t("mix_hover", tier=tier, share=fmt.percent(s), measure=measures[m].lower() if lang() == "en" else measures[m])
                        for s, m in zip(part["share"], part["measure"])],
             hoverinfo="text"))
     _layout(fig, t("mix_title"), "", "", height=230)
@@ -957,7 +871,7 @@ def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=orders["order_date"], y=orders["amount"],
         marker_color=[RETURN_COLOR if a < 0 else color for a in orders["amount"]],
-        hovertext=[t("orders_hover", order=k, amount=fmt_money(a), lines=n)
+        hovertext=[t("orders_hover", order=k, amount=fmt.money(a), lines=n)
                    for k, a, n in zip(orders["order_key"], orders["amount"], orders["lines"])],
         hoverinfo="text+x", name=t("orders_y"),
         width=max(2, (ctx.as_of - ctx.start).days / 120) * 86_400_000))
@@ -1009,7 +923,7 @@ def dimension_label(name: str) -> str:
 
 def segment_label(name) -> str:
     """A segment's name in the UI language (names typed by the user stay as they are)."""
-    if is_missing(name):
+    if fmt.is_missing(name):
         return t("na")
     return SEGMENT_NAMES_ZH.get(name, name) if lang() == "zh" else str(name)
 
@@ -1124,7 +1038,7 @@ def segment_figure(summary: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=names, x=summary["customers"], orientation="h",
         marker_color=[SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(names))],
-        text=[f"{fmt_int(c)} · {fmt_pct(s, 0)}" for c, s in zip(summary["customers"], summary["customer_share"].fillna(0))],
+        text=[f"{fmt.integer(c)} · {fmt.percent(s, 0)}" for c, s in zip(summary["customers"], summary["customer_share"].fillna(0))],
         textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>"))
     _layout(fig, t("sg_seg_chart"), t("sg_seg_axis"), "", height=max(300, 34 * len(names) + 90), legend=False)
     fig.update_yaxes(autorange="reversed")
@@ -1137,7 +1051,7 @@ def cross_figure(long: pd.DataFrame, title: str, x_title: str, y_title: str) -> 
     cols = list(dict.fromkeys(long["column"].fillna(t("na"))))
     z = long["customers"].to_numpy().reshape(len(rows), len(cols))
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Blues", showscale=False,
-                               text=[[fmt_int(v) for v in row] for row in z], texttemplate="%{text}",
+                               text=[[fmt.integer(v) for v in row] for row in z], texttemplate="%{text}",
                                hovertemplate=f"{y_title}: %{{y}}<br>{x_title}: %{{x}}<br>%{{text}}<extra></extra>"))
     _layout(fig, title, x_title, y_title, height=120 + 48 * len(rows), legend=False)
     fig.update_yaxes(autorange="reversed", type="category")
@@ -1233,7 +1147,7 @@ def reset_segment_rules() -> None:
 
 
 def cuts_text(cuts) -> str:
-    return " / ".join(fmt_pct(c, 0) for c in cuts)
+    return " / ".join(fmt.percent(c, 0) for c in cuts)
 
 
 def summary_table(summary: pd.DataFrame, key: str) -> None:
@@ -1306,7 +1220,7 @@ def score_text(row) -> str:
     """A customer's scores as "R 5 · F 3 · M 4" (the dimensions the data has)."""
     letters = {"r_score": "R", "f_score": "F", "m_score": "M", "a_score": "A", "b_score": "B"}
     return " · ".join(f"{letter} {int(row[c])}" for c, letter in letters.items()
-                      if c in row and not is_missing(row[c]))
+                      if c in row and not fmt.is_missing(row[c]))
 
 
 def active_filters(tiered: pd.DataFrame) -> dict:
@@ -1353,14 +1267,14 @@ def upload_box(role: str, label: str, help_text: str) -> None:
     uploaded = st.file_uploader(label, type=UPLOAD_TYPES, key=wkey, help=help_text, on_change=_changed)
     ref = ss["s_uploads"].get(role)
     if uploaded is not None and ss.get(f"_upload_id_{role}") != uploaded.file_id:
-        text = t("up_saving", file=uploaded.name, size=fmt_size(uploaded.size))
+        text = t("up_saving", file=uploaded.name, size=fmt.size(uploaded.size))
         bar = st.progress(0.0, text=text)
         ref = save_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
         bar.empty()
         ss["s_uploads"][role] = ref
         ss[f"_upload_id_{role}"] = uploaded.file_id
     if ref is not None and uploaded is None:
-        st.caption(t("up_current", file=ref.name, size=fmt_size(ref.size)))
+        st.caption(t("up_current", file=ref.name, size=fmt.size(ref.size)))
 
 
 def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
@@ -1634,7 +1548,7 @@ def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, emp
         return
     columns = [c for c in columns if c in frame.columns]
     if len(frame) > TABLE_ROWS:
-        st.caption(t("table_capped", n=fmt_int(TABLE_ROWS)))
+        st.caption(t("table_capped", n=fmt.integer(TABLE_ROWS)))
     head = frame.head(TABLE_ROWS)
     head.attrs = {}  # engine notes (e.g. a date) are not for the browser
     st.dataframe(head, column_order=columns, column_config=dyn_column_config(columns),
@@ -1662,7 +1576,7 @@ def migration_dates(ctx: Ctx) -> date | None:
     ss = st.session_state
     lo, hi, after = ctx.ds.report.date_min, ctx.ds.report.date_max, ctx.as_of
     if after <= lo:
-        st.warning(t("mig_no_room", date=fmt_date(lo)), icon=":material/event_busy:")
+        st.warning(t("mig_no_room", date=fmt.date(lo)), icon=":material/event_busy:")
         return None
     period_col, from_col, to_col = st.columns([2.4, 1, 1], vertical_alignment="bottom")
     with period_col:
@@ -1714,10 +1628,10 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
     values = matrix.to_numpy(dtype=float)
     totals = values.clip(min=0).sum(axis=1, keepdims=True)
     shares = values.clip(min=0) / (totals + (totals == 0))
-    text = [[(fmt_compact(v) if money else fmt_int(v)) + (f"<br>{fmt_pct(s, 0)}" if v else "")
+    text = [[(fmt.compact(v) if money else fmt.integer(v)) + (f"<br>{fmt.percent(s, 0)}" if v else "")
              for v, s in zip(row, share)] for row, share in zip(values, shares)]
-    hover = [[t("mig_cell_hover", before=r, after=c, value=fmt_money(v) if money else fmt_int(v),
-                share=fmt_pct(s)) for c, v, s in zip(cols, row, share)]
+    hover = [[t("mig_cell_hover", before=r, after=c, value=fmt.money(v) if money else fmt.integer(v),
+                share=fmt.percent(s)) for c, v, s in zip(cols, row, share)]
              for r, row, share in zip(rows, values, shares)]
     fig = go.Figure(go.Heatmap(z=shares, x=cols, y=rows, colorscale="Blues", zmin=0, zmax=1, showscale=False,
                                text=text, texttemplate="%{text}", customdata=hover,
@@ -1737,7 +1651,7 @@ def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -
         return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)
 
     levels = list(mig.nodes["level"])
-    fmt = fmt_money if measure == "revenue" else fmt_int
+    value_text = fmt.money if measure == "revenue" else fmt.integer
     values = mig.links[measure].clip(lower=0)
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat=",.0f",
@@ -1746,12 +1660,12 @@ def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -
                   hovertemplate="%{label}: %{value:,.0f}<extra></extra>"),
         link=dict(source=mig.links["source_node"], target=mig.links["target_node"], value=values,
                   color=[_rgba(color(s), 0.35) for s in mig.links["source"]],
-                  customdata=[t("mig_flow_hover", before=names.get(s, s), after=names.get(a, a), value=fmt(v))
+                  customdata=[t("mig_flow_hover", before=names.get(s, s), after=names.get(a, a), value=value_text(v))
                               for s, a, v in zip(mig.links["source"], mig.links["target"], mig.links[measure])],
                   hovertemplate="%{customdata}<extra></extra>")))
     _layout(fig, title, "", "", height=460, legend=False)
     fig.update_traces(textfont=dict(size=14, color=CURVE_COLOR))
-    for x, text, anchor in ((0, fmt_date(mig.as_of_before), "left"), (1, fmt_date(mig.as_of_after), "right")):
+    for x, text, anchor in ((0, fmt.date(mig.as_of_before), "left"), (1, fmt.date(mig.as_of_after), "right")):
         fig.add_annotation(x=x, y=1.06, xref="paper", yref="paper", text=f"<b>{text}</b>", showarrow=False,
                            xanchor=anchor, font=dict(size=13))
     fig.update_xaxes(visible=False)
@@ -1871,8 +1785,8 @@ def saved_datasets_panel() -> None:
     else:
         if ss["s_ws_dataset"] not in names:
             ss["s_ws_dataset"] = names[0]
-        labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt_int(r["lines"]), customers=fmt_int(r["customers"]),
-                               start=fmt_date(r["date_min"]), end=fmt_date(r["date_max"]),
+        labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt.integer(r["lines"]), customers=fmt.integer(r["customers"]),
+                               start=fmt.date(r["date_min"]), end=fmt.date(r["date_max"]),
                                saved=r["created"].strftime("%Y-%m-%d %H:%M"))
                   for _, r in listed.iterrows()}
         pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
@@ -1894,8 +1808,8 @@ def saved_datasets_panel() -> None:
 
 
 def snapshot_choices(listed: pd.DataFrame) -> dict:
-    return {int(r["id"]): t("snap_item", date=fmt_date(r["as_of"]), name=r["name"] or t("na"),
-                            dataset=dataset_label(r["dataset"]), n=fmt_int(r["customers"]))
+    return {int(r["id"]): t("snap_item", date=fmt.date(r["as_of"]), name=r["name"] or t("na"),
+                            dataset=dataset_label(r["dataset"]), n=fmt.integer(r["customers"]))
             for _, r in listed.iterrows()}
 
 
@@ -1906,7 +1820,7 @@ def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
     except ValueError:  # the settings cannot be written: the snapshot is saved without them
         settings = None
     with st.container(border=True):
-        st.markdown(f"**{t('snap_save_title', date=fmt_date(ctx.as_of))}**")
+        st.markdown(f"**{t('snap_save_title', date=fmt.date(ctx.as_of))}**")
         name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         name_col.text_input(t("snap_name"), key="w_snap_name", placeholder=t("snap_name_ph"), max_chars=60)
         button_col.button(t("save"), key="w_snap_save", on_click=_save_snapshot, icon=":material/photo_camera:",
@@ -1941,7 +1855,7 @@ def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tupl
     except WS_ERRORS as exc:
         flash("snap", "error", t("ws_failed", reason=str(exc)))
         return
-    flash("snap", "success", t("snap_saved", date=fmt_date(as_of)))
+    flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
 
 
 def _delete_snapshot(snapshot_id: int) -> None:
@@ -1962,7 +1876,7 @@ def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration
     snapshot's settings when using them would make the comparison possible)."""
     snap = _memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
     if snap.as_of >= ctx.as_of:
-        return None, t("snap_not_before", date=fmt_date(snap.as_of), as_of=fmt_date(ctx.as_of)), None
+        return None, t("snap_not_before", date=fmt.date(snap.as_of), as_of=fmt.date(ctx.as_of)), None
     if tuple(snap.labels) != tuple(ctx.rules.labels):
         return None, t("snap_other_levels", saved=" / ".join(snap.labels),
                        now=" / ".join(ctx.rules.labels)), snap.settings
