@@ -25,10 +25,10 @@ for card, row in zip(cards, ctx.summary.itertuples()):
         left, right = st.columns(2)
         left.metric(t("kpi_customers"), fmt.integer(row.customers))
         right.metric(t("kpi_customer_share"), fmt.percent(row.customer_share))
-        left.metric(t("kpi_revenue"), fmt.compact(row.revenue),
+        left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
                     help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
         right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share))
-        left.metric(t("kpi_avg_spend"), fmt.compact(row.avg_monetary),
+        left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
                     help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
         right.metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
 if ctx.has_prospects:

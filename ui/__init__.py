@@ -1628,7 +1628,7 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
     values = matrix.to_numpy(dtype=float)
     totals = values.clip(min=0).sum(axis=1, keepdims=True)
     shares = values.clip(min=0) / (totals + (totals == 0))
-    text = [[(fmt.compact(v) if money else fmt.integer(v)) + (f"<br>{fmt.percent(s, 0)}" if v else "")
+    text = [[(fmt.money(v, compact=True) if money else fmt.integer(v)) + (f"<br>{fmt.percent(s, 0)}" if v else "")
              for v, s in zip(row, share)] for row, share in zip(values, shares)]
     hover = [[t("mig_cell_hover", before=r, after=c, value=fmt.money(v) if money else fmt.integer(v),
                 share=fmt.percent(s)) for c, v, s in zip(cols, row, share)]
@@ -1787,7 +1787,7 @@ def saved_datasets_panel() -> None:
             ss["s_ws_dataset"] = names[0]
         labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt.integer(r["lines"]), customers=fmt.integer(r["customers"]),
                                start=fmt.date(r["date_min"]), end=fmt.date(r["date_max"]),
-                               saved=r["created"].strftime("%Y-%m-%d %H:%M"))
+                               saved=fmt.stamp(r["created"]))
                   for _, r in listed.iterrows()}
         pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
         with pick_col:

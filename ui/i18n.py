@@ -37,9 +37,10 @@ def lang() -> str:
     return st.session_state.get("s_lang", DEFAULT_LANG)
 
 
-def babel_locale() -> Locale:
-    """The Babel locale of the UI language (numbers and dates are formatted for it)."""
-    return _BABEL[lang()]
+def babel_locale(code: str | None = None) -> Locale:
+    """The Babel locale of a language (default: the UI language); numbers and dates are
+    formatted for it."""
+    return _BABEL[code or lang()]
 
 
 def t(key: str, **params) -> str:
