@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import labeller, t
 
 ui.setup("nav_data")
@@ -81,12 +81,12 @@ if failure is None and spec is not None:
                     line += " " + t("side_unknown", n=fmt.integer(side["unknown_customers"]))
             if side.get("rejected"):
                 line += " " + t("side_rejected", reasons=t("list_sep").join(
-                    f"{ui.reason_label(r)} {fmt.integer(n)}" for r, n in side["rejected"].items()))
+                    f"{naming.reason_label(r)} {fmt.integer(n)}" for r, n in side["rejected"].items()))
             st.markdown(f"- {line}")
     with right:
         st.markdown(f"**{t('rejected_by_reason')}**")
         if rep.rejected:
-            st.markdown("\n".join(f"- {ui.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
+            st.markdown("\n".join(f"- {naming.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
             st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: ui.download_rejected(ds),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")

@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
@@ -28,7 +28,7 @@ with search_col:
     ui.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
 with sort_col:
     ui.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
-             format_func=labeller({c: ui.col_label(c) for c in sortable}))
+             format_func=labeller({c: naming.col_label(c) for c in sortable}))
 with desc_col:
     ui.bound(st.toggle, "s_cust_desc", t("descending"))
 
@@ -55,7 +55,7 @@ columns = sortable
 shown = view.head(ui.TABLE_ROWS)
 if len(view) > len(shown):
     st.caption(t("table_capped", n=fmt.integer(len(shown))))
-st.dataframe(ui.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
+st.dataframe(naming.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
 
@@ -136,12 +136,12 @@ with st.container(border=True, key="card_profile"):
         cells[5].metric(t("col_last_interaction_date"), fmt.date(r["last_interaction_date"]))
 
 if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
-    st.markdown(t("sg_profile", segment=ui.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
-                  score=fmt.number(r["composite_score"], 2)) + "  \n" + ui.segment_action(r["rfm_segment"]))
+    st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
+                  score=fmt.number(r["composite_score"], 2)) + "  \n" + naming.segment_action(r["rfm_segment"]))
 attributes = ui.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
-        f"{ui.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
+        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
         for c in attributes if not fmt.is_missing(r[c])))
 
 orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)

@@ -6,7 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
@@ -30,7 +30,7 @@ with scores_tab:
             with col, st.container(border=True, key=f"card_dim_{dim}"):
                 table = ui.score_cut_table(ctx, dim)
                 custom = dim in ss["s_custom_cuts"]
-                st.markdown(f"**{ui.dimension_label(dim)}**" + (f" · :blue[{t('sg_custom_on')}]" if custom else ""))
+                st.markdown(f"**{naming.dimension_label(dim)}**" + (f" · :blue[{t('sg_custom_on')}]" if custom else ""))
                 skipped = sorted(set(range(1, n + 1)) - set(table[t("sg_col_score")]))
                 st.caption(t("sg_dim_caption", customers=fmt.integer(table[t("sg_col_customers")].sum()),
                              skipped=t("sg_skipped", scores=ui.list_sep_join(skipped)) if skipped
@@ -44,7 +44,7 @@ with scores_tab:
                               help=t("sg_custom_help", k=n - 1))
                 problem = ss.get("_custom_errors", {}).get(dim)
                 if problem:
-                    st.error(t("sg_custom_bad", dim=ui.dimension_label(dim), problem=problem))
+                    st.error(t("sg_custom_bad", dim=naming.dimension_label(dim), problem=problem))
 
 # RFM segments: counts, actions, the rules table ---------------------------------------------------------
 with segments_tab:
@@ -109,7 +109,7 @@ with breakdown_tab:
         pick_col, mix_col, share_col = st.columns([2, 2, 1], vertical_alignment="bottom")
         with pick_col:
             ui.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
-                     format_func=labeller({a: ui.col_label(a) for a in attrs}))
+                     format_func=labeller({a: naming.col_label(a) for a in attrs}))
         with mix_col:
             ui.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=["tier", "segment"], required=True,
                      format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
@@ -119,11 +119,11 @@ with breakdown_tab:
         column, order, colors, names = ui.mix_spec(ctx, mix, rules)
         cross = views.cross_tab(ctx.tiered, attr, column, None, order)
         top = views.cross_tab(ctx.tiered, attr, column, None, order, top=ui.STACK_TOP)
-        ui.show(ui.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=ui.col_label(attr)),
-                                ui.col_label(attr), ss["s_sg_share"], names), "chart_breakdown")
+        ui.show(ui.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr)),
+                                naming.col_label(attr), ss["s_sg_share"], names), "chart_breakdown")
         if len(top) < len(cross):
             st.caption(t("sg_top_values", n=ui.STACK_TOP))
-        table = views.cross_tab_table(cross, "row_share" if ss["s_sg_share"] else "customers", ui.col_label(attr))
+        table = views.cross_tab_table(cross, "row_share" if ss["s_sg_share"] else "customers", naming.col_label(attr))
         st.dataframe(ui.rename_columns(table, names), hide_index=True, key="w_breakdown_table",
                      column_config=ui.cross_column_config(table, ss["s_sg_share"]))
 

@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -48,7 +48,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
         st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
         required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in ui.MIG_LISTS}))
     choice = choice or "upgraded"
-    listed = ui.shown(mig.list(choice))
+    listed = naming.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
                  revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
     ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import t
 
 ctx = ui.page("nav_churn")
@@ -35,7 +35,7 @@ for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
 
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
-    ui.show(ui.stack_counts_figure(by_tier, ui.RISK_COLORS, ui.names_of("risk", dynamics.RISK_LEVELS),
+    ui.show(ui.stack_counts_figure(by_tier, ui.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
                                    t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
@@ -46,7 +46,7 @@ st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
 kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
-listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
+listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
 ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
@@ -60,7 +60,7 @@ with trend_col:
     ui.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=ui.TREND_RANGE[0], max_value=ui.TREND_RANGE[1],
              step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = ui.rising_list(ctx)
-rising_shown = views.keep_rows(ui.shown(rising), customer_id=kept)
+rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
 st.caption(t("ri_count", n=fmt.integer(len(rising)),
              floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
 ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
@@ -77,7 +77,7 @@ life = ui.lifecycle_table(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
-    ui.show(ui.stack_counts_figure(stages, ui.STAGE_COLORS, ui.names_of("stage", dynamics.STAGES), t("lc_chart")),
+    ui.show(ui.stack_counts_figure(stages, ui.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES), t("lc_chart")),
             "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import views
-from ui import fmt
+from ui import fmt, naming
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_playbook")
@@ -26,7 +26,7 @@ st.subheader(t("fu_title"))
 calls = ui.follow_up_list(ctx, rows)
 counts = ui.status_counts(calls)
 cells = st.columns(3)
-for cell, status in zip(cells, ui.FOLLOW_STATUSES):
+for cell, status in zip(cells, naming.FOLLOW_STATUSES):
     cell.metric(t(f"fu_{status}"), fmt.integer(counts[status]), border=True,
                 help=t(f"fu_help_{status}", as_of=fmt.date(ctx.as_of)))
 
@@ -35,9 +35,9 @@ tiers_col, status_col = st.columns(2)
 with tiers_col:
     ui.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
-    ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(ui.FOLLOW_STATUSES),
-             selection_mode="multi", format_func=labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
-listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
+    ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
+             selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
+listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=ui.filtered_ids(ctx)))
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
 ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)

@@ -42,8 +42,8 @@ import streamlit as st
 import segcore
 from segcore import views
 from segcore import scores as scores_mod
-from segcore.scores import DEFAULT_SCORE_CUTS, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
-from ui import fmt
+from segcore.scores import DEFAULT_SCORE_CUTS
+from ui import fmt, naming
 from ui.i18n import LANGS, has, labeller, lang, list_sep_join, t
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,15 +81,6 @@ PRESETS = {
     "metal_zh": ({2: ("金钻", "白银"), 3: ("金钻", "白银", "铜"), 4: ("金钻", "黄金", "白银", "铜"),
                   5: ("金钻", "铂金", "黄金", "白银", "铜")}, "铁"),
 }
-
-
-def col_label(name: str) -> str:
-    """Column header for a column name (attribute columns the table does not know stay as they are)."""
-    return t(f"col_{name}") if has(f"col_{name}") else str(name)
-
-
-def reason_label(reason: str) -> str:
-    return t(f"reason_{reason}") if has(f"reason_{reason}") else str(reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -743,7 +734,7 @@ def failure_message(failure: LoadFailure) -> str:
                else t("err_fix_side", what=t(f"what_{failure.role}")))
         return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
     if code == "all_rejected":
-        reasons = sep.join(f"{fmt.integer(n)} {reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
+        reasons = sep.join(f"{fmt.integer(n)} {naming.reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
         return (t("err_all_rejected", rows=fmt.integer(params.get("rows", 0)), file=name, reasons=reasons)
                 + " " + t("err_fix_mapping"))
     if code == "unknown_column":
@@ -885,7 +876,7 @@ def column_config(columns) -> dict:
     """Translated headers and number formats for a customer table."""
     cfg = {}
     for name in columns:
-        label = col_label(name)
+        label = naming.col_label(name)
         if name in ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount"):
             cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
         elif name == "composite_score":
@@ -904,7 +895,6 @@ def column_config(columns) -> dict:
     return cfg
 
 
-
 # --------------------------------------------------------------------------------------------
 # Segments page helpers: scores, RFM segments, weighted tiers, breakdowns
 # --------------------------------------------------------------------------------------------
@@ -914,30 +904,6 @@ SEGMENT_COLORS = ("#1B5E20", "#43A047", "#7CB342", "#29B6F6", "#4FC3F7", "#FFB30
                   "#D81B60", "#E53935", "#8D6E63", "#78909C", "#BDBDBD", "#5E35B1", "#00897B")
 CUSTOM_EXAMPLES = {"recency": "30, 90, 180, 365", "frequency": "2, 3, 5, 10", "monetary": "100, 500, 1000, 5000",
                    "activity": "1, 2, 4, 8", "breadth": "2, 3, 5, 8"}
-
-
-def dimension_label(name: str) -> str:
-    dim = next(d for d in DIMENSIONS if d.name == name)
-    return dim.label_zh if lang() == "zh" else dim.label_en
-
-
-def segment_label(name) -> str:
-    """A segment's name in the UI language (names typed by the user stay as they are)."""
-    if fmt.is_missing(name):
-        return t("na")
-    return SEGMENT_NAMES_ZH.get(name, name) if lang() == "zh" else str(name)
-
-
-def segment_action(name) -> str:
-    action = SEGMENT_ACTIONS.get(name)
-    return (action[1] if lang() == "zh" else action[0]) if action else t("na")
-
-
-def show_segments(frame: pd.DataFrame) -> pd.DataFrame:
-    """A customer table for display: RFM segment names in the UI language."""
-    if "rfm_segment" not in frame.columns or lang() != "zh":
-        return frame
-    return frame.assign(rfm_segment=frame["rfm_segment"].map(segment_label))
 
 
 def segment_rules() -> pd.DataFrame:
@@ -1016,7 +982,7 @@ def weight_slider(dim: str, dims: list[str]) -> None:
     key, value = f"w_weight_{dim}", float(ss["s_weights"].get(dim, 1.0))
     if ss.get("_reseed") or key not in ss or ss[key] != value:
         ss[key] = value
-    st.slider(dimension_label(dim), min_value=0.0, max_value=5.0, step=0.5, key=key,
+    st.slider(naming.dimension_label(dim), min_value=0.0, max_value=5.0, step=0.5, key=key,
               on_change=_weight_changed, args=(dim, dims))
 
 
@@ -1034,7 +1000,7 @@ def _use_score() -> None:
 
 def segment_figure(summary: pd.DataFrame) -> go.Figure:
     """Customers per segment, horizontal bars in rule order."""
-    names = [segment_label(x) for x in summary["segment"]]
+    names = [naming.segment_label(x) for x in summary["segment"]]
     fig = go.Figure(go.Bar(
         y=names, x=summary["customers"], orientation="h",
         marker_color=[SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(names))],
@@ -1086,8 +1052,8 @@ BREAKDOWN_SKIP = {"customer_id", "name", "tier", "rfm_segment", "is_prospect"}
 def segment_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The segment summary for display: names and actions in the UI language."""
     return pd.DataFrame({
-        t("sg_col_segment"): [segment_label(x) for x in summary["segment"]],
-        t("sg_col_action"): [segment_action(x) for x in summary["segment"]],
+        t("sg_col_segment"): [naming.segment_label(x) for x in summary["segment"]],
+        t("sg_col_action"): [naming.segment_action(x) for x in summary["segment"]],
         t("sg_col_customers"): summary["customers"].to_numpy(),
         t("sg_col_share"): summary["customer_share"].to_numpy(),
         t("sg_col_revenue_share"): summary["revenue_share"].to_numpy(),
@@ -1183,7 +1149,7 @@ def mix_spec(ctx: Ctx, mix: str, rules: pd.DataFrame) -> tuple[str, list, dict, 
         return "tier", list(ctx.levels), dict(ctx.colors), {}
     order = [*rules["segment"], "Others"]
     colors = {s: SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i, s in enumerate(order)}
-    return "rfm_segment", order, colors, {s: segment_label(s) for s in order}
+    return "rfm_segment", order, colors, {s: naming.segment_label(s) for s in order}
 
 
 def rename_columns(table: pd.DataFrame, names: dict) -> pd.DataFrame:
@@ -1208,11 +1174,11 @@ def filter_picker(column: str, values: list) -> None:
         ss["s_filters"] = {**ss["s_filters"], column: list(ss[key])}
 
     st.multiselect(t("sg_filter"), options=values, key=key, on_change=_save,
-                   format_func=segment_label if column == "rfm_segment" else str)
+                   format_func=naming.segment_label if column == "rfm_segment" else str)
 
 
 def filter_text(filters: dict) -> str:
-    return "; ".join(f"{col_label(c)} = {list_sep_join(segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
+    return "; ".join(f"{naming.col_label(c)} = {list_sep_join(naming.segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
                      for c, vals in filters.items() if vals)
 
 
@@ -1355,7 +1321,7 @@ def rejected_preview(ds: segcore.Dataset, limit: int = 200) -> pd.DataFrame | No
         return None
     own = dataclasses.replace(ds, con=ds.con.cursor())
     frame = own.rejected_rows().head(limit)
-    frame["reason"] = [reason_label(r) for r in frame["reason"]]
+    frame["reason"] = [naming.reason_label(r) for r in frame["reason"]]
     return frame
 
 
@@ -1427,7 +1393,6 @@ PAGE_ICONS.update({"migration": ":material/swap_vert:", "churn": ":material/noti
 
 MIG_PERIODS = ("month", "quarter", "half-year", "year", "custom")
 MIG_LISTS = ("upgraded", "downgraded", "new", "lost")
-FOLLOW_STATUSES = ("overdue", "due", "scheduled")
 RISK_COLORS = {"high": "#C62828", "medium": "#EF6C00", "low": "#FBC02D"}
 STAGE_COLORS = {"prospect": PROSPECT_COLOR, "new": "#2E7D32", "reactivated": "#00897B", "lapsed": "#9E9E9E",
                 "at risk": "#EF6C00", "active": "#1565C0"}
@@ -1505,18 +1470,6 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
                              help=t("dl_one_sheet_help"), icon=":material/table_view:")
 
 
-def names_of(prefix: str, codes) -> dict:
-    """``{code: text}`` for coded values (risk levels, stages, movements, statuses)."""
-    return {c: t(f"{prefix}_{c}") for c in codes}
-
-
-def shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """An engine table in the UI language: bilingual columns and coded values as words."""
-    return views.localise(frame, lang(), {
-        "risk": names_of("risk", dynamics.RISK_LEVELS), "stage": names_of("stage", dynamics.STAGES),
-        "movement": names_of("mv", dynamics.MOVEMENTS), "status": names_of("fu", FOLLOW_STATUSES)})
-
-
 _MONEY = ("monetary_before", "monetary_after", "revenue", "spend_first_half", "spend_second_half",
           "next_tier_recent_median", "monetary")
 _DATES = ("next_contact_date", "as_of", "created")
@@ -1526,7 +1479,7 @@ def dyn_column_config(columns) -> dict:
     """:func:`column_config` plus the columns of the dynamics and playbook tables."""
     cfg = column_config(columns)
     for name in columns:
-        label = col_label(name)
+        label = naming.col_label(name)
         if name in _MONEY:
             cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
         elif name in ("spend_drop_share", "trend"):
@@ -1581,7 +1534,7 @@ def migration_dates(ctx: Ctx) -> date | None:
     period_col, from_col, to_col = st.columns([2.4, 1, 1], vertical_alignment="bottom")
     with period_col:
         bound(st.segmented_control, "s_mig_period", t("mig_period"), options=MIG_PERIODS, required=True,
-              format_func=labeller(names_of("period", MIG_PERIODS)))
+              format_func=labeller(naming.names_of("period", MIG_PERIODS)))
     period = ss["s_mig_period"]
     latest = after - timedelta(days=1)
     if period != "custom" or ss["s_mig_before"] is None:
@@ -1677,10 +1630,10 @@ def migration_sheets(mig: dynamics.Migration) -> dict[str, pd.DataFrame]:
     """The whole comparison as Excel sheets: summary, both matrices, the four lists."""
     names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
     corner = t("mig_corner")
-    return {t("mig_sheet_summary"): shown(mig.summary),
+    return {t("mig_sheet_summary"): naming.shown(mig.summary),
             t("mig_sheet_customers"): views.matrix_table(mig.customers_matrix, names, corner),
             t("mig_sheet_revenue"): views.matrix_table(mig.revenue_matrix, names, corner),
-            **{t(f"mv_{m}"): shown(mig.list(m)) for m in MIG_LISTS}}
+            **{t(f"mv_{m}"): naming.shown(mig.list(m)) for m in MIG_LISTS}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1929,7 +1882,7 @@ def rules_table(rules: pd.DataFrame, first: str) -> None:
     """A rules table of the engine (``churn_rules`` / ``lifecycle_rules``) in the UI language,
     as a static table so the rule texts wrap."""
     columns = [first, "rule"]
-    st.table(shown(rules)[columns].rename(columns={c: col_label(c) for c in columns}), hide_index=True,
+    st.table(naming.shown(rules)[columns].rename(columns={c: naming.col_label(c) for c in columns}), hide_index=True,
              border="horizontal")
 
 
@@ -2015,7 +1968,7 @@ def playbook_editor(ctx: Ctx) -> list[dict]:
 
 def status_counts(calls: pd.DataFrame) -> dict:
     """Customers per follow-up status (overdue, due, scheduled)."""
-    return {s: int((calls["status"] == s).sum()) for s in FOLLOW_STATUSES}
+    return {s: int((calls["status"] == s).sum()) for s in naming.FOLLOW_STATUSES}
 
 
 def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
