@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import labeller, t
 
 ui.setup("nav_data")
@@ -14,7 +14,7 @@ st.title(t("data_title"))
 st.caption(t("data_intro"))
 
 # 1. Where the data comes from -------------------------------------------------------------------
-ui.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
+state.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
          format_func=labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
 if ss["s_source"] == "saved":
     ui.saved_datasets_panel()
@@ -109,11 +109,11 @@ elif spec is not None:
         st.caption(t("mapping_intro"))
         ui.mapping_editor(headers, spec.orders.sha)
         left, right, _ = st.columns([1, 1, 2])
-        ui.bound(left.selectbox, "s_date_order", t("date_order"), options=["auto", "dmy", "mdy"],
+        state.bound(left.selectbox, "s_date_order", t("date_order"), options=["auto", "dmy", "mdy"],
                  format_func=labeller({v: t(f"do_{v}") for v in ("auto", "dmy", "mdy")}))
         with right:
             st.write("")
-            ui.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))
+            state.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))
 
 # The customers / interactions files' columns (open when that file is the problem)
 if spec is not None and not spec.saved:

@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
@@ -23,14 +23,14 @@ if ss["s_cust_sort"] not in sortable:
     ss["s_cust_sort"] = "rank"
 tiers_col, search_col, sort_col, desc_col = st.columns([2.2, 2, 1.6, 0.9], vertical_alignment="bottom")
 with tiers_col:
-    ui.bound(st.pills, "s_cust_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
+    state.bound(st.pills, "s_cust_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with search_col:
-    ui.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
+    state.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
 with sort_col:
-    ui.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
+    state.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
              format_func=labeller({c: naming.col_label(c) for c in sortable}))
 with desc_col:
-    ui.bound(st.toggle, "s_cust_desc", t("descending"))
+    state.bound(st.toggle, "s_cust_desc", t("descending"))
 
 filters = ui.active_filters(ctx.tiered)
 if filters:
@@ -62,7 +62,7 @@ st.dataframe(naming.show_segments(shown), column_order=columns, column_config=ui
 # Downloads -------------------------------------------------------------------------------------------
 with st.container(border=True):
     st.markdown(f"**{t('download')}**")
-    ui.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
+    state.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
              required=True, format_func=labeller({
                  "filter": t("dl_filter", n=fmt.integer(len(view))),
                  "all": t("dl_all", n=fmt.integer(len(ctx.tiered))),
@@ -97,7 +97,7 @@ row = views.customer_row(ctx.tiered, selected) if selected else None
 if row is not None and row.empty:
     selected = ss["s_cust_selected"] = None
 options, labels = ui.customer_choices(view, row)
-ui.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
+state.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
          placeholder=t("pick_ph"), format_func=labeller(labels))
 
 if not selected:

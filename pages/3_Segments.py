@@ -6,7 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
@@ -21,7 +21,7 @@ dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))
 
 # Scores per dimension: cut points, customers per score, custom cut points -----------------------------
 with scores_tab:
-    ui.bound(st.segmented_control, "s_score_points", t("sg_points"), options=[3, 4, 5], required=True,
+    state.bound(st.segmented_control, "s_score_points", t("sg_points"), options=[3, 4, 5], required=True,
              help=t("sg_points_help"), after=ui._points_changed)
     if not dims:
         st.info(t("sg_no_scores"))
@@ -108,13 +108,13 @@ with breakdown_tab:
             ss["s_sg_attr"] = attrs[0]
         pick_col, mix_col, share_col = st.columns([2, 2, 1], vertical_alignment="bottom")
         with pick_col:
-            ui.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
+            state.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
                      format_func=labeller({a: naming.col_label(a) for a in attrs}))
         with mix_col:
-            ui.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=["tier", "segment"], required=True,
+            state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=["tier", "segment"], required=True,
                      format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
         with share_col:
-            ui.bound(st.toggle, "s_sg_share", t("sg_show_share"))
+            state.bound(st.toggle, "s_sg_share", t("sg_show_share"))
         attr, mix = ss["s_sg_attr"], ss["s_sg_mix"]
         column, order, colors, names = ui.mix_spec(ctx, mix, rules)
         cross = views.cross_tab(ctx.tiered, attr, column, None, order)

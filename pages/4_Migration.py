@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -36,7 +36,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
                 f"{prefix}_chart_matrix_revenue")
     st.caption(t("mig_matrix_note", before=before, after=after))
 
-    measure = ui.bound_to(
+    measure = state.bound_to(
         st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
         options=["customers", "revenue"], required=True,
         format_func=labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
@@ -44,7 +44,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
 
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
-    choice = ui.bound_to(
+    choice = state.bound_to(
         st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
         required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in ui.MIG_LISTS}))
     choice = choice or "upgraded"
@@ -92,7 +92,7 @@ with snapshot_tab:
     if ws is None:
         ui.ws_problem(problem)
         st.stop()
-    ui.show_flash("snap")
+    state.show_flash("snap")
     dataset = ui.dataset_name(ctx.spec)
     ui.snapshot_save_box(ctx, dataset)
     saved = ws.list_snapshots()
@@ -104,7 +104,7 @@ with snapshot_tab:
     if problem:
         st.warning(problem, icon=":material/warning:")
         if rules is not None:
-            st.button(t("snap_use_rules"), key="w_snap_rules", on_click=ui.apply_tier_settings, args=(rules,),
+            st.button(t("snap_use_rules"), key="w_snap_rules", on_click=state.apply_tier_settings, args=(rules,),
                       icon=":material/settings_backup_restore:")
     else:
         render(mig, "snap")

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import t
 
 ctx = ui.page("nav_churn")
@@ -17,13 +17,13 @@ st.caption(t("ch_intro"))
 # Churn early warning ------------------------------------------------------------------------------------
 k_col, drop_col, lapse_col = st.columns([2, 2, 1.2], vertical_alignment="bottom")
 with k_col:
-    ui.bound(st.slider, "s_churn_k", t("ch_k"), min_value=ui.K_RANGE[0], max_value=ui.K_RANGE[1], step=0.25,
+    state.bound(st.slider, "s_churn_k", t("ch_k"), min_value=state.K_RANGE[0], max_value=state.K_RANGE[1], step=0.25,
              format="%.2f×", help=t("ch_k_help"))
 with drop_col:
-    ui.bound(st.slider, "s_churn_drop", t("ch_drop"), min_value=ui.DROP_RANGE[0], max_value=ui.DROP_RANGE[1],
+    state.bound(st.slider, "s_churn_drop", t("ch_drop"), min_value=state.DROP_RANGE[0], max_value=state.DROP_RANGE[1],
              step=5, format="%d%%", help=t("ch_drop_help"))
 with lapse_col:
-    ui.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
+    state.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
              help=t("ch_lapse_help"))
 
 risk = ui.churn_list(ctx)
@@ -39,12 +39,12 @@ with chart_col:
                                    t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
-    ui.rules_table(dynamics.churn_rules(**ui.churn_options()), "risk")
+    ui.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
     st.caption(t("ch_rules_note", days=fmt.integer(ss["s_lapse_days"])))
 
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
-ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
+state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
 kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
 listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
@@ -57,7 +57,7 @@ st.subheader(t("ri_title"))
 st.caption(t("ri_intro", top=ctx.rules.labels[0]))
 trend_col, _ = st.columns([2, 3])
 with trend_col:
-    ui.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=ui.TREND_RANGE[0], max_value=ui.TREND_RANGE[1],
+    state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0], max_value=state.TREND_RANGE[1],
              step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = ui.rising_list(ctx)
 rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
@@ -71,7 +71,7 @@ st.divider()
 st.subheader(t("lc_title"))
 new_col, _ = st.columns([1.2, 4])
 with new_col:
-    ui.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
+    state.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
              help=t("lc_new_days_help"))
 life = ui.lifecycle_table(ctx)
 chart_col, rules_col = st.columns([3, 2])
@@ -81,5 +81,5 @@ with chart_col:
             "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")
-    ui.rules_table(dynamics.lifecycle_rules(**ui.lifecycle_options()), "stage")
+    ui.rules_table(dynamics.lifecycle_rules(**state.lifecycle_options()), "stage")
     st.caption(t("lc_rules_note"))

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import views
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_playbook")
@@ -18,7 +18,7 @@ st.caption(t("pb_intro"))
 rows = ui.playbook_editor(ctx)
 note_col, reset_col = st.columns([5, 1], vertical_alignment="center")
 note_col.caption(t("pb_note", prospect=ctx.rules.prospect_label))
-reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=ui.replace_playbook, args=([],),
+reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=state.replace_playbook, args=([],),
                  icon=":material/restart_alt:", width="stretch", disabled=not ss["s_playbook"])
 
 # Follow-up list ----------------------------------------------------------------------------------------
@@ -33,9 +33,9 @@ for cell, status in zip(cells, naming.FOLLOW_STATUSES):
 ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
 tiers_col, status_col = st.columns(2)
 with tiers_col:
-    ui.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
+    state.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
-    ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
+    state.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
              selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
 listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=ui.filtered_ids(ctx)))

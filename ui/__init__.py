@@ -42,8 +42,7 @@ import streamlit as st
 import segcore
 from segcore import views
 from segcore import scores as scores_mod
-from segcore.scores import DEFAULT_SCORE_CUTS
-from ui import fmt, naming
+from ui import fmt, naming, state
 from ui.i18n import LANGS, has, labeller, lang, list_sep_join, t
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,17 +69,6 @@ CURVE_COLOR = "#263238"
 # --------------------------------------------------------------------------------------------
 # Names of engine codes in the UI language (the texts and t(): ui.i18n)
 # --------------------------------------------------------------------------------------------
-
-#: Tier name presets offered in the sidebar (names are data, shown as they are).
-# Quick level names for 2 to 5 levels, and the prospect level's name ("" = the language's default).
-PRESETS = {
-    "abc": ({n: tuple("ABCDE"[:n]) for n in range(2, 6)}, ""),
-    "metal_en": ({2: ("Diamond", "Silver"), 3: ("Diamond", "Silver", "Bronze"),
-                  4: ("Diamond", "Gold", "Silver", "Bronze"),
-                  5: ("Diamond", "Platinum", "Gold", "Silver", "Bronze")}, "Iron"),
-    "metal_zh": ({2: ("金钻", "白银"), 3: ("金钻", "白银", "铜"), 4: ("金钻", "黄金", "白银", "铜"),
-                  5: ("金钻", "铂金", "黄金", "白银", "铜")}, "铁"),
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,75 +248,12 @@ def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | N
 # Session state
 # --------------------------------------------------------------------------------------------
 
-CUT_KEYS = "abcd"  # cut slider i of a level count is keyed s_cut_<CUT_KEYS[i]>_<kind>
-CUT_KINDS = ("value", "count", "score")  # Pareto by spend, Pareto by head count, weighted score
-
-DEFAULTS = {
-    "s_lang": "en",
-    "s_method": "pareto",
-    "s_levels": 3,
-    "s_by": "value",
-    **{f"s_label_{i}": "ABCDE"[i] for i in range(5)},
-    **{f"s_cut_{CUT_KEYS[i]}_{kind}": round(100 * share) for kind, shares in (
-        ("value", segcore.DEFAULT_CUTS[3]), ("count", DEFAULT_SCORE_CUTS[3]), ("score", DEFAULT_SCORE_CUTS[3]))
-       for i, share in enumerate(shares)},
-    "s_score_points": 5,
-    "s_weights": {},
-    "s_custom_cuts": {},
-    "s_segment_rules": [],
-    "s_filters": {},
-    "s_sg_attr": None,
-    "s_sg_mix": "tier",
-    "s_sg_share": True,
-    "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
-    "s_source": "sample",
-    "s_date_order": "auto",
-    "s_drop_dup": False,
-    "s_cust_tiers": [],
-    "s_cust_search": "",
-    "s_cust_sort": "rank",
-    "s_cust_desc": False,
-    "s_cust_selected": None,
-    "s_dl_scope": "filter",
-}
-
-
-def init_state() -> None:
-    ss = st.session_state
-    for key, value in DEFAULTS.items():
-        if key not in ss:
-            ss[key] = type(value)(value) if isinstance(value, (list, dict)) else value
-    ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None})
-    ss.setdefault("s_mapping", {"for": None, "overrides": {}})
-    ss.setdefault("s_window_for", None)
-    ss.setdefault("s_as_of", None)
-    ss.setdefault("s_since", None)
-    if "s_active" not in ss:
-        ss["s_active"] = sample_spec()
-
-
-def bound(widget, setting: str, *args, after=None, **kwargs):
-    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``;
-    ``after()`` runs once the setting took a value the user gave."""
-    ss = st.session_state
-    wkey = "w_" + setting[2:]
-    # Seed only when needed: re-assigning an equal value would push it back to the browser and
-    # could undo a change the user is making right now (e.g. several arrow-key presses on a slider).
-    # A page switch or a new language may give the widget a new identity: then seed it always.
-    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
-        ss[wkey] = ss[setting]
-
-    def _save():
-        ss[setting] = ss[wkey]
-        if after is not None:
-            after()
-
-    return widget(*args, key=wkey, on_change=_save, **kwargs)
-
 
 def setup(title_key: str) -> None:
     """Page config and session defaults; the first call of every page."""
-    init_state()
+    state.init_state()
+    if "s_active" not in st.session_state:
+        st.session_state["s_active"] = sample_spec()
     ss = st.session_state
     view = (title_key, ss["s_lang"])
     ss["_reseed"] = ss.get("_view") != view
@@ -353,19 +278,6 @@ def sample_spec(**changes) -> Spec:
                 interactions=refs["interactions"], sample=True, **changes)
 
 
-def overrides_for(sha: str) -> dict[str, str]:
-    """The user's column choices for the orders file with hash ``sha`` (reset for a new file)."""
-    mapping = st.session_state["s_mapping"]
-    if mapping["for"] != sha:
-        mapping["for"], mapping["overrides"] = sha, {}
-    return mapping["overrides"]
-
-
-def side_overrides(sha: str) -> dict[str, str]:
-    """The user's column choices for a customers or interactions file (by its content hash)."""
-    return st.session_state.setdefault("s_side_mapping", {}).setdefault(sha, {})
-
-
 def candidate_spec() -> Spec | None:
     """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
     ss = st.session_state
@@ -378,10 +290,10 @@ def candidate_spec() -> Spec | None:
         if refs.get("orders") is None:
             return None
     orders = refs["orders"]
-    side = {f"{role}_mapping": tuple(sorted(side_overrides(refs[role].sha).items()))
+    side = {f"{role}_mapping": tuple(sorted(state.side_overrides(refs[role].sha).items()))
             for role in SIDE_FIELDS if refs.get(role) is not None}
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
-                mapping=tuple(sorted(overrides_for(orders.sha).items())), **side,
+                mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
                 date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
                 drop_duplicates=ss["s_drop_dup"],
                 sample=ss["s_source"] == "sample")
@@ -427,89 +339,6 @@ def _metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.Dat
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
 
 
-def level_count() -> int:
-    """Levels in use: the chosen 2 to 5, or 3 for the computed ABC analysis."""
-    ss = st.session_state
-    return 3 if ss["s_method"] == "computed" else int(ss["s_levels"])
-
-
-def cut_kind() -> str:
-    """Which cut sliders apply: ``value`` / ``count`` (Pareto by spend / head count) or ``score``."""
-    ss = st.session_state
-    return "score" if ss["s_method"] == "score" else ss["s_by"]
-
-
-def current_labels() -> tuple[tuple[str, ...], str, bool]:
-    """(labels, prospect label, valid): the typed level names, or A/B/C... + Iron when not usable."""
-    ss = st.session_state
-    n = level_count()
-    labels = tuple(str(ss[f"s_label_{i}"]).strip() for i in range(n))
-    prospect = str(ss["s_prospect_label"]).strip() or t("prospect_default")
-    names = [*labels, prospect]
-    if all(names) and len(set(names)) == len(names):
-        return labels, prospect, True
-    return PRESETS["abc"][0][n], t("prospect_default"), False
-
-
-def current_cuts(kind: str | None = None) -> tuple[float, ...]:
-    """The cut shares of one set of sliders (default: the set in use), one fewer than the levels,
-    as fractions."""
-    ss = st.session_state
-    kind = kind or cut_kind()
-    return tuple(ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] / 100 for i in range(level_count() - 1))
-
-
-def current_rules() -> tuple[segcore.TierRules, bool]:
-    ss = st.session_state
-    labels, prospect, ok = current_labels()
-    weights = tuple(sorted((k, float(v)) for k, v in ss["s_weights"].items()))
-    return segcore.TierRules(labels=labels, cuts=current_cuts(), by=ss["s_by"], prospect_label=prospect,
-                             method=ss["s_method"], weights=weights,
-                             score_points=int(ss["s_score_points"])), ok
-
-
-def tier_settings() -> dict:
-    """The tiering fields of :class:`segcore.Settings` as the session has them."""
-    ss = st.session_state
-    rules, _ = current_rules()
-    return {"method": rules.method, "by": rules.by, "labels": rules.labels,
-            "prospect_label": str(ss["s_prospect_label"]).strip() or PRESETS["metal_en"][1],
-            "cuts": rules.cuts if rules.method != "computed" else None,
-            "weights": dict(ss["s_weights"]), "score_points": rules.score_points,
-            "custom_cut_points": {k: list(v) for k, v in ss["s_custom_cuts"].items()},
-            "segment_rules": [dict(r) for r in ss["s_segment_rules"]]}
-
-
-def apply_tier_settings(settings: segcore.Settings) -> None:
-    """Put the tiering fields of ``settings`` into the session (the reverse of :func:`tier_settings`)."""
-    ss = st.session_state
-    n = len(settings.labels)
-    ss["s_method"], ss["s_by"] = settings.method, settings.by
-    ss["s_levels"] = n
-    for i, label in enumerate(settings.labels):
-        ss[f"s_label_{i}"] = label
-    ss["s_prospect_label"] = "" if settings.prospect_label in ("Iron", "铁") else settings.prospect_label
-    if settings.method != "computed":
-        _reset_cuts(n)
-        kind = "score" if settings.method == "score" else settings.by
-        rules = settings.tier_rules()
-        for i, share in enumerate(rules.cuts):
-            ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] = round(100 * share)
-    ss["s_weights"] = dict(settings.weights)
-    ss["s_score_points"] = settings.score_points
-    ss["s_custom_cuts"] = {k: list(v) for k, v in settings.custom_cut_points.items()}
-    ss["s_segment_rules"] = [dict(r) for r in settings.segment_rules]
-
-
-def _reset_cuts(n: int) -> None:
-    """Every cut slider to the default shares for ``n`` levels."""
-    ss = st.session_state
-    for kind in CUT_KINDS:
-        shares = segcore.DEFAULT_CUTS[n] if kind == "value" else DEFAULT_SCORE_CUTS[n]
-        for i, share in enumerate(shares):
-            ss[f"s_cut_{CUT_KEYS[i]}_{kind}"] = round(100 * share)
-
-
 def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics + scores, segment and weighted score; the score cut table) for the session's
     score settings, memoised: a tier slider move does not re-score."""
@@ -539,28 +368,16 @@ def active() -> tuple[Spec, segcore.Dataset]:
     return spec, ds
 
 
-def _window(spec: Spec, ds: segcore.Dataset) -> tuple[date, date]:
-    """(window start, as-of date) for the dataset: reset to its full range when it changes."""
-    ss = st.session_state
-    lo, hi = ds.report.date_min, ds.report.date_max
-    if ss["s_window_for"] != spec.key:
-        ss["s_window_for"], ss["s_as_of"], ss["s_since"] = spec.key, hi, lo
-    as_of = min(max(ss["s_as_of"] or hi, lo), hi)
-    since = min(max(ss["s_since"] or lo, lo), as_of)
-    ss["s_as_of"], ss["s_since"] = as_of, since
-    return since, as_of
-
-
 def context(show_sidebar: bool = True) -> Ctx:
     """Load the active dataset, draw the sidebar and tier the customers with the current settings."""
     spec, ds = active()
-    since, as_of = _window(spec, ds)
+    since, as_of = state.window(spec, ds)
     if show_sidebar:
         sidebar(spec, ds)
-        since, as_of = _window(spec, ds)
+        since, as_of = state.window(spec, ds)
     metrics = _metrics(spec.key, as_of, since, ds)
     scored, cut_table = scored_metrics((spec.key, as_of, since), metrics)
-    rules, labels_ok = current_rules()
+    rules, labels_ok = state.current_rules()
     memo = st.session_state.get("_tiers")
     signature = (st.session_state["_scores"][0], rules)
     if memo is not None and memo[0] == signature:
@@ -588,8 +405,8 @@ def page(title_key: str) -> Ctx:
 # --------------------------------------------------------------------------------------------
 
 def _apply_preset(name: str) -> None:
-    names, prospect = PRESETS[name]
-    n = level_count()
+    names, prospect = state.PRESETS[name]
+    n = state.level_count()
     for i, label in enumerate((*names[n], *names[5][n:])):  # the set for n levels; the rest for later
         st.session_state[f"s_label_{i}"] = label
     st.session_state["s_prospect_label"] = prospect
@@ -598,9 +415,9 @@ def _apply_preset(name: str) -> None:
 def _clamp_cuts() -> None:
     """Keep every slider set increasing: each cut at least the one before (the first at least 1%)."""
     ss = st.session_state
-    for kind in CUT_KINDS:
+    for kind in state.CUT_KINDS:
         low = 1
-        for letter in CUT_KEYS[:level_count() - 1]:
+        for letter in state.CUT_KEYS[:state.level_count() - 1]:
             key = f"s_cut_{letter}_{kind}"
             ss[key] = low = min(max(int(ss[key]), low), 100)
 
@@ -608,9 +425,9 @@ def _clamp_cuts() -> None:
 def _levels_changed() -> None:
     """New level count: default cut shares, and names of a quick set follow (金钻/白银/铜 -> 金钻/黄金/白银/铜)."""
     ss = st.session_state
-    n = level_count()
-    _reset_cuts(n)
-    for names, _ in PRESETS.values():
+    n = state.level_count()
+    state.reset_cuts(n)
+    for names, _ in state.PRESETS.values():
         if str(ss["s_label_0"]).strip() == names[n][0]:
             for i, label in enumerate(names[n]):
                 ss[f"s_label_{i}"] = label
@@ -620,7 +437,7 @@ def _levels_changed() -> None:
 def _suggest(spec: Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
     """Set the A/B sliders (by spend, three levels) from the computed ABC analysis; say why."""
     ss = st.session_state
-    since, as_of = _window(spec, ds)
+    since, as_of = state.window(spec, ds)
     found = segcore.suggest_cuts(_metrics(spec.key, as_of, since, ds))
     ss["s_method"], ss["s_by"], ss["s_levels"] = "pareto", "value", 3
     ss["s_cut_a_value"] = min(max(round(100 * found.a_share), 1), 99)
@@ -636,7 +453,7 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
         st.markdown(f"### :material/leaderboard: {t('app_title')}")
         for name, path in PAGES.items():
             st.page_link(path, label=t(f"nav_{name}"), icon=PAGE_ICONS[name])
-        bound(st.segmented_control, "s_lang", t("language"), options=list(LANGS),
+        state.bound(st.segmented_control, "s_lang", t("language"), options=list(LANGS),
               format_func=LANGS.get, required=True)
 
         st.divider()
@@ -652,19 +469,19 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
         methods = ("pareto", "score", "computed")
-        bound(st.segmented_control, "s_method", t("method_label"), options=methods, required=True,
+        state.bound(st.segmented_control, "s_method", t("method_label"), options=methods, required=True,
               format_func=labeller({m: t(f"method_{m}") for m in methods}), help=t("method_help"))
         method = ss["s_method"]
         if method == "computed":
             st.caption(t("levels_computed"))
         else:
-            bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
+            state.bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
                   after=_levels_changed)
         if method == "pareto":
-            bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
+            state.bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
                   format_func=labeller({v: t(f"by_{v}") for v in ("value", "count")}), required=True)
-        labels, prospect, _ = current_labels()
-        kind = cut_kind()
+        labels, prospect, _ = state.current_labels()
+        kind = state.cut_kind()
         # Fixed slider bounds (a cut below the one before is clamped back): bounds that follow
         # another slider would give it a new identity on every move of that slider, and quick
         # arrow-key presses could then reset it.
@@ -672,7 +489,7 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
             _clamp_cuts()
             label = (t("cut_value", label=labels[i]) if kind == "value"
                      else t(f"cut_{kind}", labels=" + ".join(labels[:i + 1])))
-            bound(st.slider, f"s_cut_{CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
+            state.bound(st.slider, f"s_cut_{state.CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
                   format="%d%%", help=t(f"cut_help_{kind}", a=labels[0]))
         if method == "pareto" and kind == "value" and len(labels) == 3:
             st.button(t("suggest"), key="w_suggest", icon=":material/auto_awesome:", help=t("suggest_help"),
@@ -681,19 +498,19 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
             st.info(ss.pop("_flash_suggest"), icon=":material/auto_awesome:")
 
         lo, hi = ds.report.date_min, ds.report.date_max
-        _window(spec, ds)
-        bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
+        state.window(spec, ds)
+        state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
               help=t("as_of_help"))
-        _window(spec, ds)
-        bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
+        state.window(spec, ds)
+        state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
               help=t("since_help"))
 
         with st.expander(t("labels")):
-            n = level_count()
+            n = state.level_count()
             for row in range(0, n, 3):
                 for i, col in zip(range(row, n), st.columns(3)):
                     with col:
-                        bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
+                        state.bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
             if spec.customers is not None:
                 wkey = "w_prospect_label"
                 if ss.get("_reseed") or wkey not in ss or ss[wkey] != prospect:
@@ -701,12 +518,12 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
                 st.text_input(t("prospect_label"), key=wkey, max_chars=20,
                               on_change=lambda: ss.__setitem__("s_prospect_label", ss[wkey]))
             st.caption(t("presets"))
-            for name in PRESETS:
-                st.button(" / ".join(PRESETS[name][0][n]), key=f"w_preset_{name}", type="tertiary",
+            for name in state.PRESETS:
+                st.button(" / ".join(state.PRESETS[name][0][n]), key=f"w_preset_{name}", type="tertiary",
                           on_click=_apply_preset, args=(name,), icon=":material/sell:")
-        _, _, ok = current_labels()
+        _, _, ok = state.current_labels()
         if not ok:
-            st.warning(t("labels_invalid", labels=" / ".join(PRESETS["abc"][0][level_count()])))
+            st.warning(t("labels_invalid", labels=" / ".join(state.PRESETS["abc"][0][state.level_count()])))
 
 
 # --------------------------------------------------------------------------------------------
@@ -990,8 +807,8 @@ def compare_rules(ctx: Ctx) -> tuple[segcore.TierRules, segcore.TierRules]:
     """(Pareto by spend, weighted score) rules with the current labels and each one's cut sliders."""
     common = dict(labels=ctx.labels, prospect_label=ctx.rules.prospect_label, weights=ctx.rules.weights,
                   score_points=ctx.rules.score_points)
-    return (segcore.TierRules(cuts=current_cuts("value"), by="value", method="pareto", **common),
-            segcore.TierRules(cuts=current_cuts("score"), method="score", **common))
+    return (segcore.TierRules(cuts=state.current_cuts("value"), by="value", method="pareto", **common),
+            segcore.TierRules(cuts=state.current_cuts("score"), method="score", **common))
 
 
 def _use_score() -> None:
@@ -1270,7 +1087,7 @@ def side_headers(sha: str, path: str) -> list[str] | None:
 def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
     """Select boxes for the fields of a customers / interactions file; a change reloads."""
     ss = st.session_state
-    overrides = side_overrides(sha)
+    overrides = state.side_overrides(sha)
     guess = segcore.guess_mapping(headers, SIDE_FIELDS[role])
     effective = {**guess, **{f: h for f, h in overrides.items() if h}}
     cols = st.columns(4)
@@ -1282,7 +1099,7 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
         ss[wkey] = current if current in options else None  # None: "choose a column"
 
         def _set(field_name=field_name, wkey=wkey):
-            side_overrides(sha)[field_name] = ss[wkey] or ""
+            state.side_overrides(sha)[field_name] = ss[wkey] or ""
 
         label = t(f"side_field_{field_name}") + (" *" if required else "")
         cols[i % 4].selectbox(label, options, key=wkey, on_change=_set, placeholder=t("choose_column"),
@@ -1292,7 +1109,7 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
 def mapping_editor(headers: list[str], sha: str) -> None:
     """One select box per canonical field; a change is stored as an override and reloads."""
     ss = st.session_state
-    overrides = overrides_for(sha)
+    overrides = state.overrides_for(sha)
     effective = effective_mapping(headers, overrides)
     options = ["", *headers]
     cols = st.columns(4)
@@ -1302,7 +1119,7 @@ def mapping_editor(headers: list[str], sha: str) -> None:
         ss[wkey] = current if current in options else ""
 
         def _set(field_name=field_name, wkey=wkey):
-            overrides_for(sha)[field_name] = ss[wkey]
+            state.overrides_for(sha)[field_name] = ss[wkey]
 
         label = t(f"field_{field_name}") + (" *" if field_name in REQUIRED_FIELDS else "")
         cols[i % 4].selectbox(label, options, key=wkey, on_change=_set,
@@ -1377,7 +1194,7 @@ def attribute_columns(columns) -> list[str]:
 # ============================================================================================
 # Pages 4-6 and the data page's "Saved" source and settings section. Heavy results (the earlier
 # tiering and its comparison, churn, rising customers, lifecycle, follow-ups) are memoised per
-# session for what they depend on (see _memo), so widgets elsewhere on a page cost nothing.
+# session for what they depend on (see ui.state.memo), so widgets elsewhere on a page cost nothing.
 
 from datetime import timedelta  # noqa: E402
 
@@ -1397,64 +1214,11 @@ RISK_COLORS = {"high": "#C62828", "medium": "#EF6C00", "low": "#FBC02D"}
 STAGE_COLORS = {"prospect": PROSPECT_COLOR, "new": "#2E7D32", "reactivated": "#00897B", "lapsed": "#9E9E9E",
                 "at risk": "#EF6C00", "active": "#1565C0"}
 NEW_COLOR = "#2E7D32"
-K_RANGE, DROP_RANGE, TREND_RANGE = (0.5, 6.0), (5, 100), (10, 300)  # slider bounds (k; percents)
 WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)
-
-DEFAULTS.update({
-    "s_mig_period": "quarter",
-    "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
-    "s_mig_measure": "customers",
-    "s_mig_list": "upgraded",
-    "s_snap_pick": None,
-    "s_churn_k": 2.0,
-    "s_churn_drop": 50,           # percent
-    "s_rising_trend": 50,         # percent
-    "s_new_days": 90,
-    "s_lapse_days": 180,
-    "s_risk_tiers": [],
-    "s_playbook": [],             # edited playbook rows (any levels); empty = the defaults
-    "s_fu_tiers": [],
-    "s_fu_status": [],
-    "s_ws_dataset": None,
-})
-
-
-def bound_to(widget, setting: str, wkey: str, *args, **kwargs):
-    """:func:`bound` with a widget key of its own: a second widget for one setting (the Migration
-    page's "to" date is the sidebar's as-of date) or one per tab."""
-    ss = st.session_state
-    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
-        ss[wkey] = ss[setting]
-
-    def _save():
-        ss[setting] = ss[wkey]
-
-    return widget(*args, key=wkey, on_change=_save, **kwargs)
-
-
-def _memo(name: str, signature, compute):
-    """``compute()`` once per ``signature``, kept in the session (one entry per ``name``)."""
-    ss = st.session_state
-    hit = ss.get(f"_memo_{name}")
-    if hit is None or hit[0] != signature:
-        hit = ss[f"_memo_{name}"] = (signature, compute())
-    return hit[1]
-
 
 def _tiers_key():
     """What the current tiers (``ctx.tiered``) were made from: :func:`context`'s memo signature."""
     return st.session_state["_tiers"][0]
-
-
-def flash(channel: str, kind: str, text: str) -> None:
-    """A message for the next :func:`show_flash` of ``channel`` (actions run in callbacks)."""
-    st.session_state.setdefault("_flash", {}).setdefault(channel, []).append((kind, text))
-
-
-def show_flash(channel: str) -> None:
-    for kind, text in st.session_state.get("_flash", {}).pop(channel, []):
-        icons = {"success": ":material/check_circle:", "error": ":material/error:", "warning": ":material/warning:"}
-        getattr(st, kind)(text, icon=icons.get(kind))
 
 
 def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
@@ -1533,7 +1297,7 @@ def migration_dates(ctx: Ctx) -> date | None:
         return None
     period_col, from_col, to_col = st.columns([2.4, 1, 1], vertical_alignment="bottom")
     with period_col:
-        bound(st.segmented_control, "s_mig_period", t("mig_period"), options=MIG_PERIODS, required=True,
+        state.bound(st.segmented_control, "s_mig_period", t("mig_period"), options=MIG_PERIODS, required=True,
               format_func=labeller(naming.names_of("period", MIG_PERIODS)))
     period = ss["s_mig_period"]
     latest = after - timedelta(days=1)
@@ -1542,20 +1306,12 @@ def migration_dates(ctx: Ctx) -> date | None:
     if period == "custom":
         ss["s_mig_before"] = min(max(ss["s_mig_before"], lo), latest)
     with from_col:
-        bound(st.date_input, "s_mig_before", t("mig_from"), min_value=min(lo, ss["s_mig_before"]),
+        state.bound(st.date_input, "s_mig_before", t("mig_from"), min_value=min(lo, ss["s_mig_before"]),
               max_value=latest, disabled=period != "custom", help=t("mig_from_help"))
     with to_col:
-        bound_to(st.date_input, "s_as_of", "w_mig_to", t("mig_to"), min_value=lo, max_value=hi,
+        state.bound_to(st.date_input, "s_as_of", "w_mig_to", t("mig_to"), min_value=lo, max_value=hi,
                  help=t("mig_to_help"))
     return ss["s_mig_before"]
-
-
-def _score_options() -> dict:
-    """The session's score settings as :func:`segcore.add_scores` takes them."""
-    ss = st.session_state
-    custom = {k: tuple(v) for k, v in ss["s_custom_cuts"].items()}
-    return {"n": int(ss["s_score_points"]), "custom_cuts": custom or None,
-            "weights": dict(ss["s_weights"]) or None, "rules": ss["s_segment_rules"] or None}
 
 
 def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | None]:
@@ -1563,12 +1319,12 @@ def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | 
     def compute():
         metrics = _metrics(ctx.spec.key, before, ctx.start, ctx.ds)
         if ctx.rules.method == "score":
-            metrics, _ = segcore.add_scores(metrics, **_score_options())
+            metrics, _ = segcore.add_scores(metrics, **state.score_options())
         earlier = segcore.assign_tiers(metrics, ctx.rules)
         return dynamics.compare_tiers(earlier, ctx.tiered, ctx.rules.labels, as_of_before=before,
                                       as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
     try:
-        return _memo("migration", (_tiers_key(), before), compute), None
+        return state.memo("migration", (_tiers_key(), before), compute), None
     except ValueError:  # a level named "new" or "lost"
         return None, t("mig_bad_labels")
 
@@ -1694,7 +1450,7 @@ def _save_dataset() -> None:
     ss = st.session_state
     name = str(ss.get("w_ws_name") or "").strip()
     if not name:
-        flash("ws", "warning", t("ws_need_name"))
+        state.flash("ws", "warning", t("ws_need_name"))
         return
     ws, problem = workspace()
     try:
@@ -1703,10 +1459,10 @@ def _save_dataset() -> None:
         spec, ds = active()
         ws.save_dataset(name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name)
     except WS_ERRORS as exc:
-        flash("ws", "error", t("ws_failed", reason=str(exc)))
+        state.flash("ws", "error", t("ws_failed", reason=str(exc)))
         return
     ss["s_ws_dataset"] = name
-    flash("ws", "success", t("ws_saved", name=name))
+    state.flash("ws", "success", t("ws_saved", name=name))
 
 
 def _delete_dataset(name: str) -> None:
@@ -1716,10 +1472,10 @@ def _delete_dataset(name: str) -> None:
             raise WorkspaceError(problem)
         ws.delete_dataset(name)
     except WS_ERRORS as exc:
-        flash("ws", "error", t("ws_failed", reason=str(exc)))
+        state.flash("ws", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["s_ws_dataset"] = None
-    flash("ws", "success", t("ws_deleted", name=name))
+    state.flash("ws", "success", t("ws_deleted", name=name))
 
 
 def saved_datasets_panel() -> None:
@@ -1730,7 +1486,7 @@ def saved_datasets_panel() -> None:
     if ws is None:
         ws_problem(problem)
         return
-    show_flash("ws")
+    state.show_flash("ws")
     listed = ws.list_datasets()
     names = list(listed["name"])
     if not names:
@@ -1744,7 +1500,7 @@ def saved_datasets_panel() -> None:
                   for _, r in listed.iterrows()}
         pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
         with pick_col:
-            bound(st.selectbox, "s_ws_dataset", t("ws_pick"), options=names, format_func=labeller(labels))
+            state.bound(st.selectbox, "s_ws_dataset", t("ws_pick"), options=names, format_func=labeller(labels))
         delete_col.button(t("delete"), key="w_ws_delete", on_click=_delete_dataset, args=(ss["s_ws_dataset"],),
                           icon=":material/delete:", width="stretch", help=t("ws_delete_help"))
     spec, _ = active()
@@ -1791,7 +1547,7 @@ def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
         ss["s_snap_pick"] = (own or ids)[0]
     pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
     with pick_col:
-        bound(st.selectbox, "s_snap_pick", t("snap_pick"), options=ids, format_func=labeller(snapshot_choices(listed)))
+        state.bound(st.selectbox, "s_snap_pick", t("snap_pick"), options=ids, format_func=labeller(snapshot_choices(listed)))
     delete_col.button(t("delete"), key="w_snap_delete", on_click=_delete_snapshot, args=(ss["s_snap_pick"],),
                       icon=":material/delete:", width="stretch")
     return listed[listed["id"] == ss["s_snap_pick"]].iloc[0]
@@ -1806,9 +1562,9 @@ def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tupl
         ss["s_snap_pick"] = ws.save_snapshot(dataset, tiered, as_of, settings,
                                              name=str(ss.get("w_snap_name") or "").strip(), labels=labels)
     except WS_ERRORS as exc:
-        flash("snap", "error", t("ws_failed", reason=str(exc)))
+        state.flash("snap", "error", t("ws_failed", reason=str(exc)))
         return
-    flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
+    state.flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
 
 
 def _delete_snapshot(snapshot_id: int) -> None:
@@ -1818,16 +1574,16 @@ def _delete_snapshot(snapshot_id: int) -> None:
             raise WorkspaceError(problem)
         ws.delete_snapshot(snapshot_id)
     except WS_ERRORS as exc:
-        flash("snap", "error", t("ws_failed", reason=str(exc)))
+        state.flash("snap", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["s_snap_pick"] = None
-    flash("snap", "success", t("snap_deleted"))
+    state.flash("snap", "success", t("snap_deleted"))
 
 
 def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
     """(the saved snapshot ``row`` compared with the current tiers, or a message why not, and the
     snapshot's settings when using them would make the comparison possible)."""
-    snap = _memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
+    snap = state.memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
     if snap.as_of >= ctx.as_of:
         return None, t("snap_not_before", date=fmt.date(snap.as_of), as_of=fmt.date(ctx.as_of)), None
     if tuple(snap.labels) != tuple(ctx.rules.labels):
@@ -1842,7 +1598,7 @@ def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration
         return dynamics.compare_tiers(before, ctx.tiered, ctx.rules.labels, as_of_before=snap.as_of,
                                       as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
     try:
-        return _memo("snap_migration", (snap.id, row["created"], _tiers_key()), compute), None, None
+        return state.memo("snap_migration", (snap.id, row["created"], _tiers_key()), compute), None, None
     except ValueError:
         return None, t("mig_bad_labels"), None
 
@@ -1858,16 +1614,11 @@ RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason",
                   "spend_second_half", "monetary", "frequency", "region", "city", "channel")
 
 
-def churn_options() -> dict:
-    ss = st.session_state
-    return {"k": float(ss["s_churn_k"]), "drop_share": ss["s_churn_drop"] / 100}
-
-
 def churn_list(ctx: Ctx) -> pd.DataFrame:
     """Buyers at risk (:func:`segcore.dynamics.churn_risk`; lapsed customers left out)."""
     lapse = int(st.session_state["s_lapse_days"])
-    options = churn_options()
-    return _memo("churn", (_tiers_key(), tuple(options.values()), lapse),
+    options = state.churn_options()
+    return state.memo("churn", (_tiers_key(), tuple(options.values()), lapse),
                  lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
 
 
@@ -1888,24 +1639,19 @@ def rules_table(rules: pd.DataFrame, first: str) -> None:
 
 def rising_list(ctx: Ctx) -> pd.DataFrame:
     trend = st.session_state["s_rising_trend"] / 100
-    return _memo("rising", (_tiers_key(), trend),
+    return state.memo("rising", (_tiers_key(), trend),
                  lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
-
-
-def lifecycle_options() -> dict:
-    ss = st.session_state
-    return {"new_days": int(ss["s_new_days"]), "lapse_days": int(ss["s_lapse_days"]), **churn_options()}
 
 
 def lifecycle_table(ctx: Ctx) -> pd.DataFrame:
     """Lifecycle stage per customer (:func:`segcore.dynamics.lifecycle`), with ``monetary``."""
-    options = lifecycle_options()
+    options = state.lifecycle_options()
 
     def compute():
         life = dynamics.lifecycle(ctx.cursor(), ctx.tiered, as_of=ctx.as_of, **options)
         life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
         return life
-    return _memo("lifecycle", (_tiers_key(), tuple(options.values())), compute)
+    return state.memo("lifecycle", (_tiers_key(), tuple(options.values())), compute)
 
 
 def stack_counts_figure(long: pd.DataFrame, colors: dict, names: dict, title: str) -> go.Figure:
@@ -1926,30 +1672,10 @@ FOLLOW_COLUMNS = ("customer_id", "name", "tier", "status", "days_overdue", "next
                   "recency_days", "region", "city", "channel")
 
 
-def playbook_now(labels, prospect: str) -> list[dict]:
-    """The playbook for these levels: the edited rows, else the defaults (with the prospects)."""
-    return views.playbook_rows(st.session_state["s_playbook"], playbooks.default_playbook(labels, prospect))
-
-
-def _keep_playbook(rows: list[dict]) -> None:
-    """Store edited rows; rows of other levels (e.g. before a rename) are kept as they were."""
-    ss = st.session_state
-    kept = {r["level"]: r for r in ss["s_playbook"]}
-    kept.update({r["level"]: r for r in rows})
-    ss["s_playbook"] = list(kept.values())
-
-
-def replace_playbook(rows: list[dict]) -> None:
-    """The playbook changed from outside the table (reset, settings): start the table afresh."""
-    ss = st.session_state
-    ss["s_playbook"] = rows
-    ss["_pb_version"] = ss.get("_pb_version", 0) + 1
-
-
 def playbook_editor(ctx: Ctx) -> list[dict]:
     """The playbook table (texts in the UI language, the level fixed); returns the rows in use."""
     ss = st.session_state
-    rows = playbook_now(ctx.rules.labels, ctx.rules.prospect_label)
+    rows = state.playbook_now(ctx.rules.labels, ctx.rules.prospect_label)
     levels = hashlib.sha256("|".join(r["level"] for r in rows).encode()).hexdigest()[:8]
     edited = st.data_editor(
         views.playbook_table(rows, lang()), key=f"w_playbook_{lang()}_{ss.get('_pb_version', 0)}_{levels}",
@@ -1962,7 +1688,7 @@ def playbook_editor(ctx: Ctx) -> list[dict]:
                                                           format="%d", help=t("pb_cadence_help"))})
     merged = views.playbook_merge(rows, edited, lang())
     if merged != rows:
-        _keep_playbook(merged)
+        state.keep_playbook(merged)
     return merged
 
 
@@ -1973,7 +1699,7 @@ def status_counts(calls: pd.DataFrame) -> dict:
 
 def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
     """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first."""
-    return _memo("follow_ups", (_tiers_key(), repr(rows)),
+    return state.memo("follow_ups", (_tiers_key(), repr(rows)),
                  lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))
 
 
@@ -1990,16 +1716,16 @@ def settings_from_state() -> segcore.Settings:
     ss = st.session_state
     spec, ds = active()
     rep = ds.report
-    tiers = tier_settings()
-    _, prospect, _ = current_labels()
-    rows = playbook_now(tiers["labels"], prospect) if ss["s_playbook"] else []
+    tiers = state.tier_settings()
+    _, prospect, _ = state.current_labels()
+    rows = state.playbook_now(tiers["labels"], prospect) if ss["s_playbook"] else []
     rows = [dict(r, level=tiers["prospect_label"]) if r["level"] == prospect else r for r in rows]
     period = ss["s_mig_period"]
     if period == "custom":
         end = ss["s_as_of"] or rep.date_max
         period = max((end - ss["s_mig_before"]).days, 1) if ss["s_mig_before"] else "quarter"
     return segcore.Settings(
-        **tiers, mapping=dict(rep.mapping) if spec.saved else dict(overrides_for(spec.orders.sha)),
+        **tiers, mapping=dict(rep.mapping) if spec.saved else dict(state.overrides_for(spec.orders.sha)),
         **{f"{role}_mapping": dict(getattr(spec, f"{role}_mapping")) for role in SIDE_FIELDS},
         date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
         drop_duplicates=bool(ss["s_drop_dup"]),
@@ -2017,31 +1743,31 @@ def _clamp(value, bounds):
 def apply_settings(s: segcore.Settings) -> None:
     """Put settings (a file, or saved ones) into the session: the reverse of :func:`settings_from_state`."""
     ss = st.session_state
-    apply_tier_settings(s)
+    state.apply_tier_settings(s)
     spec, ds = active()
     if spec.saved is None:  # a saved dataset keeps the columns it was saved with
-        overrides = overrides_for(spec.orders.sha)
+        overrides = state.overrides_for(spec.orders.sha)
         overrides.clear()
         overrides.update(s.mapping)
         for role in SIDE_FIELDS:
             ref = getattr(spec, role)
             if ref is not None:
-                side = side_overrides(ref.sha)
+                side = state.side_overrides(ref.sha)
                 side.clear()
                 side.update(getattr(s, f"{role}_mapping"))
     ss["s_date_order"], ss["s_drop_dup"] = s.date_order or "auto", s.drop_duplicates
     ss["s_as_of"], ss["s_since"] = s.as_of, s.since
-    ss["s_churn_k"] = _clamp(round(s.churn_k * 4) / 4, K_RANGE)
-    ss["s_churn_drop"] = _clamp(round(s.churn_drop_share * 20) * 5, DROP_RANGE)
-    ss["s_rising_trend"] = _clamp(round(s.rising_min_trend * 10) * 10, TREND_RANGE)
+    ss["s_churn_k"] = _clamp(round(s.churn_k * 4) / 4, state.K_RANGE)
+    ss["s_churn_drop"] = _clamp(round(s.churn_drop_share * 20) * 5, state.DROP_RANGE)
+    ss["s_rising_trend"] = _clamp(round(s.rising_min_trend * 10) * 10, state.TREND_RANGE)
     ss["s_new_days"], ss["s_lapse_days"] = s.new_days, s.lapse_days
     if isinstance(s.migration_period, str):
         ss["s_mig_period"] = s.migration_period
     else:
         ss["s_mig_period"] = "custom"
         ss["s_mig_before"] = (s.as_of or ds.report.date_max) - timedelta(days=s.migration_period)
-    _, prospect, _ = current_labels()
-    replace_playbook([dict(r, level=prospect) if r["level"] == s.prospect_label else r for r in s.playbook])
+    _, prospect, _ = state.current_labels()
+    state.replace_playbook([dict(r, level=prospect) if r["level"] == s.prospect_label else r for r in s.playbook])
 
 
 def settings_json() -> bytes | None:
@@ -2061,15 +1787,15 @@ def _settings_uploaded() -> None:
         settings = segcore.Settings.from_json(up.getvalue())
         apply_settings(settings)
     except (SettingsError, ValueError, TypeError) as exc:
-        flash("settings", "error", t("set_bad_file", file=up.name, reason=str(exc)))
+        state.flash("settings", "error", t("set_bad_file", file=up.name, reason=str(exc)))
         return
-    flash("settings", "success", t("set_applied", file=up.name))
+    state.flash("settings", "success", t("set_applied", file=up.name))
 
 
 def _save_named_settings() -> None:
     name = str(st.session_state.get("w_set_name") or "").strip()
     if not name:
-        flash("settings", "warning", t("ws_need_name"))
+        state.flash("settings", "warning", t("ws_need_name"))
         return
     ws, problem = workspace()
     try:
@@ -2077,10 +1803,10 @@ def _save_named_settings() -> None:
             raise WorkspaceError(problem)
         ws.save_settings(name, settings_from_state())
     except (*WS_ERRORS, SettingsError, ValueError) as exc:
-        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["w_set_pick"] = name
-    flash("settings", "success", t("set_saved", name=name))
+    state.flash("settings", "success", t("set_saved", name=name))
 
 
 def _load_named_settings() -> None:
@@ -2091,9 +1817,9 @@ def _load_named_settings() -> None:
             raise WorkspaceError(problem)
         apply_settings(ws.load_settings(name))
     except (*WS_ERRORS, SettingsError, ValueError) as exc:
-        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
-    flash("settings", "success", t("set_loaded", name=name))
+    state.flash("settings", "success", t("set_loaded", name=name))
 
 
 def _delete_named_settings() -> None:
@@ -2104,16 +1830,16 @@ def _delete_named_settings() -> None:
             raise WorkspaceError(problem)
         ws.delete_settings(name)
     except WS_ERRORS as exc:
-        flash("settings", "error", t("ws_failed", reason=str(exc)))
+        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
-    flash("settings", "success", t("set_deleted", name=name))
+    state.flash("settings", "success", t("set_deleted", name=name))
 
 
 def settings_panel() -> None:
     """The data page's settings section: the settings file (download / upload) and named settings
     kept in the workspace."""
     ss = st.session_state
-    show_flash("settings")
+    state.show_flash("settings")
     file_col, ws_col = st.columns(2, gap="large")
     with file_col:
         st.markdown(f"**{t('set_file_title')}**")
