@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import fmt, naming, state
+from ui import data, fmt, naming, state
 from ui.i18n import labeller, t
 
 ui.setup("nav_data")
@@ -29,12 +29,12 @@ elif ss["s_source"] == "upload":
             ui.upload_box("interactions", t("up_interactions"), t("up_interactions_help"))
 
 # 2. Read it (cached per file content and settings) ----------------------------------------------
-spec = ui.candidate_spec()
+spec = data.candidate_spec()
 failure = None
 if spec is None:
     st.info(t("ws_wait" if ss["s_source"] == "saved" else "wait_upload"), icon=":material/info:")
 else:
-    ds, failure = ui.load(spec)
+    ds, failure = data.load(spec)
     if ds is not None and ss["s_active"] != spec:
         ss["s_active"] = spec
 
@@ -117,7 +117,7 @@ elif spec is not None:
 
 # The customers / interactions files' columns (open when that file is the problem)
 if spec is not None and not spec.saved:
-    for role in ui.SIDE_FIELDS:
+    for role in data.SIDE_FIELDS:
         ref = getattr(spec, role)
         if ref is None:
             continue

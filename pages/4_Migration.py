@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import fmt, naming, state
+from ui import data, fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -88,12 +88,12 @@ with dates_tab:
 # A saved snapshot against the current tiers ----------------------------------------------------------
 with snapshot_tab:
     st.caption(t("snap_intro"))
-    ws, problem = ui.workspace()
+    ws, problem = data.workspace()
     if ws is None:
         ui.ws_problem(problem)
         st.stop()
     state.show_flash("snap")
-    dataset = ui.dataset_name(ctx.spec)
+    dataset = data.dataset_name(ctx.spec)
     ui.snapshot_save_box(ctx, dataset)
     saved = ws.list_snapshots()
     if saved.empty:

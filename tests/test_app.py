@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import segcore
 import ui
 from segcore import views
-from ui import i18n
+from ui import data, i18n
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -342,16 +342,16 @@ def test_uploads_are_saved_by_content_and_old_ones_pruned(tmp_path, monkeypatch)
     import os
     import time
 
-    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path)
+    monkeypatch.setattr(data, "UPLOAD_DIR", tmp_path)
     old, fresh = tmp_path / ("a" * 64), tmp_path / ("b" * 64)
-    for folder, age_days in ((old, ui.UPLOAD_KEEP_DAYS + 1), (fresh, ui.UPLOAD_KEEP_DAYS - 1)):
+    for folder, age_days in ((old, data.UPLOAD_KEEP_DAYS + 1), (fresh, data.UPLOAD_KEEP_DAYS - 1)):
         folder.mkdir()
         (folder / "orders.csv").write_text("x")
         then = time.time() - age_days * 86400
         os.utime(folder, (then, then))
     upload_file = io.BytesIO(GOOD_CSV)
     upload_file.name, upload_file.size = "../shop:orders.csv", len(GOOD_CSV)
-    ref = ui.save_upload(upload_file)
+    ref = data.save_upload(upload_file)
     assert Path(ref.path).read_bytes() == GOOD_CSV and ref.name == "shop_orders.csv"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, ref.sha])   # the old one is gone
 

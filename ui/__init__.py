@@ -4,37 +4,20 @@ Pages call :func:`page` (or, on the data page, :func:`setup` + :func:`context`) 
 :class:`Ctx` with the loaded dataset and the current tiers; they render with ``segcore`` and the
 chart helpers here. Every user-visible string goes through :func:`t`.
 
-State
------
-Settings live in ``st.session_state`` under ``s_*`` keys (never widget keys). A widget bound to a
-setting gets the key ``w_*``, is seeded from the setting on every run and writes back through its
-``on_change`` callback, so values survive page switches (Streamlit drops a widget's key when a page
-without that widget runs).
-
 Caching
 -------
-- :func:`_load_dataset` (``st.cache_resource``): one :class:`segcore.Dataset` per file content hash
-  + mapping + date order + duplicates choice (+ the optional files' hashes).
-- :func:`_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of + window start.
-- Tiering (``assign_tiers`` + ``tier_summary``) is memoised per session for the current settings,
-  so moving a slider costs one re-tier of the cached per-customer table.
-DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
+Tiering (``assign_tiers`` + ``tier_summary``) is memoised per session for the current settings,
+so moving a slider costs one re-tier of the cached per-customer table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
-import shutil
-import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -42,13 +25,9 @@ import streamlit as st
 import segcore
 from segcore import views
 from segcore import scores as scores_mod
-from ui import fmt, naming, state
+from ui import data, fmt, naming, state
 from ui.i18n import LANGS, has, labeller, lang, list_sep_join, t
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = ROOT / "sample_data"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
-UPLOAD_KEEP_DAYS = 7
 PAGES = {
     "data": "app.py",
     "overview": "pages/1_Overview.py",
@@ -57,8 +36,6 @@ PAGES = {
 }
 PAGE_ICONS = {"data": ":material/upload_file:", "overview": ":material/insights:",
               "customers": ":material/groups:", "segments": ":material/donut_small:"}
-UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
-CHUNK = 4 << 20
 
 # Tier colours by position (best level first), the same on every page whatever the labels are.
 TIER_COLORS = ("#1565C0", "#F9A825", "#8D99A6", "#8E24AA", "#6D4C41")
@@ -75,174 +52,6 @@ CURVE_COLOR = "#263238"
 # Files and datasets
 # --------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FileRef:
-    """A file the app reads: its name as the user knows it, where it is, and its content hash."""
-
-    name: str
-    path: str
-    sha: str
-    size: int
-
-
-@dataclass(frozen=True)
-class Spec:
-    """Everything that decides a loaded dataset (the cache key is made of it)."""
-
-    orders: FileRef
-    customers: FileRef | None = None
-    interactions: FileRef | None = None
-    mapping: tuple[tuple[str, str], ...] = ()
-    customers_mapping: tuple[tuple[str, str], ...] = ()     # the user's column choices for the side files
-    interactions_mapping: tuple[tuple[str, str], ...] = ()
-    date_order: str | None = None
-    drop_duplicates: bool = False
-    sample: bool = False
-    saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
-
-    @property
-    def key(self) -> str:
-        parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
-                 self.customers.sha if self.customers else None,
-                 self.interactions.sha if self.interactions else None,
-                 self.customers_mapping, self.interactions_mapping)
-        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-
-
-class LoadFailure(Exception):
-    """A file of a spec could not be used: which one, the engine's error, and the file's headers."""
-
-    def __init__(self, role: str, file: FileRef, error: Exception, headers: list[str] | None = None):
-        super().__init__(str(error))
-        self.role, self.file, self.error, self.headers = role, file, error, headers
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _file_sha(path: str, mtime: float, size: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_ref(path) -> FileRef:
-    """A :class:`FileRef` for a file on disk (its hash is cached by path, time and size)."""
-    path = Path(path)
-    stat = path.stat()
-    return FileRef(path.name, str(path), _file_sha(str(path), stat.st_mtime, stat.st_size), stat.st_size)
-
-
-def sample_refs() -> dict[str, FileRef | None]:
-    refs = {}
-    for role in ("orders", "customers", "interactions"):
-        path = SAMPLE_DIR / f"{role}.csv"
-        refs[role] = file_ref(path) if path.exists() else None
-    return refs
-
-
-def save_upload(uploaded, progress=None) -> FileRef:
-    """Write an uploaded file to disk in chunks (no extra copy in memory) and hash it on the way.
-
-    The file lands in ``UPLOAD_DIR/<sha256>/<original name>`` so the engine's messages name it as
-    the user does. ``progress(fraction)`` is called after every chunk.
-    """
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", os.path.basename(uploaded.name)) or "upload"
-    size = getattr(uploaded, "size", None) or 0
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
-    uploaded.seek(0)
-    done = 0
-    with os.fdopen(fd, "wb") as out:
-        while chunk := uploaded.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            done += len(chunk)
-            if progress and size:
-                progress(min(done / size, 1.0))
-    sha = digest.hexdigest()
-    folder = UPLOAD_DIR / sha
-    folder.mkdir(exist_ok=True)
-    final = folder / name
-    os.replace(tmp, final)
-    os.utime(folder)  # a file uploaded again counts as new
-    _prune_uploads(keep=folder)
-    return FileRef(name, str(final), sha, done)
-
-
-def _prune_uploads(keep: Path) -> None:
-    """Delete uploads untouched for ``UPLOAD_KEEP_DAYS`` days (a session still showing one falls
-    back to the sample; datasets saved in the workspace are kept there, not here)."""
-    cutoff = time.time() - UPLOAD_KEEP_DAYS * 86400
-    for folder in UPLOAD_DIR.iterdir():
-        try:
-            if folder != keep and folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:  # removed meanwhile by another session
-            continue
-
-
-def _headers_of(path: str) -> list[str] | None:
-    try:
-        headers, _, _ = segcore.read_table(duckdb.connect(), path)
-        return headers
-    except Exception:  # the file is unreadable: the error already says so
-        return None
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
-    """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
-    spec = _spec
-    if spec.saved is not None:
-        return _open_saved(spec)
-    try:
-        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
-                                 date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
-    except Exception as exc:
-        params = getattr(exc, "params", {}) or {}
-        headers = params.get("columns")
-        if headers is None and getattr(exc, "code", None) in ("all_rejected", "unknown_column"):
-            headers = _headers_of(spec.orders.path)
-        raise LoadFailure("orders", spec.orders, exc, headers) from exc
-    for role, loader in (("customers", segcore.load_customers),
-                         ("interactions", segcore.load_interactions)):
-        ref = getattr(spec, role)
-        if ref is None:
-            continue
-        try:
-            loader(ds, ref.path, dict(getattr(spec, f"{role}_mapping")) or None)
-        except Exception as exc:
-            headers = (getattr(exc, "params", {}) or {}).get("columns") or _headers_of(ref.path)
-            raise LoadFailure(role, ref, exc, headers) from exc
-    return ds
-
-
-def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | None, LoadFailure | None]:
-    """The dataset of ``spec`` (cached), or the reason it cannot be used (remembered per session)."""
-    failed = st.session_state.setdefault("_failed", {})
-    if spec.key in failed:
-        return None, failed[spec.key]
-    loaded = st.session_state.setdefault("_loaded", set())
-    box = st.empty() if show_progress and spec.key not in loaded else None
-    try:
-        if box is not None:
-            with box.status(t("loading_saved", file=spec.orders.name) if spec.saved else
-                            t("loading", file=spec.orders.name, size=fmt.size(spec.orders.size)),
-                            expanded=False):
-                ds = _load_dataset(spec.key, spec)
-            box.empty()
-        else:
-            ds = _load_dataset(spec.key, spec)
-    except LoadFailure as failure:
-        if box is not None:
-            box.empty()
-        failed[spec.key] = failure
-        return None, failure
-    loaded.add(spec.key)
-    return ds, None
-
 
 # --------------------------------------------------------------------------------------------
 # Session state
@@ -253,7 +62,7 @@ def setup(title_key: str) -> None:
     """Page config and session defaults; the first call of every page."""
     state.init_state()
     if "s_active" not in st.session_state:
-        st.session_state["s_active"] = sample_spec()
+        st.session_state["s_active"] = data.sample_spec()
     ss = st.session_state
     view = (title_key, ss["s_lang"])
     ss["_reseed"] = ss.get("_view") != view
@@ -272,40 +81,13 @@ _CSS = """<style>
 </style>"""
 
 
-def sample_spec(**changes) -> Spec:
-    refs = sample_refs()
-    return Spec(orders=refs["orders"], customers=refs["customers"],
-                interactions=refs["interactions"], sample=True, **changes)
-
-
-def candidate_spec() -> Spec | None:
-    """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
-    ss = st.session_state
-    if ss["s_source"] == "saved":
-        return saved_spec(ss["s_ws_dataset"])
-    if ss["s_source"] == "sample":
-        refs = sample_refs()
-    else:
-        refs = ss["s_uploads"]
-        if refs.get("orders") is None:
-            return None
-    orders = refs["orders"]
-    side = {f"{role}_mapping": tuple(sorted(state.side_overrides(refs[role].sha).items()))
-            for role in SIDE_FIELDS if refs.get(role) is not None}
-    return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
-                mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
-                date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
-                drop_duplicates=ss["s_drop_dup"],
-                sample=ss["s_source"] == "sample")
-
-
 # --------------------------------------------------------------------------------------------
 # Context: the dataset, its metrics and the current tiers
 # --------------------------------------------------------------------------------------------
 
 @dataclass
 class Ctx:
-    spec: Spec
+    spec: data.Spec
     ds: segcore.Dataset
     start: date
     as_of: date
@@ -334,11 +116,6 @@ class Ctx:
         return self.colors.get(tier, PROSPECT_COLOR)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
-    return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
-
-
 def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics + scores, segment and weighted score; the score cut table) for the session's
     score settings, memoised: a tier slider move does not re-score."""
@@ -355,27 +132,14 @@ def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     return memo[1], memo[2]
 
 
-def active() -> tuple[Spec, segcore.Dataset]:
-    """The dataset the pages show: the last one that loaded (the sample at first)."""
-    ss = st.session_state
-    spec = ss["s_active"]
-    ds, failure = load(spec)
-    if ds is None:  # e.g. an uploaded file was cleaned away: back to the sample
-        spec = ss["s_active"] = sample_spec()
-        ds, failure = load(spec)
-        if ds is None:
-            raise failure
-    return spec, ds
-
-
 def context(show_sidebar: bool = True) -> Ctx:
     """Load the active dataset, draw the sidebar and tier the customers with the current settings."""
-    spec, ds = active()
+    spec, ds = data.active()
     since, as_of = state.window(spec, ds)
     if show_sidebar:
         sidebar(spec, ds)
         since, as_of = state.window(spec, ds)
-    metrics = _metrics(spec.key, as_of, since, ds)
+    metrics = data.customer_metrics(spec.key, as_of, since, ds)
     scored, cut_table = scored_metrics((spec.key, as_of, since), metrics)
     rules, labels_ok = state.current_rules()
     memo = st.session_state.get("_tiers")
@@ -434,11 +198,11 @@ def _levels_changed() -> None:
             break
 
 
-def _suggest(spec: Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
+def _suggest(spec: data.Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
     """Set the A/B sliders (by spend, three levels) from the computed ABC analysis; say why."""
     ss = st.session_state
     since, as_of = state.window(spec, ds)
-    found = segcore.suggest_cuts(_metrics(spec.key, as_of, since, ds))
+    found = segcore.suggest_cuts(data.customer_metrics(spec.key, as_of, since, ds))
     ss["s_method"], ss["s_by"], ss["s_levels"] = "pareto", "value", 3
     ss["s_cut_a_value"] = min(max(round(100 * found.a_share), 1), 99)
     ss["s_cut_b_value"] = min(max(round(100 * found.b_share), ss["s_cut_a_value"]), 100)
@@ -447,7 +211,7 @@ def _suggest(spec: Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> None:
                              b_share=fmt.percent(ss["s_cut_b_value"] / 100, 0))
 
 
-def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
+def sidebar(spec: data.Spec, ds: segcore.Dataset) -> None:
     ss = st.session_state
     with st.sidebar:
         st.markdown(f"### :material/leaderboard: {t('app_title')}")
@@ -530,7 +294,7 @@ def sidebar(spec: Spec, ds: segcore.Dataset) -> None:
 # Errors
 # --------------------------------------------------------------------------------------------
 
-def failure_message(failure: LoadFailure) -> str:
+def failure_message(failure: data.LoadFailure) -> str:
     """One translated sentence for a file that cannot be used."""
     err, name = failure.error, failure.file.name
     code = getattr(err, "code", None)
@@ -559,7 +323,7 @@ def failure_message(failure: LoadFailure) -> str:
     return t("err_other", file=name)
 
 
-def show_failure(failure: LoadFailure) -> None:
+def show_failure(failure: data.LoadFailure) -> None:
     st.error(f"**{t('err_title')}**  \n{failure_message(failure)}", icon=":material/error:")
     with st.expander(t("err_details")):
         st.code(f"{type(failure.error).__name__}: {failure.error}", language=None)
@@ -1047,12 +811,12 @@ def upload_box(role: str, label: str, help_text: str) -> None:
             ss["s_uploads"][role] = None
             ss.pop(f"_upload_id_{role}", None)
 
-    uploaded = st.file_uploader(label, type=UPLOAD_TYPES, key=wkey, help=help_text, on_change=_changed)
+    uploaded = st.file_uploader(label, type=data.UPLOAD_TYPES, key=wkey, help=help_text, on_change=_changed)
     ref = ss["s_uploads"].get(role)
     if uploaded is not None and ss.get(f"_upload_id_{role}") != uploaded.file_id:
         text = t("up_saving", file=uploaded.name, size=fmt.size(uploaded.size))
         bar = st.progress(0.0, text=text)
-        ref = save_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
+        ref = data.save_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
         bar.empty()
         ss["s_uploads"][role] = ref
         ss[f"_upload_id_{role}"] = uploaded.file_id
@@ -1074,24 +838,23 @@ def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str
 
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
-SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def side_headers(sha: str, path: str) -> list[str] | None:
     """The column headers of a customers / interactions file (cached by content)."""
-    return _headers_of(path)
+    return data.headers_of(path)
 
 
 def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
     """Select boxes for the fields of a customers / interactions file; a change reloads."""
     ss = st.session_state
     overrides = state.side_overrides(sha)
-    guess = segcore.guess_mapping(headers, SIDE_FIELDS[role])
+    guess = segcore.guess_mapping(headers, data.SIDE_FIELDS[role])
     effective = {**guess, **{f: h for f, h in overrides.items() if h}}
     cols = st.columns(4)
-    for i, field_name in enumerate(SIDE_FIELDS[role]):
+    for i, field_name in enumerate(data.SIDE_FIELDS[role]):
         required = field_name in SIDE_REQUIRED[role]
         options = headers if required else ["", *headers]
         wkey = f"w_side_{role}_{field_name}"
@@ -1214,7 +977,6 @@ RISK_COLORS = {"high": "#C62828", "medium": "#EF6C00", "low": "#FBC02D"}
 STAGE_COLORS = {"prospect": PROSPECT_COLOR, "new": "#2E7D32", "reactivated": "#00897B", "lapsed": "#9E9E9E",
                 "at risk": "#EF6C00", "active": "#1565C0"}
 NEW_COLOR = "#2E7D32"
-WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)
 
 def _tiers_key():
     """What the current tiers (``ctx.tiered``) were made from: :func:`context`'s memo signature."""
@@ -1317,7 +1079,7 @@ def migration_dates(ctx: Ctx) -> date | None:
 def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | None]:
     """(the current tiers compared with the same rules at ``before``, or a message why not)."""
     def compute():
-        metrics = _metrics(ctx.spec.key, before, ctx.start, ctx.ds)
+        metrics = data.customer_metrics(ctx.spec.key, before, ctx.start, ctx.ds)
         if ctx.rules.method == "score":
             metrics, _ = segcore.add_scores(metrics, **state.score_options())
         earlier = segcore.assign_tiers(metrics, ctx.rules)
@@ -1396,54 +1158,10 @@ def migration_sheets(mig: dynamics.Migration) -> dict[str, pd.DataFrame]:
 # Workspace: saved datasets, settings and snapshots
 # --------------------------------------------------------------------------------------------
 
-def workspace() -> tuple[Workspace | None, str | None]:
-    """The workspace file ($SEGCORE_WORKSPACE, ...), or why it cannot be opened."""
-    try:
-        return Workspace(), None
-    except WS_ERRORS as exc:
-        return None, str(exc)
-
 
 def ws_problem(reason: str) -> None:
     st.error(t("ws_unavailable"), icon=":material/error:")
     st.caption(reason)
-
-
-def dataset_name(spec: Spec) -> str:
-    """The name snapshots of this data are filed under: the saved name, the file name, or "sample"."""
-    return spec.saved or ("sample" if spec.sample else spec.orders.name)
-
-
-def dataset_label(name: str) -> str:
-    return t("sb_sample") if name == "sample" else str(name)
-
-
-def saved_spec(name: str | None) -> Spec | None:
-    """The :class:`Spec` of a dataset saved in the workspace (None when there is no such dataset)."""
-    if not name:
-        return None
-    ws, _ = workspace()
-    if ws is None:
-        return None
-    listed = ws.list_datasets()
-    found = listed[listed["name"] == name]
-    if found.empty:
-        return None
-    row = found.iloc[0]
-    sha = hashlib.sha256(f"{ws.path}|{row['id']}|{row['created']}".encode()).hexdigest()
-
-    def ref(role):
-        return FileRef(name, str(ws.path), f"{sha}-{role}", 0)
-
-    return Spec(orders=ref("orders"), customers=ref("customers") if row["has_customers"] else None,
-                interactions=ref("interactions") if row["has_interactions"] else None, saved=name)
-
-
-def _open_saved(spec: Spec) -> segcore.Dataset:
-    try:
-        return Workspace(spec.orders.path).open_dataset(spec.saved)
-    except Exception as exc:
-        raise LoadFailure("orders", spec.orders, exc) from exc
 
 
 def _save_dataset() -> None:
@@ -1452,13 +1170,13 @@ def _save_dataset() -> None:
     if not name:
         state.flash("ws", "warning", t("ws_need_name"))
         return
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
-        spec, ds = active()
+        spec, ds = data.active()
         ws.save_dataset(name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name)
-    except WS_ERRORS as exc:
+    except data.WS_ERRORS as exc:
         state.flash("ws", "error", t("ws_failed", reason=str(exc)))
         return
     ss["s_ws_dataset"] = name
@@ -1466,12 +1184,12 @@ def _save_dataset() -> None:
 
 
 def _delete_dataset(name: str) -> None:
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         ws.delete_dataset(name)
-    except WS_ERRORS as exc:
+    except data.WS_ERRORS as exc:
         state.flash("ws", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["s_ws_dataset"] = None
@@ -1482,7 +1200,7 @@ def saved_datasets_panel() -> None:
     """The data page's "Saved" source: pick a saved dataset (it opens), delete it, or save the
     data in use under a name."""
     ss = st.session_state
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     if ws is None:
         ws_problem(problem)
         return
@@ -1503,7 +1221,7 @@ def saved_datasets_panel() -> None:
             state.bound(st.selectbox, "s_ws_dataset", t("ws_pick"), options=names, format_func=labeller(labels))
         delete_col.button(t("delete"), key="w_ws_delete", on_click=_delete_dataset, args=(ss["s_ws_dataset"],),
                           icon=":material/delete:", width="stretch", help=t("ws_delete_help"))
-    spec, _ = active()
+    spec, _ = data.active()
     with st.container(border=True):
         st.markdown(f"**{t('ws_save_title')}**")
         st.caption(t("ws_save_note", file=t("sb_sample") if spec.sample else spec.orders.name))
@@ -1518,7 +1236,7 @@ def saved_datasets_panel() -> None:
 
 def snapshot_choices(listed: pd.DataFrame) -> dict:
     return {int(r["id"]): t("snap_item", date=fmt.date(r["as_of"]), name=r["name"] or t("na"),
-                            dataset=dataset_label(r["dataset"]), n=fmt.integer(r["customers"]))
+                            dataset=data.dataset_label(r["dataset"]), n=fmt.integer(r["customers"]))
             for _, r in listed.iterrows()}
 
 
@@ -1535,7 +1253,7 @@ def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
         button_col.button(t("save"), key="w_snap_save", on_click=_save_snapshot, icon=":material/photo_camera:",
                           args=(dataset, ctx.tiered, ctx.as_of, ctx.rules.labels, settings),
                           type="primary", width="stretch")
-        st.caption(t("snap_save_note", dataset=dataset_label(dataset)))
+        st.caption(t("snap_save_note", dataset=data.dataset_label(dataset)))
 
 
 def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
@@ -1555,25 +1273,25 @@ def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
 
 def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tuple, settings) -> None:
     ss = st.session_state
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         ss["s_snap_pick"] = ws.save_snapshot(dataset, tiered, as_of, settings,
                                              name=str(ss.get("w_snap_name") or "").strip(), labels=labels)
-    except WS_ERRORS as exc:
+    except data.WS_ERRORS as exc:
         state.flash("snap", "error", t("ws_failed", reason=str(exc)))
         return
     state.flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
 
 
 def _delete_snapshot(snapshot_id: int) -> None:
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         ws.delete_snapshot(snapshot_id)
-    except WS_ERRORS as exc:
+    except data.WS_ERRORS as exc:
         state.flash("snap", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["s_snap_pick"] = None
@@ -1714,7 +1432,7 @@ def settings_from_state() -> segcore.Settings:
     (else "latest" / the first order). Raises :class:`SettingsError` when the session's settings
     cannot be written (e.g. a level name used twice)."""
     ss = st.session_state
-    spec, ds = active()
+    spec, ds = data.active()
     rep = ds.report
     tiers = state.tier_settings()
     _, prospect, _ = state.current_labels()
@@ -1726,7 +1444,7 @@ def settings_from_state() -> segcore.Settings:
         period = max((end - ss["s_mig_before"]).days, 1) if ss["s_mig_before"] else "quarter"
     return segcore.Settings(
         **tiers, mapping=dict(rep.mapping) if spec.saved else dict(state.overrides_for(spec.orders.sha)),
-        **{f"{role}_mapping": dict(getattr(spec, f"{role}_mapping")) for role in SIDE_FIELDS},
+        **{f"{role}_mapping": dict(getattr(spec, f"{role}_mapping")) for role in data.SIDE_FIELDS},
         date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
         drop_duplicates=bool(ss["s_drop_dup"]),
         as_of=None if ss["s_as_of"] in (None, rep.date_max) else ss["s_as_of"],
@@ -1744,12 +1462,12 @@ def apply_settings(s: segcore.Settings) -> None:
     """Put settings (a file, or saved ones) into the session: the reverse of :func:`settings_from_state`."""
     ss = st.session_state
     state.apply_tier_settings(s)
-    spec, ds = active()
+    spec, ds = data.active()
     if spec.saved is None:  # a saved dataset keeps the columns it was saved with
         overrides = state.overrides_for(spec.orders.sha)
         overrides.clear()
         overrides.update(s.mapping)
-        for role in SIDE_FIELDS:
+        for role in data.SIDE_FIELDS:
             ref = getattr(spec, role)
             if ref is not None:
                 side = state.side_overrides(ref.sha)
@@ -1797,12 +1515,12 @@ def _save_named_settings() -> None:
     if not name:
         state.flash("settings", "warning", t("ws_need_name"))
         return
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         ws.save_settings(name, settings_from_state())
-    except (*WS_ERRORS, SettingsError, ValueError) as exc:
+    except (*data.WS_ERRORS, SettingsError, ValueError) as exc:
         state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
     st.session_state["w_set_pick"] = name
@@ -1811,12 +1529,12 @@ def _save_named_settings() -> None:
 
 def _load_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         apply_settings(ws.load_settings(name))
-    except (*WS_ERRORS, SettingsError, ValueError) as exc:
+    except (*data.WS_ERRORS, SettingsError, ValueError) as exc:
         state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
     state.flash("settings", "success", t("set_loaded", name=name))
@@ -1824,12 +1542,12 @@ def _load_named_settings() -> None:
 
 def _delete_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
-    ws, problem = workspace()
+    ws, problem = data.workspace()
     try:
         if ws is None:
             raise WorkspaceError(problem)
         ws.delete_settings(name)
-    except WS_ERRORS as exc:
+    except data.WS_ERRORS as exc:
         state.flash("settings", "error", t("ws_failed", reason=str(exc)))
         return
     state.flash("settings", "success", t("set_deleted", name=name))
@@ -1844,16 +1562,16 @@ def settings_panel() -> None:
     with file_col:
         st.markdown(f"**{t('set_file_title')}**")
         st.caption(t("set_file_note"))
-        data = settings_json()
-        if data is not None:
-            st.download_button(t("set_download"), data=data, file_name="segcore_settings.json",
+        settings_file = settings_json()
+        if settings_file is not None:
+            st.download_button(t("set_download"), data=settings_file, file_name="segcore_settings.json",
                                mime="application/json", on_click="ignore", icon=":material/download:",
                                key="w_settings_download")
         st.file_uploader(t("set_upload"), type=["json"], key="w_settings_file", on_change=_settings_uploaded,
                          help=t("set_upload_help"))
     with ws_col:
         st.markdown(f"**{t('set_ws_title')}**")
-        ws, problem = workspace()
+        ws, problem = data.workspace()
         if ws is None:
             ws_problem(problem)
             return

@@ -31,7 +31,7 @@ from segcore.scores import DEFAULT_SCORE_CUTS
 from ui.i18n import t
 
 if TYPE_CHECKING:
-    from ui import Spec
+    from ui.data import Spec
 
 # Quick level names for 2 to 5 levels, and the prospect level's name ("" = the language's default).
 PRESETS = {
