@@ -5,7 +5,7 @@ import html
 import streamlit as st
 
 import ui
-from ui import fmt
+from ui import charts, fmt
 from ui.i18n import t
 
 ctx = ui.page("nav_overview")
@@ -35,18 +35,18 @@ if ctx.has_prospects:
     st.caption(t("prospect_note", label=ctx.rules.prospect_label))
 
 # Tier mix and Pareto curve -----------------------------------------------------------------------
-ui.show(ui.tier_mix_figure(ctx), "chart_mix")
-ui.show(ui.pareto_figure(ctx), "chart_pareto")
+charts.show(charts.tier_mix_figure(ctx), "chart_mix")
+charts.show(charts.pareto_figure(ctx), "chart_pareto")
 
 # Distributions -----------------------------------------------------------------------------------
 st.subheader(t("dist_title"))
 spend, orders, recency = st.columns(3)
 with spend:
-    ui.show(ui.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
+    charts.show(charts.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
             "chart_spend")
 with orders:
-    ui.show(ui.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
+    charts.show(charts.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
             "chart_frequency")
 with recency:
-    ui.show(ui.distribution_figure(ctx, "recency_days", "linear", t("dist_recency"), t("axis_days"), True),
+    charts.show(charts.distribution_figure(ctx, "recency_days", "linear", t("dist_recency"), t("axis_days"), True),
             "chart_recency")

@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt, naming, state
+from ui import charts, fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
@@ -148,11 +148,11 @@ orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ct
 chart_col, pareto_col = st.columns([3, 2])
 with chart_col:
     if len(orders):
-        ui.show(ui.orders_figure(ctx, orders, tier), "chart_orders")
+        charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
     else:
         st.info(t("orders_none"))
 with pareto_col:
-    ui.show(ui.pareto_figure(ctx, highlight=position, height=320), "chart_position")
+    charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
 
 products_col, interactions_col = st.columns([3, 2])
 with products_col:

@@ -6,7 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import fmt, naming, state
+from ui import charts, fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
@@ -50,7 +50,7 @@ with scores_tab:
 with segments_tab:
     rules = ui.segment_rules()
     summary = views.segment_summary(ctx.metrics, list(rules["segment"]))
-    ui.show(ui.segment_figure(summary), "chart_segments")
+    charts.show(charts.segment_figure(summary), "chart_segments")
     shown = ui.segment_table(summary)
     st.dataframe(shown, hide_index=True, key="w_segment_table", height=36 * (len(shown) + 1) + 4,
                  column_config=ui.segment_column_config())
@@ -90,7 +90,7 @@ with weighted_tab:
                 ui.summary_table(segcore.tier_summary(tiered, ctx.labels), key=f"w_{title}")
         cross = views.cross_tab(views.tier_pairs(by_pareto, by_score), "first", "second",
                                 list(ctx.levels), list(ctx.levels))
-        ui.show(ui.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
+        charts.show(charts.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
                 "chart_cross")
         st.caption(t("sg_agree", share=fmt.percent(views.agreement(cross, [ctx.rules.prospect_label]))))
         if ctx.rules.method == "score":
@@ -119,7 +119,7 @@ with breakdown_tab:
         column, order, colors, names = ui.mix_spec(ctx, mix, rules)
         cross = views.cross_tab(ctx.tiered, attr, column, None, order)
         top = views.cross_tab(ctx.tiered, attr, column, None, order, top=ui.STACK_TOP)
-        ui.show(ui.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr)),
+        charts.show(charts.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr)),
                                 naming.col_label(attr), ss["s_sg_share"], names), "chart_breakdown")
         if len(top) < len(cross):
             st.caption(t("sg_top_values", n=ui.STACK_TOP))

@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import data, fmt, naming, state
+from ui import charts, data, fmt, naming, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -29,10 +29,10 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     y_title, x_title = t("mig_axis_before", date=before), t("mig_axis_after", date=after)
     left, right = st.columns(2)
     with left:
-        ui.show(ui.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
+        charts.show(charts.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
                 f"{prefix}_chart_matrix_customers")
     with right:
-        ui.show(ui.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
+        charts.show(charts.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
                 f"{prefix}_chart_matrix_revenue")
     st.caption(t("mig_matrix_note", before=before, after=after))
 
@@ -40,7 +40,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
         st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
         options=["customers", "revenue"], required=True,
         format_func=labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
-    ui.show(ui.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
+    charts.show(charts.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
 
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import fmt, naming, state
+from ui import charts, fmt, naming, state
 from ui.i18n import t
 
 ctx = ui.page("nav_churn")
@@ -35,7 +35,7 @@ for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
 
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
-    ui.show(ui.stack_counts_figure(by_tier, ui.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
+    charts.show(charts.stack_counts_figure(by_tier, charts.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
                                    t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
@@ -77,7 +77,7 @@ life = ui.lifecycle_table(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
-    ui.show(ui.stack_counts_figure(stages, ui.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES), t("lc_chart")),
+    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES), t("lc_chart")),
             "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")

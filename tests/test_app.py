@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import segcore
 import ui
 from segcore import views
-from ui import data, i18n
+from ui import charts, data, i18n
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -164,7 +164,7 @@ def test_overview_pareto_curve_draws_the_cut_points(engine):
     assert notes[0] == (f"A: top {cuts['customer_share_end'][0] * 100:.1f}% of customers → "
                         f"{cuts['revenue_share_end'][0] * 100:.1f}% of revenue")
     # the bands behind the curve use the fixed tier colours
-    assert [s["fillcolor"] for s in spec["layout"]["shapes"]] == list(ui.TIER_COLORS[:3])
+    assert [s["fillcolor"] for s in spec["layout"]["shapes"]] == list(charts.TIER_COLORS[:3])
 
 
 def test_slider_changes_the_tier_counts(engine):
