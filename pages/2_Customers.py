@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, fmt, naming, state
+from ui import charts, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_customers")
@@ -18,7 +18,7 @@ st.title(t("cu_title"))
 
 # Filters ---------------------------------------------------------------------------------------------
 ss["s_cust_tiers"] = [x for x in ss["s_cust_tiers"] if x in ctx.levels]
-sortable = ui.table_columns(ctx.tiered)
+sortable = tables.table_columns(ctx.tiered)
 if ss["s_cust_sort"] not in sortable:
     ss["s_cust_sort"] = "rank"
 tiers_col, search_col, sort_col, desc_col = st.columns([2.2, 2, 1.6, 0.9], vertical_alignment="bottom")
@@ -38,7 +38,7 @@ if filters:
 view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=ss["s_cust_search"],
                            sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels,
                            filters=filters)
-ids = view["customer_id"].head(ui.TABLE_ROWS).tolist()
+ids = view["customer_id"].head(tables.TABLE_ROWS).tolist()
 ss["_cust_view_ids"] = ids
 
 st.caption(t("showing", n=fmt.integer(len(view)), total=fmt.integer(len(ctx.tiered))) + " · " + t("table_help"))
@@ -52,10 +52,10 @@ def _picked():
 
 
 columns = sortable
-shown = view.head(ui.TABLE_ROWS)
+shown = view.head(tables.TABLE_ROWS)
 if len(view) > len(shown):
     st.caption(t("table_capped", n=fmt.integer(len(shown))))
-st.dataframe(naming.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
+st.dataframe(naming.show_segments(shown), column_order=columns, column_config=tables.column_config(columns), hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
 
@@ -138,7 +138,7 @@ with st.container(border=True, key="card_profile"):
 if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
     st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
                   score=fmt.number(r["composite_score"], 2)) + "  \n" + naming.segment_action(r["rfm_segment"]))
-attributes = ui.attribute_columns(row.columns)
+attributes = tables.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
         f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
@@ -159,7 +159,7 @@ with products_col:
     st.markdown(f"**{t('products_title')}**")
     products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
     if len(products):
-        st.dataframe(products, hide_index=True, column_config=ui.column_config(products.columns), height=300)
+        st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
     elif not ctx.ds.has("product"):
         st.caption(t("no_products"))
     else:
@@ -171,7 +171,7 @@ with interactions_col:
     else:
         interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
         if len(interactions):
-            st.dataframe(interactions, hide_index=True, column_config=ui.column_config(interactions.columns),
+            st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
                          height=300)
         else:
             st.caption(t("no_interactions"))

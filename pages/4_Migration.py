@@ -5,7 +5,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import charts, data, fmt, naming, state
+from ui import charts, data, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_migration")
@@ -51,8 +51,8 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     listed = naming.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
                  revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
-    ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
-    ui.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
+    tables.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
+    tables.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
     st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

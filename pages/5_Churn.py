@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import charts, fmt, naming, state
+from ui import charts, fmt, naming, state, tables
 from ui.i18n import t
 
 ctx = ui.page("nav_churn")
@@ -48,8 +48,8 @@ state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.
 kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
 listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
-ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
-ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
+tables.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
+tables.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
 st.divider()
@@ -63,8 +63,8 @@ rising = ui.rising_list(ctx)
 rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
 st.caption(t("ri_count", n=fmt.integer(len(rising)),
              floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
-ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
-ui.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
+tables.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
+tables.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
 
 # Lifecycle ------------------------------------------------------------------------------------------------
 st.divider()

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import views
-from ui import fmt, naming, state
+from ui import fmt, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_playbook")
@@ -40,5 +40,5 @@ with status_col:
 listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=ui.filtered_ids(ctx)))
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
-ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
-ui.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")
+tables.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
+tables.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -14,9 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import segcore
-import ui
 from segcore import views
-from ui import charts, data, i18n
+from ui import charts, data, i18n, tables
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -491,7 +490,7 @@ def test_as_of_date_and_window_change_the_metrics(engine):
 
 
 def test_a_long_list_is_cut_for_the_browser_but_downloads_keep_every_row(monkeypatch):
-    monkeypatch.setattr(ui, "TABLE_ROWS", 100)
+    monkeypatch.setattr(tables, "TABLE_ROWS", 100)
     at = start(CUSTOMERS)
     assert len(at.dataframe[0].value) == 100
     assert "The table shows the first 100 rows" in text_of(at)
