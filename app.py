@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import data, fmt, naming, state
+from ui import data, fmt, naming, sidebar, state
 from ui.i18n import labeller, t
 
 ui.setup("nav_data")
@@ -137,5 +137,5 @@ ui.settings_panel()
 st.divider()
 st.markdown(f"**{t('next')}**")
 left, right, _ = st.columns([1, 1, 3])
-left.page_link(ui.PAGES["overview"], label=t("nav_overview"), icon=ui.PAGE_ICONS["overview"])
-right.page_link(ui.PAGES["customers"], label=t("nav_customers"), icon=ui.PAGE_ICONS["customers"])
+left.page_link(sidebar.PAGES["overview"], label=t("nav_overview"), icon=sidebar.PAGE_ICONS["overview"])
+right.page_link(sidebar.PAGES["customers"], label=t("nav_customers"), icon=sidebar.PAGE_ICONS["customers"])

@@ -6,7 +6,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, fmt, naming, state
+from ui import charts, fmt, naming, sidebar, state
 from ui.i18n import labeller, t
 
 ctx = ui.page("nav_segments")
@@ -133,6 +133,6 @@ with breakdown_tab:
         st.info(t("sg_filter_on", filters=ui.filter_text(ss["s_filters"])), icon=":material/filter_alt:")
         link_col, clear_col, _ = st.columns([2, 1, 3])
         with link_col:
-            st.page_link(ui.PAGES["customers"], label=t("sg_open_list"), icon=":material/groups:")
+            st.page_link(sidebar.PAGES["customers"], label=t("sg_open_list"), icon=":material/groups:")
         clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=ui.clear_filters,
                          icon=":material/filter_alt_off:")
