@@ -4,10 +4,10 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import data, fmt, naming, sidebar, state
+from ui import context, data, fmt, naming, sidebar, state
 from ui.i18n import labeller, t
 
-ui.setup("nav_data")
+context.setup("nav_data")
 ss = st.session_state
 
 st.title(t("data_title"))
@@ -38,7 +38,7 @@ else:
     if ds is not None and ss["s_active"] != spec:
         ss["s_active"] = spec
 
-ctx = ui.context()
+ctx = context.current()
 
 if failure is not None:
     ui.show_failure(failure)

@@ -4,11 +4,10 @@ import html
 
 import streamlit as st
 
-import ui
-from ui import charts, fmt
+from ui import charts, context, fmt
 from ui.i18n import t
 
-ctx = ui.page("nav_overview")
+ctx = context.page("nav_overview")
 
 st.title(t("ov_title"))
 st.caption(t("ov_caption", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name,

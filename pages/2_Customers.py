@@ -8,10 +8,10 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, fmt, naming, state, tables
+from ui import charts, context, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
-ctx = ui.page("nav_customers")
+ctx = context.page("nav_customers")
 ss = st.session_state
 
 st.title(t("cu_title"))

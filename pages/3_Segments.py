@@ -6,10 +6,10 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, fmt, naming, sidebar, state
+from ui import charts, context, fmt, naming, sidebar, state
 from ui.i18n import labeller, t
 
-ctx = ui.page("nav_segments")
+ctx = context.page("nav_segments")
 ss = st.session_state
 n = int(ss["s_score_points"])
 

@@ -5,10 +5,10 @@ import streamlit as st
 import segcore
 import ui
 from segcore import dynamics, views
-from ui import charts, data, fmt, naming, state, tables
+from ui import charts, context, data, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
-ctx = ui.page("nav_migration")
+ctx = context.page("nav_migration")
 ss = st.session_state
 
 st.title(t("mig_title"))

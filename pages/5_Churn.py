@@ -5,10 +5,10 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import charts, fmt, naming, state, tables
+from ui import charts, context, fmt, naming, state, tables
 from ui.i18n import t
 
-ctx = ui.page("nav_churn")
+ctx = context.page("nav_churn")
 ss = st.session_state
 
 st.title(t("ch_title"))

@@ -5,10 +5,10 @@ import streamlit as st
 
 import ui
 from segcore import views
-from ui import fmt, naming, state, tables
+from ui import context, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
-ctx = ui.page("nav_playbook")
+ctx = context.page("nav_playbook")
 ss = st.session_state
 
 st.title(t("pb_title"))

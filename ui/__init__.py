@@ -1,13 +1,8 @@
 """Shared Streamlit code: i18n table, session state, caching, the sidebar and shared charts.
 
 Pages call :func:`page` (or, on the data page, :func:`setup` + :func:`context`) and get a
-:class:`Ctx` with the loaded dataset and the current tiers; they render with ``segcore`` and the
+:class:`context.Ctx` with the loaded dataset and the current tiers; they render with ``segcore`` and the
 chart helpers here. Every user-visible string goes through :func:`t`.
-
-Caching
--------
-Tiering (``assign_tiers`` + ``tier_summary``) is memoised per session for the current settings,
-so moving a slider costs one re-tier of the cached per-customer table.
 """
 
 from __future__ import annotations
@@ -15,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -24,7 +18,7 @@ import streamlit as st
 import segcore
 from segcore import views
 from segcore import scores as scores_mod
-from ui import charts, data, fmt, naming, sidebar, state, tables
+from ui import charts, context, data, fmt, naming, state, tables
 from ui.i18n import has, labeller, lang, list_sep_join, t
 
 
@@ -43,110 +37,9 @@ from ui.i18n import has, labeller, lang, list_sep_join, t
 # --------------------------------------------------------------------------------------------
 
 
-def setup(title_key: str) -> None:
-    """Page config and session defaults; the first call of every page."""
-    state.init_state()
-    if "s_active" not in st.session_state:
-        st.session_state["s_active"] = data.sample_spec()
-    ss = st.session_state
-    view = (title_key, ss["s_lang"])
-    ss["_reseed"] = ss.get("_view") != view
-    ss["_view"] = view
-    st.set_page_config(page_title=f"{t(title_key)} · {t('app_title')}", page_icon=":material/leaderboard:",
-                       layout="wide", initial_sidebar_state="expanded")
-    st.html(_CSS)
-
-
-# KPI cards (containers keyed card_*): smaller numbers and labels that wrap instead of being cut.
-_CSS = """<style>
-[class*="st-key-card_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
-.st-key-card_profile [data-testid="stMetricValue"] { font-size: 1.3rem; }
-[class*="st-key-card_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
-[class*="st-key-card_"] [data-testid="stMetricLabel"] div { overflow: visible; }
-</style>"""
-
-
 # --------------------------------------------------------------------------------------------
 # Context: the dataset, its metrics and the current tiers
 # --------------------------------------------------------------------------------------------
-
-@dataclass
-class Ctx:
-    spec: data.Spec
-    ds: segcore.Dataset
-    start: date
-    as_of: date
-    metrics: pd.DataFrame
-    rules: segcore.TierRules
-    tiered: pd.DataFrame
-    summary: pd.DataFrame
-    levels: tuple[str, ...]
-    colors: dict[str, str]
-    labels_ok: bool = True
-    score_cuts: pd.DataFrame | None = None  # per dimension: cut points and customers per score
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return self.rules.labels
-
-    @property
-    def has_prospects(self) -> bool:
-        return self.rules.prospect_label in self.levels
-
-    def cursor(self):
-        """A DuckDB cursor for one query from this thread."""
-        return self.ds.con.cursor()
-
-    def color(self, tier: str) -> str:
-        return self.colors.get(tier, charts.PROSPECT_COLOR)
-
-
-def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(metrics + scores, segment and weighted score; the score cut table) for the session's
-    score settings, memoised: a tier slider move does not re-score."""
-    ss = st.session_state
-    custom = {k: tuple(v) for k, v in ss["s_custom_cuts"].items()}
-    signature = (key, int(ss["s_score_points"]), tuple(sorted(custom.items())),
-                 tuple(sorted(ss["s_weights"].items())), repr(ss["s_segment_rules"]))
-    memo = ss.get("_scores")
-    if memo is None or memo[0] != signature:
-        scored, cut_table = segcore.add_scores(metrics, n=int(ss["s_score_points"]), custom_cuts=custom or None,
-                                               weights=dict(ss["s_weights"]) or None,
-                                               rules=ss["s_segment_rules"] or None)
-        memo = ss["_scores"] = (signature, scored, cut_table)
-    return memo[1], memo[2]
-
-
-def context(show_sidebar: bool = True) -> Ctx:
-    """Load the active dataset, draw the sidebar and tier the customers with the current settings."""
-    spec, ds = data.active()
-    since, as_of = state.window(spec, ds)
-    if show_sidebar:
-        sidebar.draw(spec, ds)
-        since, as_of = state.window(spec, ds)
-    metrics = data.customer_metrics(spec.key, as_of, since, ds)
-    scored, cut_table = scored_metrics((spec.key, as_of, since), metrics)
-    rules, labels_ok = state.current_rules()
-    memo = st.session_state.get("_tiers")
-    signature = (st.session_state["_scores"][0], rules)
-    if memo is not None and memo[0] == signature:
-        tiered, summary = memo[1], memo[2]
-    else:
-        tiered = segcore.assign_tiers(scored, rules)
-        summary = segcore.tier_summary(tiered, rules.labels)
-        st.session_state["_tiers"] = (signature, tiered, summary)
-    levels = tuple(summary["tier"])
-    colors = {label: charts.TIER_COLORS[i] for i, label in enumerate(rules.labels)}
-    colors[rules.prospect_label] = charts.PROSPECT_COLOR
-    return Ctx(spec=spec, ds=ds, start=since, as_of=as_of, metrics=scored, rules=rules,
-               tiered=tiered, summary=summary, levels=levels, colors=colors, labels_ok=labels_ok,
-               score_cuts=cut_table)
-
-
-def page(title_key: str) -> Ctx:
-    """Start a view page: config, state, sidebar, and the current tiers."""
-    setup(title_key)
-    return context()
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,7 +151,7 @@ def score_cut_config(dim: str) -> dict:
             t("sg_col_share"): st.column_config.NumberColumn(format="%.1f%%")}
 
 
-def score_cut_table(ctx: Ctx, dim: str) -> pd.DataFrame:
+def score_cut_table(ctx: context.Ctx, dim: str) -> pd.DataFrame:
     """One dimension's rows of the score cut table, with translated headers (shares in %)."""
     rows = ctx.score_cuts[ctx.score_cuts["dimension"] == dim]
     return pd.DataFrame({t("sg_col_score"): rows["score"].to_numpy(), t("sg_col_from"): rows["lower"].to_numpy(),
@@ -286,7 +179,7 @@ def weight_slider(dim: str, dims: list[str]) -> None:
               on_change=_weight_changed, args=(dim, dims))
 
 
-def compare_rules(ctx: Ctx) -> tuple[segcore.TierRules, segcore.TierRules]:
+def compare_rules(ctx: context.Ctx) -> tuple[segcore.TierRules, segcore.TierRules]:
     """(Pareto by spend, weighted score) rules with the current labels and each one's cut sliders."""
     common = dict(labels=ctx.labels, prospect_label=ctx.rules.prospect_label, weights=ctx.rules.weights,
                   score_points=ctx.rules.score_points)
@@ -396,7 +289,7 @@ def breakdown_columns(tiered: pd.DataFrame) -> list[str]:
     return out
 
 
-def mix_spec(ctx: Ctx, mix: str, rules: pd.DataFrame) -> tuple[str, list, dict, dict]:
+def mix_spec(ctx: context.Ctx, mix: str, rules: pd.DataFrame) -> tuple[str, list, dict, dict]:
     """(column, order, colours, display names) of what a breakdown stacks: tiers or segments."""
     if mix == "tier":
         return "tier", list(ctx.levels), dict(ctx.colors), {}
@@ -455,7 +348,7 @@ def filter_note(filters: dict) -> None:
                      icon=":material/filter_alt_off:")
 
 
-def filtered_ids(ctx: Ctx) -> list[str] | None:
+def filtered_ids(ctx: context.Ctx) -> list[str] | None:
     """Customer ids the breakdown filters keep (None: no filter), for lists made from the tiers;
     shows the filter note when one applies."""
     filters = active_filters(ctx.tiered)
@@ -617,10 +510,6 @@ from segcore.workspace import Workspace, WorkspaceError  # noqa: E402
 MIG_PERIODS = ("month", "quarter", "half-year", "year", "custom")
 MIG_LISTS = ("upgraded", "downgraded", "new", "lost")
 
-def _tiers_key():
-    """What the current tiers (``ctx.tiered``) were made from: :func:`context`'s memo signature."""
-    return st.session_state["_tiers"][0]
-
 
 # --------------------------------------------------------------------------------------------
 # Migration
@@ -630,7 +519,7 @@ MIG_LIST_COLUMNS = ("customer_id", "name", "tier_before", "tier_after", "levels_
                     "monetary_after", "last_order_date", "region", "city", "channel")
 
 
-def migration_dates(ctx: Ctx) -> date | None:
+def migration_dates(ctx: context.Ctx) -> date | None:
     """Period, "from" and "to" controls; the earlier as-of date (None when the data has no day
     before the as-of date). "To" is the sidebar's as-of date; "from" follows the period unless
     the period is "custom"."""
@@ -658,7 +547,7 @@ def migration_dates(ctx: Ctx) -> date | None:
     return ss["s_mig_before"]
 
 
-def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | None]:
+def migration(ctx: context.Ctx, before: date) -> tuple[dynamics.Migration | None, str | None]:
     """(the current tiers compared with the same rules at ``before``, or a message why not)."""
     def compute():
         metrics = data.customer_metrics(ctx.spec.key, before, ctx.start, ctx.ds)
@@ -668,7 +557,7 @@ def migration(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | 
         return dynamics.compare_tiers(earlier, ctx.tiered, ctx.rules.labels, as_of_before=before,
                                       as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
     try:
-        return state.memo("migration", (_tiers_key(), before), compute), None
+        return state.memo("migration", (context.tiers_key(), before), compute), None
     except ValueError:  # a level named "new" or "lost"
         return None, t("mig_bad_labels")
 
@@ -769,7 +658,7 @@ def snapshot_choices(listed: pd.DataFrame) -> dict:
             for _, r in listed.iterrows()}
 
 
-def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
+def snapshot_save_box(ctx: context.Ctx, dataset: str) -> None:
     """Save the current tiers (with the settings that made them) as a dated snapshot."""
     try:
         settings = settings_from_state()
@@ -827,7 +716,7 @@ def _delete_snapshot(snapshot_id: int) -> None:
     state.flash("snap", "success", t("snap_deleted"))
 
 
-def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
+def snapshot_migration(ctx: context.Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
     """(the saved snapshot ``row`` compared with the current tiers, or a message why not, and the
     snapshot's settings when using them would make the comparison possible)."""
     snap = state.memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
@@ -845,7 +734,7 @@ def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration
         return dynamics.compare_tiers(before, ctx.tiered, ctx.rules.labels, as_of_before=snap.as_of,
                                       as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
     try:
-        return state.memo("snap_migration", (snap.id, row["created"], _tiers_key()), compute), None, None
+        return state.memo("snap_migration", (snap.id, row["created"], context.tiers_key()), compute), None, None
     except ValueError:
         return None, t("mig_bad_labels"), None
 
@@ -861,15 +750,15 @@ RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason",
                   "spend_second_half", "monetary", "frequency", "region", "city", "channel")
 
 
-def churn_list(ctx: Ctx) -> pd.DataFrame:
+def churn_list(ctx: context.Ctx) -> pd.DataFrame:
     """Buyers at risk (:func:`segcore.dynamics.churn_risk`; lapsed customers left out)."""
     lapse = int(st.session_state["s_lapse_days"])
     options = state.churn_options()
-    return state.memo("churn", (_tiers_key(), tuple(options.values()), lapse),
+    return state.memo("churn", (context.tiers_key(), tuple(options.values()), lapse),
                  lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
 
 
-def risk_counts(ctx: Ctx, risk: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def risk_counts(ctx: context.Ctx, risk: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """(customers at risk per tier and level, a :func:`views.cross_tab`; the total per level)."""
     by_tier = views.cross_tab(risk, "tier", "risk", ctx.rules.labels, dynamics.RISK_LEVELS)
     totals = by_tier.groupby("column")["customers"].sum()
@@ -884,13 +773,13 @@ def rules_table(rules: pd.DataFrame, first: str) -> None:
              border="horizontal")
 
 
-def rising_list(ctx: Ctx) -> pd.DataFrame:
+def rising_list(ctx: context.Ctx) -> pd.DataFrame:
     trend = st.session_state["s_rising_trend"] / 100
-    return state.memo("rising", (_tiers_key(), trend),
+    return state.memo("rising", (context.tiers_key(), trend),
                  lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
 
 
-def lifecycle_table(ctx: Ctx) -> pd.DataFrame:
+def lifecycle_table(ctx: context.Ctx) -> pd.DataFrame:
     """Lifecycle stage per customer (:func:`segcore.dynamics.lifecycle`), with ``monetary``."""
     options = state.lifecycle_options()
 
@@ -898,7 +787,7 @@ def lifecycle_table(ctx: Ctx) -> pd.DataFrame:
         life = dynamics.lifecycle(ctx.cursor(), ctx.tiered, as_of=ctx.as_of, **options)
         life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
         return life
-    return state.memo("lifecycle", (_tiers_key(), tuple(options.values())), compute)
+    return state.memo("lifecycle", (context.tiers_key(), tuple(options.values())), compute)
 
 
 # --------------------------------------------------------------------------------------------
@@ -910,7 +799,7 @@ FOLLOW_COLUMNS = ("customer_id", "name", "tier", "status", "days_overdue", "next
                   "recency_days", "region", "city", "channel")
 
 
-def playbook_editor(ctx: Ctx) -> list[dict]:
+def playbook_editor(ctx: context.Ctx) -> list[dict]:
     """The playbook table (texts in the UI language, the level fixed); returns the rows in use."""
     ss = st.session_state
     rows = state.playbook_now(ctx.rules.labels, ctx.rules.prospect_label)
@@ -935,9 +824,9 @@ def status_counts(calls: pd.DataFrame) -> dict:
     return {s: int((calls["status"] == s).sum()) for s in naming.FOLLOW_STATUSES}
 
 
-def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
+def follow_up_list(ctx: context.Ctx, rows: list[dict]) -> pd.DataFrame:
     """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first."""
-    return state.memo("follow_ups", (_tiers_key(), repr(rows)),
+    return state.memo("follow_ups", (context.tiers_key(), repr(rows)),
                  lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))
 
 

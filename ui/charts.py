@@ -22,7 +22,7 @@ from ui import fmt, naming
 from ui.i18n import lang, t
 
 if TYPE_CHECKING:
-    from ui import Ctx
+    from ui.context import Ctx
 
 # Tier colours by position (best level first), the same on every page whatever the labels are.
 TIER_COLORS = ("#1565C0", "#F9A825", "#8D99A6", "#8E24AA", "#6D4C41")
