@@ -8,7 +8,7 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, context, fmt, naming, state, tables
+from ui import charts, context, filters, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = context.page("nav_customers")
@@ -32,12 +32,12 @@ with sort_col:
 with desc_col:
     state.bound(st.toggle, "s_cust_desc", t("descending"))
 
-filters = ui.active_filters(ctx.tiered)
-if filters:
-    ui.filter_note(filters)
+applied = filters.active(ctx.tiered)
+if applied:
+    filters.note(applied)
 view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=ss["s_cust_search"],
                            sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels,
-                           filters=filters)
+                           filters=applied)
 ids = view["customer_id"].head(tables.TABLE_ROWS).tolist()
 ss["_cust_view_ids"] = ids
 

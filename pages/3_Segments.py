@@ -6,8 +6,8 @@ import streamlit as st
 import segcore
 import ui
 from segcore import views
-from ui import charts, context, fmt, naming, sidebar, state
-from ui.i18n import labeller, t
+from ui import charts, context, filters, fmt, naming, sidebar, state
+from ui.i18n import labeller, list_sep_join, t
 
 ctx = context.page("nav_segments")
 ss = st.session_state
@@ -33,7 +33,7 @@ with scores_tab:
                 st.markdown(f"**{naming.dimension_label(dim)}**" + (f" · :blue[{t('sg_custom_on')}]" if custom else ""))
                 skipped = sorted(set(range(1, n + 1)) - set(table[t("sg_col_score")]))
                 st.caption(t("sg_dim_caption", customers=fmt.integer(table[t("sg_col_customers")].sum()),
-                             skipped=t("sg_skipped", scores=ui.list_sep_join(skipped)) if skipped
+                             skipped=t("sg_skipped", scores=list_sep_join(skipped)) if skipped
                              else t("sg_none_skipped")))
                 st.dataframe(table, hide_index=True, key=f"w_cuts_{dim}", column_config=ui.score_cut_config(dim))
                 key = f"w_custom_{dim}"
@@ -130,9 +130,9 @@ with breakdown_tab:
         values = views.attribute_values(ctx.tiered, attr)["value"].tolist()
         ui.filter_picker(attr, values)
     if any(ss["s_filters"].values()):
-        st.info(t("sg_filter_on", filters=ui.filter_text(ss["s_filters"])), icon=":material/filter_alt:")
+        st.info(t("sg_filter_on", filters=filters.describe(ss["s_filters"])), icon=":material/filter_alt:")
         link_col, clear_col, _ = st.columns([2, 1, 3])
         with link_col:
             st.page_link(sidebar.PAGES["customers"], label=t("sg_open_list"), icon=":material/groups:")
-        clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=ui.clear_filters,
+        clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=filters.clear,
                          icon=":material/filter_alt_off:")

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from segcore import dynamics, views
-from ui import charts, context, fmt, naming, state, tables
+from ui import charts, context, filters, fmt, naming, state, tables
 from ui.i18n import t
 
 ctx = context.page("nav_churn")
@@ -45,7 +45,7 @@ with rules_col:
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
-kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
+kept = filters.kept_ids(ctx)  # the Segments page's breakdown filters, when set
 listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
 tables.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))

@@ -19,7 +19,7 @@ import segcore
 from segcore import views
 from segcore import scores as scores_mod
 from ui import charts, context, data, fmt, naming, state, tables
-from ui.i18n import has, labeller, lang, list_sep_join, t
+from ui.i18n import has, labeller, lang, t
 
 
 # --------------------------------------------------------------------------------------------
@@ -323,43 +323,11 @@ def filter_picker(column: str, values: list) -> None:
                    format_func=naming.segment_label if column == "rfm_segment" else str)
 
 
-def filter_text(filters: dict) -> str:
-    return "; ".join(f"{naming.col_label(c)} = {list_sep_join(naming.segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
-                     for c, vals in filters.items() if vals)
-
-
 def score_text(row) -> str:
     """A customer's scores as "R 5 · F 3 · M 4" (the dimensions the data has)."""
     letters = {"r_score": "R", "f_score": "F", "m_score": "M", "a_score": "A", "b_score": "B"}
     return " · ".join(f"{letter} {int(row[c])}" for c, letter in letters.items()
                       if c in row and not fmt.is_missing(row[c]))
-
-
-def active_filters(tiered: pd.DataFrame) -> dict:
-    """The breakdown filters that apply to this table (columns it has, non-empty value lists)."""
-    return {c: v for c, v in st.session_state["s_filters"].items() if v and c in tiered.columns}
-
-
-def filter_note(filters: dict) -> None:
-    """Say which breakdown filters apply to the list below, with a button to clear them."""
-    note_col, clear_col = st.columns([5, 1], vertical_alignment="center")
-    note_col.info(t("sg_filter_on", filters=filter_text(filters)), icon=":material/filter_alt:")
-    clear_col.button(t("sg_filter_clear"), key="w_filters_clear", on_click=clear_filters,
-                     icon=":material/filter_alt_off:")
-
-
-def filtered_ids(ctx: context.Ctx) -> list[str] | None:
-    """Customer ids the breakdown filters keep (None: no filter), for lists made from the tiers;
-    shows the filter note when one applies."""
-    filters = active_filters(ctx.tiered)
-    if not filters:
-        return None
-    filter_note(filters)
-    return views.customer_list(ctx.tiered, filters=filters)["customer_id"].tolist()
-
-
-def clear_filters() -> None:
-    st.session_state["s_filters"] = {}
 
 
 # --------------------------------------------------------------------------------------------
