@@ -4,7 +4,7 @@ the import report. Start with ``streamlit run app.py``."""
 import streamlit as st
 
 import ui
-from ui import context, data, fmt, naming, sidebar, state
+from ui import context, data, data_page, fmt, naming, sidebar, state
 from ui.i18n import labeller, t
 
 context.setup("nav_data")
@@ -17,16 +17,16 @@ st.caption(t("data_intro"))
 state.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
          format_func=labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
 if ss["s_source"] == "saved":
-    ui.saved_datasets_panel()
+    data_page.saved_datasets_panel()
 elif ss["s_source"] == "upload":
-    ui.upload_box("orders", t("up_orders"), t("up_orders_help"))
+    data_page.upload_box("orders", t("up_orders"), t("up_orders_help"))
     with st.expander(t("up_optional"), expanded=bool(ss["s_uploads"].get("customers")
                                                       or ss["s_uploads"].get("interactions"))):
         left, right = st.columns(2)
         with left:
-            ui.upload_box("customers", t("up_customers"), t("up_customers_help"))
+            data_page.upload_box("customers", t("up_customers"), t("up_customers_help"))
         with right:
-            ui.upload_box("interactions", t("up_interactions"), t("up_interactions_help"))
+            data_page.upload_box("interactions", t("up_interactions"), t("up_interactions_help"))
 
 # 2. Read it (cached per file content and settings) ----------------------------------------------
 spec = data.candidate_spec()
@@ -41,7 +41,7 @@ else:
 ctx = context.current()
 
 if failure is not None:
-    ui.show_failure(failure)
+    data_page.show_failure(failure)
     st.caption(t("showing_previous", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name))
 
 # 3. Import report ----------------------------------------------------------------------------------
@@ -87,12 +87,12 @@ if failure is None and spec is not None:
         st.markdown(f"**{t('rejected_by_reason')}**")
         if rep.rejected:
             st.markdown("\n".join(f"- {naming.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
-            st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: ui.download_rejected(ds),
+            st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: data_page.download_rejected(ds),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")
         else:
             st.markdown(t("no_rejected"))
-    preview = ui.rejected_preview(ctx.ds)
+    preview = data_page.rejected_preview(ctx.ds)
     if preview is not None:
         with st.expander(t("preview_rejected")):
             st.dataframe(preview, hide_index=True, column_config={"reason": st.column_config.Column(t("reason"))})
@@ -107,7 +107,7 @@ elif spec is not None:
     if headers and (failure is None or failure.role == "orders"):
         st.subheader(t("mapping_title"))
         st.caption(t("mapping_intro"))
-        ui.mapping_editor(headers, spec.orders.sha)
+        data_page.mapping_editor(headers, spec.orders.sha)
         left, right, _ = st.columns([1, 1, 2])
         state.bound(left.selectbox, "s_date_order", t("date_order"), options=["auto", "dmy", "mdy"],
                  format_func=labeller({v: t(f"do_{v}") for v in ("auto", "dmy", "mdy")}))
@@ -122,12 +122,12 @@ if spec is not None and not spec.saved:
         if ref is None:
             continue
         failed = failure is not None and failure.role == role
-        headers = failure.headers if failed else ui.side_headers(ref.sha, ref.path)
+        headers = failure.headers if failed else data_page.side_headers(ref.sha, ref.path)
         if headers:
             with st.expander(t(f"side_mapping_{role}", file=ref.name), expanded=failed):
                 if role == "customers":
                     st.caption(t("side_mapping_intro"))
-                ui.side_mapping_editor(role, headers, ref.sha)
+                data_page.side_mapping_editor(role, headers, ref.sha)
 
 # 5. Settings: one file for a monthly re-run (also for the command line), or kept in the workspace -----
 st.subheader(t("set_title"))

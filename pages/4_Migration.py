@@ -90,7 +90,7 @@ with snapshot_tab:
     st.caption(t("snap_intro"))
     ws, problem = data.workspace()
     if ws is None:
-        ui.ws_problem(problem)
+        data.ws_problem(problem)
         st.stop()
     state.show_flash("snap")
     dataset = data.dataset_name(ctx.spec)

@@ -14,7 +14,8 @@ Holds the file references and specs, uploads written to disk, :func:`load` (with
 cannot be used, kept per session), :func:`active` (the dataset the pages show) and the workspace
 file's datasets as specs.
 
-Must not draw anything but the loading status, and must not read widgets; the Data page's controls
+Must not draw anything but the loading status and the message that the workspace cannot be
+opened, and must not read widgets; the Data page's controls
 are in ``ui.data_page``.
 """
 
@@ -271,6 +272,11 @@ def workspace() -> tuple[Workspace | None, str | None]:
         return Workspace(), None
     except WS_ERRORS as exc:
         return None, str(exc)
+
+
+def ws_problem(reason: str) -> None:
+    st.error(t("ws_unavailable"), icon=":material/error:")
+    st.caption(reason)
 
 
 def dataset_name(spec: Spec) -> str:
