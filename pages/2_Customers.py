@@ -6,9 +6,8 @@ import re
 import streamlit as st
 
 import segcore
-import ui
 from segcore import views
-from ui import charts, context, filters, fmt, naming, state, tables
+from ui import charts, context, customers, filters, fmt, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = context.page("nav_customers")
@@ -96,7 +95,7 @@ selected = ss["s_cust_selected"]
 row = views.customer_row(ctx.tiered, selected) if selected else None
 if row is not None and row.empty:
     selected = ss["s_cust_selected"] = None
-options, labels = ui.customer_choices(view, row)
+options, labels = customers.customer_choices(view, row)
 state.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
          placeholder=t("pick_ph"), format_func=labeller(labels))
 
@@ -136,7 +135,7 @@ with st.container(border=True, key="card_profile"):
         cells[5].metric(t("col_last_interaction_date"), fmt.date(r["last_interaction_date"]))
 
 if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
-    st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
+    st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=customers.score_text(r),
                   score=fmt.number(r["composite_score"], 2)) + "  \n" + naming.segment_action(r["rfm_segment"]))
 attributes = tables.attribute_columns(row.columns)
 if attributes:
