@@ -4,9 +4,8 @@ to the Pareto tiers, and breakdowns by any attribute that filter the customer li
 import streamlit as st
 
 import segcore
-import ui
 from segcore import views
-from ui import charts, context, filters, fmt, naming, sidebar, state
+from ui import charts, context, filters, fmt, naming, segments, sidebar, state
 from ui.i18n import labeller, list_sep_join, t
 
 ctx = context.page("nav_segments")
@@ -22,25 +21,25 @@ dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))
 # Scores per dimension: cut points, customers per score, custom cut points -----------------------------
 with scores_tab:
     state.bound(st.segmented_control, "s_score_points", t("sg_points"), options=[3, 4, 5], required=True,
-             help=t("sg_points_help"), after=ui._points_changed)
+             help=t("sg_points_help"), after=segments.points_changed)
     if not dims:
         st.info(t("sg_no_scores"))
     for row in range(0, len(dims), 3):
         for dim, col in zip(dims[row:row + 3], st.columns(3)):
             with col, st.container(border=True, key=f"card_dim_{dim}"):
-                table = ui.score_cut_table(ctx, dim)
+                table = segments.score_cut_table(ctx, dim)
                 custom = dim in ss["s_custom_cuts"]
                 st.markdown(f"**{naming.dimension_label(dim)}**" + (f" · :blue[{t('sg_custom_on')}]" if custom else ""))
                 skipped = sorted(set(range(1, n + 1)) - set(table[t("sg_col_score")]))
                 st.caption(t("sg_dim_caption", customers=fmt.integer(table[t("sg_col_customers")].sum()),
                              skipped=t("sg_skipped", scores=list_sep_join(skipped)) if skipped
                              else t("sg_none_skipped")))
-                st.dataframe(table, hide_index=True, key=f"w_cuts_{dim}", column_config=ui.score_cut_config(dim))
+                st.dataframe(table, hide_index=True, key=f"w_cuts_{dim}", column_config=segments.score_cut_config(dim))
                 key = f"w_custom_{dim}"
                 if ss.get("_reseed") or key not in ss:
-                    ss[key] = ui.cut_text(ss["s_custom_cuts"].get(dim, []))
-                st.text_input(t("sg_custom"), key=key, on_change=ui._custom_changed, args=(dim, n),
-                              placeholder=t("sg_custom_ph", k=n - 1, example=ui.CUSTOM_EXAMPLES[dim]),
+                    ss[key] = segments.cut_text(ss["s_custom_cuts"].get(dim, []))
+                st.text_input(t("sg_custom"), key=key, on_change=segments.custom_changed, args=(dim, n),
+                              placeholder=t("sg_custom_ph", k=n - 1, example=segments.CUSTOM_EXAMPLES[dim]),
                               help=t("sg_custom_help", k=n - 1))
                 problem = ss.get("_custom_errors", {}).get(dim)
                 if problem:
@@ -48,26 +47,26 @@ with scores_tab:
 
 # RFM segments: counts, actions, the rules table ---------------------------------------------------------
 with segments_tab:
-    rules = ui.segment_rules()
+    rules = segments.segment_rules()
     summary = views.segment_summary(ctx.metrics, list(rules["segment"]))
     charts.show(charts.segment_figure(summary), "chart_segments")
-    shown = ui.segment_table(summary)
+    shown = segments.segment_table(summary)
     st.dataframe(shown, hide_index=True, key="w_segment_table", height=36 * (len(shown) + 1) + 4,
-                 column_config=ui.segment_column_config())
+                 column_config=segments.segment_column_config())
     others = next((row for row in summary.itertuples() if row.segment == "Others"), None)
     if others is not None and others.customers > 0:
         st.caption(t("sg_others_note", n=fmt.integer(others.customers), share=fmt.percent(others.customer_share)))
 
     st.subheader(t("sg_rules_title"))
     st.caption(t("sg_rules_help", n=n))
-    base = ui.rules_editor_base(rules, n)
+    base = segments.rules_editor_base(rules, n)
     edited = st.data_editor(base, key="w_seg_rules", num_rows="dynamic", hide_index=True,
-                            column_config=ui.rules_column_config(n), width="stretch",
+                            column_config=segments.rules_column_config(n), width="stretch",
                             height=36 * (len(base) + 2) + 4)
-    problem = ui.apply_segment_rules(edited, n)
+    problem = segments.apply_segment_rules(edited, n)
     if problem:
         st.error(t("sg_rules_bad", problem=problem), icon=":material/rule:")
-    st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=ui.reset_segment_rules, icon=":material/restart_alt:")
+    st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules, icon=":material/restart_alt:")
 
 # Weighted-score levels next to the Pareto tiers ----------------------------------------------------------
 with weighted_tab:
@@ -75,19 +74,19 @@ with weighted_tab:
     st.caption(t("sg_weights_help"))
     for dim, col in zip(dims, st.columns(max(len(dims), 1))):
         with col:
-            ui.weight_slider(dim, dims)
+            segments.weight_slider(dim, dims)
     if ss.pop("_weights_error", False):
         st.warning(t("sg_weights_zero"))
     if dims:
-        pareto_rules, score_rules = ui.compare_rules(ctx)
+        pareto_rules, score_rules = segments.compare_rules(ctx)
         by_pareto = segcore.assign_tiers(ctx.metrics, pareto_rules)
         by_score = segcore.assign_tiers(ctx.metrics, score_rules)
         left, right = st.columns(2)
         for col, rules_, tiered, title in ((left, pareto_rules, by_pareto, "sg_pareto_side"),
                                            (right, score_rules, by_score, "sg_score_side")):
             with col:
-                st.markdown(f"**{t(title, cuts=ui.cuts_text(rules_.cuts))}**")
-                ui.summary_table(segcore.tier_summary(tiered, ctx.labels), key=f"w_{title}")
+                st.markdown(f"**{t(title, cuts=segments.cuts_text(rules_.cuts))}**")
+                segments.summary_table(segcore.tier_summary(tiered, ctx.labels), key=f"w_{title}")
         cross = views.cross_tab(views.tier_pairs(by_pareto, by_score), "first", "second",
                                 list(ctx.levels), list(ctx.levels))
         charts.show(charts.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
@@ -96,11 +95,11 @@ with weighted_tab:
         if ctx.rules.method == "score":
             st.success(t("sg_using_score"), icon=":material/check_circle:")
         else:
-            st.button(t("sg_use_score"), key="w_use_score", on_click=ui._use_score, icon=":material/swap_horiz:")
+            st.button(t("sg_use_score"), key="w_use_score", on_click=segments.use_score, icon=":material/swap_horiz:")
 
 # Breakdowns by attribute, with filters for the customer list -------------------------------------------
 with breakdown_tab:
-    attrs = ui.breakdown_columns(ctx.tiered)
+    attrs = segments.breakdown_columns(ctx.tiered)
     if not attrs:
         st.info(t("sg_no_attrs"))
     else:
@@ -116,19 +115,19 @@ with breakdown_tab:
         with share_col:
             state.bound(st.toggle, "s_sg_share", t("sg_show_share"))
         attr, mix = ss["s_sg_attr"], ss["s_sg_mix"]
-        column, order, colors, names = ui.mix_spec(ctx, mix, rules)
+        column, order, colors, names = segments.mix_spec(ctx, mix, rules)
         cross = views.cross_tab(ctx.tiered, attr, column, None, order)
-        top = views.cross_tab(ctx.tiered, attr, column, None, order, top=ui.STACK_TOP)
+        top = views.cross_tab(ctx.tiered, attr, column, None, order, top=segments.STACK_TOP)
         charts.show(charts.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr)),
                                 naming.col_label(attr), ss["s_sg_share"], names), "chart_breakdown")
         if len(top) < len(cross):
-            st.caption(t("sg_top_values", n=ui.STACK_TOP))
+            st.caption(t("sg_top_values", n=segments.STACK_TOP))
         table = views.cross_tab_table(cross, "row_share" if ss["s_sg_share"] else "customers", naming.col_label(attr))
-        st.dataframe(ui.rename_columns(table, names), hide_index=True, key="w_breakdown_table",
-                     column_config=ui.cross_column_config(table, ss["s_sg_share"]))
+        st.dataframe(segments.rename_columns(table, names), hide_index=True, key="w_breakdown_table",
+                     column_config=segments.cross_column_config(table, ss["s_sg_share"]))
 
         values = views.attribute_values(ctx.tiered, attr)["value"].tolist()
-        ui.filter_picker(attr, values)
+        segments.filter_picker(attr, values)
     if any(ss["s_filters"].values()):
         st.info(t("sg_filter_on", filters=filters.describe(ss["s_filters"])), icon=":material/filter_alt:")
         link_col, clear_col, _ = st.columns([2, 1, 3])
