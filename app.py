@@ -3,8 +3,7 @@ the import report. Start with ``streamlit run app.py``."""
 
 import streamlit as st
 
-import ui
-from ui import context, data, data_page, fmt, naming, sidebar, state
+from ui import context, data, data_page, fmt, naming, settings, sidebar, state
 from ui.i18n import labeller, t
 
 context.setup("nav_data")
@@ -131,7 +130,7 @@ if spec is not None and not spec.saved:
 
 # 5. Settings: one file for a monthly re-run (also for the command line), or kept in the workspace -----
 st.subheader(t("set_title"))
-ui.settings_panel()
+settings.panel()
 
 # 6. Where to go next ---------------------------------------------------------------------------------
 st.divider()
