@@ -3,9 +3,8 @@
 import streamlit as st
 
 import segcore
-import ui
 from segcore import dynamics, views
-from ui import charts, context, data, fmt, naming, state, tables
+from ui import charts, context, data, fmt, migration, naming, state, tables
 from ui.i18n import labeller, t
 
 ctx = context.page("nav_migration")
@@ -45,15 +44,15 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
     choice = state.bound_to(
-        st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
-        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in ui.MIG_LISTS}))
+        st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(migration.MIG_LISTS),
+        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
     choice = choice or "upgraded"
     listed = naming.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
                  revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
-    tables.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
+    tables.table(listed, migration.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
     tables.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
-    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
+    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(migration.sheets(mig)),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
@@ -71,7 +70,7 @@ dates_tab, snapshot_tab = st.tabs([t("mig_tab_dates"), t("mig_tab_snapshot")])
 
 # Two as-of dates, the same rules ------------------------------------------------------------------
 with dates_tab:
-    before = ui.migration_dates(ctx)
+    before = migration.dates(ctx)
     st.caption(t("mig_rules_note", levels=" / ".join(ctx.rules.labels)))
     if before is None:
         pass
@@ -79,7 +78,7 @@ with dates_tab:
         st.warning(t("mig_before_start", before=fmt.date(before), start=fmt.date(ctx.start)),
                    icon=":material/event_busy:")
     else:
-        mig, problem = ui.migration(ctx, before)
+        mig, problem = migration.compare(ctx, before)
         if problem:
             st.warning(problem, icon=":material/warning:")
         else:
@@ -94,13 +93,13 @@ with snapshot_tab:
         st.stop()
     state.show_flash("snap")
     dataset = data.dataset_name(ctx.spec)
-    ui.snapshot_save_box(ctx, dataset)
+    migration.snapshot_save_box(ctx, dataset)
     saved = ws.list_snapshots()
     if saved.empty:
         st.info(t("snap_none"), icon=":material/info:")
         st.stop()
-    row = ui.snapshot_picker(saved, dataset)
-    mig, problem, rules = ui.snapshot_migration(ctx, ws, row)
+    row = migration.snapshot_picker(saved, dataset)
+    mig, problem, rules = migration.snapshot_migration(ctx, ws, row)
     if problem:
         st.warning(problem, icon=":material/warning:")
         if rules is not None:
