@@ -3,9 +3,8 @@ lifecycle stage."""
 
 import streamlit as st
 
-import ui
 from segcore import dynamics, views
-from ui import charts, context, filters, fmt, naming, state, tables
+from ui import charts, churn, context, filters, fmt, naming, state, tables
 from ui.i18n import t
 
 ctx = context.page("nav_churn")
@@ -26,8 +25,8 @@ with lapse_col:
     state.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
              help=t("ch_lapse_help"))
 
-risk = ui.churn_list(ctx)
-by_tier, totals = ui.risk_counts(ctx, risk)
+risk = churn.at_risk(ctx)
+by_tier, totals = churn.risk_counts(ctx, risk)
 cells = st.columns(4)
 cells[0].metric(t("ch_at_risk"), fmt.integer(len(risk)), border=True, help=t("ch_at_risk_help"))
 for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
@@ -39,7 +38,7 @@ with chart_col:
                                    t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
-    ui.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
+    churn.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
     st.caption(t("ch_rules_note", days=fmt.integer(ss["s_lapse_days"])))
 
 st.subheader(t("ch_list"))
@@ -48,7 +47,7 @@ state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.
 kept = filters.kept_ids(ctx)  # the Segments page's breakdown filters, when set
 listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
-tables.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
+tables.table(listed, churn.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 tables.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
@@ -59,11 +58,11 @@ trend_col, _ = st.columns([2, 3])
 with trend_col:
     state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0], max_value=state.TREND_RANGE[1],
              step=10, format="+%d%%", help=t("ri_trend_help"))
-rising = ui.rising_list(ctx)
+rising = churn.rising(ctx)
 rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
 st.caption(t("ri_count", n=fmt.integer(len(rising)),
              floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
-tables.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
+tables.table(rising_shown, churn.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
 tables.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
 
 # Lifecycle ------------------------------------------------------------------------------------------------
@@ -73,7 +72,7 @@ new_col, _ = st.columns([1.2, 4])
 with new_col:
     state.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
              help=t("lc_new_days_help"))
-life = ui.lifecycle_table(ctx)
+life = churn.lifecycle(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
@@ -81,5 +80,5 @@ with chart_col:
             "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")
-    ui.rules_table(dynamics.lifecycle_rules(**state.lifecycle_options()), "stage")
+    churn.rules_table(dynamics.lifecycle_rules(**state.lifecycle_options()), "stage")
     st.caption(t("lc_rules_note"))
