@@ -3,9 +3,8 @@ list with each customer's next contact date, overdue first."""
 
 import streamlit as st
 
-import ui
 from segcore import views
-from ui import context, filters, fmt, naming, state, tables
+from ui import context, filters, fmt, naming, playbook, state, tables
 from ui.i18n import labeller, t
 
 ctx = context.page("nav_playbook")
@@ -15,7 +14,7 @@ st.title(t("pb_title"))
 st.caption(t("pb_intro"))
 
 # The playbook, editable -------------------------------------------------------------------------------
-rows = ui.playbook_editor(ctx)
+rows = playbook.editor(ctx)
 note_col, reset_col = st.columns([5, 1], vertical_alignment="center")
 note_col.caption(t("pb_note", prospect=ctx.rules.prospect_label))
 reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=state.replace_playbook, args=([],),
@@ -23,8 +22,8 @@ reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=state.replace_playboo
 
 # Follow-up list ----------------------------------------------------------------------------------------
 st.subheader(t("fu_title"))
-calls = ui.follow_up_list(ctx, rows)
-counts = ui.status_counts(calls)
+calls = playbook.follow_up_list(ctx, rows)
+counts = playbook.status_counts(calls)
 cells = st.columns(3)
 for cell, status in zip(cells, naming.FOLLOW_STATUSES):
     cell.metric(t(f"fu_{status}"), fmt.integer(counts[status]), border=True,
@@ -40,5 +39,5 @@ with status_col:
 listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
                                   customer_id=filters.kept_ids(ctx)))
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
-tables.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
+tables.table(listed, playbook.FOLLOW_COLUMNS, key="fu_table", height=420)
 tables.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")
