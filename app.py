@@ -13,8 +13,8 @@ st.title(t("data_title"))
 st.caption(t("data_intro"))
 
 # 1. Where the data comes from -------------------------------------------------------------------
-state.bound(st.segmented_control, "s_source", t("source"), options=["sample", "upload", "saved"],
-         format_func=labeller({v: t(f"src_{v}") for v in ("sample", "upload", "saved")}), required=True)
+state.bound(st.segmented_control, "s_source", t("source"), options=list(data.SOURCES),
+         format_func=labeller({v: t(f"src_{v}") for v in data.SOURCES}), required=True)
 if ss["s_source"] == "saved":
     data_page.saved_datasets_panel()
 elif ss["s_source"] == "upload":
@@ -108,8 +108,8 @@ elif spec is not None:
         st.caption(t("mapping_intro"))
         data_page.mapping_editor(headers, spec.orders.sha)
         left, right, _ = st.columns([1, 1, 2])
-        state.bound(left.selectbox, "s_date_order", t("date_order"), options=["auto", "dmy", "mdy"],
-                 format_func=labeller({v: t(f"do_{v}") for v in ("auto", "dmy", "mdy")}))
+        state.bound(left.selectbox, "s_date_order", t("date_order"), options=list(state.DATE_ORDERS),
+                 format_func=labeller({v: t(f"do_{v}") for v in state.DATE_ORDERS}))
         with right:
             st.write("")
             state.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))

@@ -82,11 +82,12 @@ with weighted_tab:
         by_pareto = segcore.assign_tiers(ctx.metrics, pareto_rules)
         by_score = segcore.assign_tiers(ctx.metrics, score_rules)
         left, right = st.columns(2)
-        for col, rules_, tiered, title in ((left, pareto_rules, by_pareto, "sg_pareto_side"),
-                                           (right, score_rules, by_score, "sg_score_side")):
+        for col, tiered, title, key in (
+                (left, by_pareto, t("sg_pareto_side", cuts=segments.cuts_text(pareto_rules.cuts)), "w_sg_pareto_side"),
+                (right, by_score, t("sg_score_side", cuts=segments.cuts_text(score_rules.cuts)), "w_sg_score_side")):
             with col:
-                st.markdown(f"**{t(title, cuts=segments.cuts_text(rules_.cuts))}**")
-                segments.summary_table(segcore.tier_summary(tiered, ctx.labels), key=f"w_{title}")
+                st.markdown(f"**{title}**")
+                segments.summary_table(segcore.tier_summary(tiered, ctx.labels), key=key)
         cross = views.cross_tab(views.tier_pairs(by_pareto, by_score), "first", "second",
                                 list(ctx.levels), list(ctx.levels))
         charts.show(charts.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
@@ -110,7 +111,7 @@ with breakdown_tab:
             state.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
                      format_func=labeller({a: naming.col_label(a) for a in attrs}))
         with mix_col:
-            state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=["tier", "segment"], required=True,
+            state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=list(segments.MIXES), required=True,
                      format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
         with share_col:
             state.bound(st.toggle, "s_sg_share", t("sg_show_share"))

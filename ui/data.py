@@ -46,6 +46,7 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
 UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
+SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
 
 
 @dataclass(frozen=True)

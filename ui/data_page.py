@@ -18,6 +18,7 @@ from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
+FILE_PROBLEMS = ("empty", "binary", "unreadable")  # engine error codes whose message names only the file
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 
@@ -111,7 +112,7 @@ def failure_message(failure: data.LoadFailure) -> str:
     code = getattr(err, "code", None)
     params = getattr(err, "params", {}) or {}
     sep = t("list_sep")
-    if code in ("empty", "binary", "unreadable"):
+    if code in FILE_PROBLEMS:
         return t(f"err_{code}", file=name)
     if code == "no_columns":
         cols = params.get("columns") or ["?"]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 CUSTOM_EXAMPLES = {"recency": "30, 90, 180, 365", "frequency": "2, 3, 5, 10", "monetary": "100, 500, 1000, 5000",
                    "activity": "1, 2, 4, 8", "breadth": "2, 3, 5, 8"}
+MIXES = ("tier", "segment")  # choices of s_sg_mix: what a breakdown stacks
 STACK_TOP = 20  # attribute values charted in a breakdown (the table has all)
 BREAKDOWN_SKIP = {"customer_id", "name", "tier", "rfm_segment", "is_prospect"}
 

@@ -99,9 +99,8 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
 
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
-        methods = ("pareto", "score", "computed")
-        state.bound(st.segmented_control, "s_method", t("method_label"), options=methods, required=True,
-              format_func=labeller({m: t(f"method_{m}") for m in methods}), help=t("method_help"))
+        state.bound(st.segmented_control, "s_method", t("method_label"), options=state.METHODS, required=True,
+              format_func=labeller({m: t(f"method_{m}") for m in state.METHODS}), help=t("method_help"))
         method = ss["s_method"]
         if method == "computed":
             st.caption(t("levels_computed"))
@@ -109,8 +108,8 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
             state.bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
                   after=_levels_changed)
         if method == "pareto":
-            state.bound(st.segmented_control, "s_by", t("by_label"), options=["value", "count"],
-                  format_func=labeller({v: t(f"by_{v}") for v in ("value", "count")}), required=True)
+            state.bound(st.segmented_control, "s_by", t("by_label"), options=list(state.PARETO_BY),
+                  format_func=labeller({v: t(f"by_{v}") for v in state.PARETO_BY}), required=True)
         labels, prospect, _ = state.current_labels()
         kind = state.cut_kind()
         # Fixed slider bounds (a cut below the one before is clamped back): bounds that follow
