@@ -35,16 +35,16 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
                 f"{prefix}_chart_matrix_revenue")
     st.caption(t("mig_matrix_note", before=before, after=after))
 
-    measure = state.bound_to(
-        st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
+    measure = state.bound(
+        st.segmented_control, "s_mig_measure", t("mig_measure"), key=f"w_{prefix}_measure",
         options=["customers", "revenue"], required=True,
         format_func=labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
     charts.show(charts.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
 
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
-    choice = state.bound_to(
-        st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(migration.MIG_LISTS),
+    choice = state.bound(
+        st.segmented_control, "s_mig_list", t("mig_list_pick"), key=f"w_{prefix}_list", options=list(migration.MIG_LISTS),
         required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
     choice = choice or "upgraded"
     listed = naming.shown(mig.list(choice))

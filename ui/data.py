@@ -275,6 +275,20 @@ def workspace() -> tuple[Workspace | None, str | None]:
         return None, str(exc)
 
 
+def in_workspace(channel: str, action, errors: tuple = ()) -> tuple[bool, object]:
+    """``action(ws)`` on the workspace file: (True, its result), or (False, None) with "That did not
+    work: <reason>" flashed on ``channel`` when the file cannot be opened or the action fails with
+    a workspace error (or one of ``errors``)."""
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        return True, action(ws)
+    except (*WS_ERRORS, *errors) as exc:
+        state.flash(channel, "error", t("ws_failed", reason=str(exc)))
+        return False, None
+
+
 def ws_problem(reason: str) -> None:
     st.error(t("ws_unavailable"), icon=":material/error:")
     st.caption(reason)

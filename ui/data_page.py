@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 
 import segcore
-from segcore.workspace import WorkspaceError
 from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
@@ -201,27 +200,16 @@ def _save_dataset() -> None:
     if not name:
         state.flash("ws", "warning", t("ws_need_name"))
         return
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        spec, ds = data.active()
-        ws.save_dataset(name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name)
-    except data.WS_ERRORS as exc:
-        state.flash("ws", "error", t("ws_failed", reason=str(exc)))
-        return
-    ss["s_ws_dataset"] = name
-    state.flash("ws", "success", t("ws_saved", name=name))
+    spec, ds = data.active()
+    saved, _ = data.in_workspace("ws", lambda ws: ws.save_dataset(
+        name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name))
+    if saved:
+        ss["s_ws_dataset"] = name
+        state.flash("ws", "success", t("ws_saved", name=name))
 
 
 def _delete_dataset(name: str) -> None:
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        ws.delete_dataset(name)
-    except data.WS_ERRORS as exc:
-        state.flash("ws", "error", t("ws_failed", reason=str(exc)))
-        return
-    st.session_state["s_ws_dataset"] = None
-    state.flash("ws", "success", t("ws_deleted", name=name))
+    deleted, _ = data.in_workspace("ws", lambda ws: ws.delete_dataset(name))
+    if deleted:
+        st.session_state["s_ws_dataset"] = None
+        state.flash("ws", "success", t("ws_deleted", name=name))

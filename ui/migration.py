@@ -16,7 +16,7 @@ import streamlit as st
 
 import segcore
 from segcore import dynamics, views
-from segcore.workspace import Workspace, WorkspaceError
+from segcore.workspace import Workspace
 from ui import context, data, fmt, naming, settings, state
 from ui.i18n import labeller, t
 
@@ -52,8 +52,8 @@ def dates(ctx: Ctx) -> date | None:
         state.bound(st.date_input, "s_mig_before", t("mig_from"), min_value=min(lo, ss["s_mig_before"]),
               max_value=latest, disabled=period != "custom", help=t("mig_from_help"))
     with to_col:
-        state.bound_to(st.date_input, "s_as_of", "w_mig_to", t("mig_to"), min_value=lo, max_value=hi,
-                 help=t("mig_to_help"))
+        state.bound(st.date_input, "s_as_of", t("mig_to"), min_value=lo, max_value=hi, help=t("mig_to_help"),
+                    key="w_mig_to")
     return ss["s_mig_before"]
 
 
@@ -121,29 +121,18 @@ def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
 
 def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tuple, settings) -> None:
     ss = st.session_state
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        ss["s_snap_pick"] = ws.save_snapshot(dataset, tiered, as_of, settings,
-                                             name=str(ss.get("w_snap_name") or "").strip(), labels=labels)
-    except data.WS_ERRORS as exc:
-        state.flash("snap", "error", t("ws_failed", reason=str(exc)))
-        return
-    state.flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
+    saved, snapshot_id = data.in_workspace("snap", lambda ws: ws.save_snapshot(
+        dataset, tiered, as_of, settings, name=str(ss.get("w_snap_name") or "").strip(), labels=labels))
+    if saved:
+        ss["s_snap_pick"] = snapshot_id
+        state.flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
 
 
 def _delete_snapshot(snapshot_id: int) -> None:
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        ws.delete_snapshot(snapshot_id)
-    except data.WS_ERRORS as exc:
-        state.flash("snap", "error", t("ws_failed", reason=str(exc)))
-        return
-    st.session_state["s_snap_pick"] = None
-    state.flash("snap", "success", t("snap_deleted"))
+    deleted, _ = data.in_workspace("snap", lambda ws: ws.delete_snapshot(snapshot_id))
+    if deleted:
+        st.session_state["s_snap_pick"] = None
+        state.flash("snap", "success", t("snap_deleted"))
 
 
 def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:

@@ -155,8 +155,7 @@ def reset_segment_rules() -> None:
 def weight_slider(dim: str, dims: list[str]) -> None:
     ss = st.session_state
     key, value = f"w_weight_{dim}", float(ss["s_weights"].get(dim, 1.0))
-    if ss.get("_reseed") or key not in ss or ss[key] != value:
-        ss[key] = value
+    state.seed(key, value)
     st.slider(naming.dimension_label(dim), min_value=0.0, max_value=5.0, step=0.5, key=key,
               on_change=_weight_changed, args=(dim, dims))
 
@@ -239,8 +238,7 @@ def filter_picker(column: str, values: list) -> None:
     ss = st.session_state
     key = f"w_filter_{column}"
     chosen = [v for v in ss["s_filters"].get(column, []) if v in values]
-    if ss.get("_reseed") or key not in ss or ss[key] != chosen:
-        ss[key] = chosen
+    state.seed(key, chosen)
 
     def _save():
         ss["s_filters"] = {**ss["s_filters"], column: list(ss[key])}

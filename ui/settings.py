@@ -14,7 +14,6 @@ import streamlit as st
 
 import segcore
 from segcore.settings import SettingsError
-from segcore.workspace import WorkspaceError
 from ui import data, state
 from ui.i18n import t
 
@@ -148,39 +147,22 @@ def _save_named_settings() -> None:
     if not name:
         state.flash("settings", "warning", t("ws_need_name"))
         return
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        ws.save_settings(name, from_session())
-    except (*data.WS_ERRORS, SettingsError, ValueError) as exc:
-        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
-        return
-    st.session_state["w_set_pick"] = name
-    state.flash("settings", "success", t("set_saved", name=name))
+    saved, _ = data.in_workspace("settings", lambda ws: ws.save_settings(name, from_session()),
+                                 (SettingsError, ValueError))
+    if saved:
+        st.session_state["w_set_pick"] = name
+        state.flash("settings", "success", t("set_saved", name=name))
 
 
 def _load_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        apply(ws.load_settings(name))
-    except (*data.WS_ERRORS, SettingsError, ValueError) as exc:
-        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
-        return
-    state.flash("settings", "success", t("set_loaded", name=name))
+    loaded, _ = data.in_workspace("settings", lambda ws: apply(ws.load_settings(name)), (SettingsError, ValueError))
+    if loaded:
+        state.flash("settings", "success", t("set_loaded", name=name))
 
 
 def _delete_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
-    ws, problem = data.workspace()
-    try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        ws.delete_settings(name)
-    except data.WS_ERRORS as exc:
-        state.flash("settings", "error", t("ws_failed", reason=str(exc)))
-        return
-    state.flash("settings", "success", t("set_deleted", name=name))
+    deleted, _ = data.in_workspace("settings", lambda ws: ws.delete_settings(name))
+    if deleted:
+        state.flash("settings", "success", t("set_deleted", name=name))

@@ -143,8 +143,7 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
                         state.bound(st.text_input, f"s_label_{i}", t("label_n", n=i + 1), max_chars=20)
             if spec.customers is not None:
                 wkey = "w_prospect_label"
-                if ss.get("_reseed") or wkey not in ss or ss[wkey] != prospect:
-                    ss[wkey] = prospect  # the name in use (the language's default until edited)
+                state.seed(wkey, prospect)  # the name in use (the language's default until edited)
                 st.text_input(t("prospect_label"), key=wkey, max_chars=20,
                               on_change=lambda: ss.__setitem__("s_prospect_label", ss[wkey]))
             st.caption(t("presets"))

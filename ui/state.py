@@ -109,16 +109,23 @@ def init_state() -> None:
     ss.setdefault("s_since", None)
 
 
-def bound(widget, setting: str, *args, after=None, **kwargs):
-    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``;
-    ``after()`` runs once the setting took a value the user gave."""
+def seed(wkey: str, value) -> None:
+    """Show ``value`` in the widget keyed ``wkey`` (call before drawing it)."""
     ss = st.session_state
-    wkey = "w_" + setting[2:]
     # Seed only when needed: re-assigning an equal value would push it back to the browser and
     # could undo a change the user is making right now (e.g. several arrow-key presses on a slider).
     # A page switch or a new language may give the widget a new identity: then seed it always.
-    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
-        ss[wkey] = ss[setting]
+    if ss.get("_reseed") or wkey not in ss or ss[wkey] != value:
+        ss[wkey] = value
+
+
+def bound(widget, setting: str, *args, after=None, key: str | None = None, **kwargs):
+    """Render ``widget`` bound to the setting ``s_<name>`` under the widget key ``w_<name>``, or
+    ``key`` for a second widget of one setting (the Migration page's "to" date is the sidebar's
+    as-of date) or one per tab; ``after()`` runs once the setting took a value the user gave."""
+    ss = st.session_state
+    wkey = key or "w_" + setting[2:]
+    seed(wkey, ss[setting])
 
     def _save():
         ss[setting] = ss[wkey]
@@ -234,19 +241,6 @@ def window(spec: Spec, ds: segcore.Dataset) -> tuple[date, date]:
     since = min(max(ss["s_since"] or lo, lo), as_of)
     ss["s_as_of"], ss["s_since"] = as_of, since
     return since, as_of
-
-
-def bound_to(widget, setting: str, wkey: str, *args, **kwargs):
-    """:func:`bound` with a widget key of its own: a second widget for one setting (the Migration
-    page's "to" date is the sidebar's as-of date) or one per tab."""
-    ss = st.session_state
-    if ss.get("_reseed") or wkey not in ss or ss[wkey] != ss[setting]:
-        ss[wkey] = ss[setting]
-
-    def _save():
-        ss[setting] = ss[wkey]
-
-    return widget(*args, key=wkey, on_change=_save, **kwargs)
 
 
 def memo(name: str, signature, compute):
