@@ -6,7 +6,7 @@ used for numbers and dates, its ``[text]`` table the texts by key), :func:`t` an
 only need the language (option labels for widgets, the list separator).
 
 Must not hold a user-visible string itself (every text is in the locale files; adding a language is
-adding a file), format numbers (``ui.fmt``) or name engine codes (``ui.names``); it imports nothing
+adding a file), format numbers (``ui.fmt``) or name engine codes (``ui.naming``); it imports nothing
 else from ``ui``.
 """
 
