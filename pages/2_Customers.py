@@ -1,7 +1,6 @@
 """Customers: filter, search, sort and download the tiered list; open one customer's profile."""
 
 import html
-import re
 
 import streamlit as st
 
@@ -75,7 +74,7 @@ with st.container(border=True):
         frame, sheets, suffix = views.customer_list(ctx.tiered), list(ctx.levels), "all"
     else:
         frame, sheets, suffix = view, list(ss["s_cust_tiers"] or ctx.levels), "filtered"
-    suffix = re.sub(r"[\\/:*?\"<>|\s]+", "_", str(suffix))
+    suffix = tables.file_stem(suffix)
     summary = ctx.summary
     csv_col.download_button(
         t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame)),

@@ -57,7 +57,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
     with st.expander(t("mig_as_tables")):
-        names, corner = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}, t("mig_corner")
+        names, corner = naming.new_and_lost(), t("mig_corner")
         st.dataframe(views.matrix_table(mig.customers_matrix, names, corner), hide_index=True,
                      key=f"{prefix}_table_customers")
         revenue_table = views.matrix_table(mig.revenue_matrix, names, corner)

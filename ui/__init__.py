@@ -2,7 +2,7 @@
 
 Imports run one way: pages -> ``ui`` -> ``segcore``; ``ui`` never imports a page, ``segcore``
 never imports ``ui`` or streamlit. Pages import the modules (``from ui import charts, context``)
-and the two text helpers by name (``from ui.i18n import labeller, t``); this package itself holds
+and the text helpers by name (``from ui.i18n import labeller, t``); this package itself holds
 nothing.
 
 Shared by every page:

@@ -212,7 +212,7 @@ def _rgba(color: str, alpha: float) -> str:
 
 def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_title: str, x_title: str) -> go.Figure:
     """A transition matrix as a heatmap: cells coloured by their share of the row, values written in."""
-    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+    names = naming.new_and_lost()
     rows = [names.get(r, r) for r in matrix.index]
     cols = [names.get(c, c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float)
@@ -235,7 +235,7 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
 def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -> go.Figure:
     """The flows between the two dates' levels (new customers enter on the left, lost ones leave
     on the right); flows with a negative net revenue are drawn as 0."""
-    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+    names = naming.new_and_lost()
 
     def color(level):
         return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)

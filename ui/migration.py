@@ -74,7 +74,7 @@ def compare(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | No
 
 def sheets(mig: dynamics.Migration) -> dict[str, pd.DataFrame]:
     """The whole comparison as Excel sheets: summary, both matrices, the four lists."""
-    names = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+    names = naming.new_and_lost()
     corner = t("mig_corner")
     return {t("mig_sheet_summary"): naming.shown(mig.summary),
             t("mig_sheet_customers"): views.matrix_table(mig.customers_matrix, names, corner),

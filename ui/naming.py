@@ -54,6 +54,11 @@ def show_segments(frame: pd.DataFrame) -> pd.DataFrame:
 FOLLOW_STATUSES = ("overdue", "due", "scheduled")
 
 
+def new_and_lost() -> dict:
+    """The extra row and column of a migration matrix (customers new, customers lost) in words."""
+    return {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+
+
 def names_of(prefix: str, codes) -> dict:
     """``{code: text}`` for coded values (risk levels, stages, movements, statuses)."""
     return {c: t(f"{prefix}_{c}") for c in codes}

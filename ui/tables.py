@@ -104,9 +104,15 @@ def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, emp
                  hide_index=True, key=key, height=height or "auto", placeholder=t("na"))
 
 
+def file_stem(text) -> str:
+    """A download's file name from any text (a tier name, a date): characters file systems refuse,
+    and spaces, become ``_``."""
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", str(text))
+
+
 def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM) and Excel buttons for one table (formula-safe, made on click)."""
-    stem = re.sub(r"[\\/:*?\"<>|\s]+", "_", str(stem))
+    stem = file_stem(stem)
     csv_col, xlsx_col, _ = st.columns([1, 1, 4], vertical_alignment="bottom")
     csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame), file_name=f"{stem}.csv",
                             mime="text/csv", on_click="ignore", help=t("dl_csv_help"), icon=":material/download:",
