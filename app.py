@@ -14,13 +14,13 @@ st.caption(t("data_intro"))
 
 # 1. Where the data comes from -------------------------------------------------------------------
 state.bound(st.segmented_control, "s_source", t("source"), options=list(data.SOURCES),
-         format_func=labeller({v: t(f"src_{v}") for v in data.SOURCES}), required=True)
+            format_func=labeller({v: t(f"src_{v}") for v in data.SOURCES}), required=True)
 if ss["s_source"] == "saved":
     data_page.saved_datasets_panel()
 elif ss["s_source"] == "upload":
     data_page.upload_box("orders", t("up_orders"), t("up_orders_help"))
     with st.expander(t("up_optional"), expanded=bool(ss["s_uploads"].get("customers")
-                                                      or ss["s_uploads"].get("interactions"))):
+                                                     or ss["s_uploads"].get("interactions"))):
         left, right = st.columns(2)
         with left:
             data_page.upload_box("customers", t("up_customers"), t("up_customers_help"))
@@ -109,7 +109,7 @@ elif spec is not None:
         data_page.mapping_editor(headers, spec.orders.sha)
         left, right, _ = st.columns([1, 1, 2])
         state.bound(left.selectbox, "s_date_order", t("date_order"), options=list(state.DATE_ORDERS),
-                 format_func=labeller({v: t(f"do_{v}") for v in state.DATE_ORDERS}))
+                    format_func=labeller({v: t(f"do_{v}") for v in state.DATE_ORDERS}))
         with right:
             st.write("")
             state.bound(st.toggle, "s_drop_dup", t("drop_dup"), help=t("drop_dup_help"))

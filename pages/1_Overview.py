@@ -42,10 +42,10 @@ st.subheader(t("dist_title"))
 spend, orders, recency = st.columns(3)
 with spend:
     charts.show(charts.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
-            "chart_spend")
+                "chart_spend")
 with orders:
     charts.show(charts.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
-            "chart_frequency")
+                "chart_frequency")
 with recency:
     charts.show(charts.distribution_figure(ctx, "recency_days", "linear", t("dist_recency"), t("axis_days"), True),
-            "chart_recency")
+                "chart_recency")

@@ -26,7 +26,7 @@ with search_col:
     state.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
 with sort_col:
     state.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
-             format_func=labeller({c: naming.col_label(c) for c in sortable}))
+                format_func=labeller({c: naming.col_label(c) for c in sortable}))
 with desc_col:
     state.bound(st.toggle, "s_cust_desc", t("descending"))
 
@@ -53,7 +53,8 @@ columns = sortable
 shown = view.head(tables.TABLE_ROWS)
 if len(view) > len(shown):
     st.caption(t("table_capped", n=fmt.integer(len(shown))))
-st.dataframe(naming.show_segments(shown), column_order=columns, column_config=tables.column_config(columns), hide_index=True,
+st.dataframe(naming.show_segments(shown), column_order=columns, column_config=tables.column_config(columns),
+             hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
 
@@ -61,7 +62,7 @@ st.dataframe(naming.show_segments(shown), column_order=columns, column_config=ta
 with st.container(border=True):
     st.markdown(f"**{t('download')}**")
     state.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
-             required=True, format_func=labeller({
+                required=True, format_func=labeller({
                  "filter": t("dl_filter", n=fmt.integer(len(view))),
                  "all": t("dl_all", n=fmt.integer(len(ctx.tiered))),
                  "tier": t("dl_tier")}))
@@ -96,7 +97,7 @@ if row is not None and row.empty:
     selected = ss["s_cust_selected"] = None
 options, labels = customers.customer_choices(view, row)
 state.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
-         placeholder=t("pick_ph"), format_func=labeller(labels))
+            placeholder=t("pick_ph"), format_func=labeller(labels))
 
 if not selected:
     st.info(t("no_customer"), icon=":material/person_search:")

@@ -21,7 +21,7 @@ dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))
 # Scores per dimension: cut points, customers per score, custom cut points -----------------------------
 with scores_tab:
     state.bound(st.segmented_control, "s_score_points", t("sg_points"), options=[3, 4, 5], required=True,
-             help=t("sg_points_help"), after=segments.points_changed)
+                help=t("sg_points_help"), after=segments.points_changed)
     if not dims:
         st.info(t("sg_no_scores"))
     for row in range(0, len(dims), 3):
@@ -66,7 +66,8 @@ with segments_tab:
     problem = segments.apply_segment_rules(edited, n)
     if problem:
         st.error(t("sg_rules_bad", problem=problem), icon=":material/rule:")
-    st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules, icon=":material/restart_alt:")
+    st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules,
+              icon=":material/restart_alt:")
 
 # Weighted-score levels next to the Pareto tiers ----------------------------------------------------------
 with weighted_tab:
@@ -91,7 +92,7 @@ with weighted_tab:
         cross = views.cross_tab(views.tier_pairs(by_pareto, by_score), "first", "second",
                                 list(ctx.levels), list(ctx.levels))
         charts.show(charts.cross_figure(cross, t("sg_cross_title"), t("sg_cross_axis_x"), t("sg_cross_axis_y")),
-                "chart_cross")
+                    "chart_cross")
         st.caption(t("sg_agree", share=fmt.percent(views.agreement(cross, [ctx.rules.prospect_label]))))
         if ctx.rules.method == "score":
             st.success(t("sg_using_score"), icon=":material/check_circle:")
@@ -109,18 +110,19 @@ with breakdown_tab:
         pick_col, mix_col, share_col = st.columns([2, 2, 1], vertical_alignment="bottom")
         with pick_col:
             state.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
-                     format_func=labeller({a: naming.col_label(a) for a in attrs}))
+                        format_func=labeller({a: naming.col_label(a) for a in attrs}))
         with mix_col:
             state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=list(segments.MIXES), required=True,
-                     format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
+                        format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
         with share_col:
             state.bound(st.toggle, "s_sg_share", t("sg_show_share"))
         attr, mix = ss["s_sg_attr"], ss["s_sg_mix"]
         column, order, colors, names = segments.mix_spec(ctx, mix, rules)
         cross = views.cross_tab(ctx.tiered, attr, column, None, order)
         top = views.cross_tab(ctx.tiered, attr, column, None, order, top=segments.STACK_TOP)
-        charts.show(charts.stack_figure(top, colors, t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr)),
-                                naming.col_label(attr), ss["s_sg_share"], names), "chart_breakdown")
+        title = t("sg_stack_title", mix=t(f"sg_mix_{mix}"), attr=naming.col_label(attr))
+        charts.show(charts.stack_figure(top, colors, title, naming.col_label(attr), ss["s_sg_share"], names),
+                    "chart_breakdown")
         if len(top) < len(cross):
             st.caption(t("sg_top_values", n=segments.STACK_TOP))
         table = views.cross_tab_table(cross, "row_share" if ss["s_sg_share"] else "customers", naming.col_label(attr))

@@ -29,10 +29,10 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     left, right = st.columns(2)
     with left:
         charts.show(charts.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
-                f"{prefix}_chart_matrix_customers")
+                    f"{prefix}_chart_matrix_customers")
     with right:
         charts.show(charts.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
-                f"{prefix}_chart_matrix_revenue")
+                    f"{prefix}_chart_matrix_revenue")
     st.caption(t("mig_matrix_note", before=before, after=after))
 
     measure = state.bound(
@@ -44,8 +44,9 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
     choice = state.bound(
-        st.segmented_control, "s_mig_list", t("mig_list_pick"), key=f"w_{prefix}_list", options=list(migration.MIG_LISTS),
-        required=True, format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
+        st.segmented_control, "s_mig_list", t("mig_list_pick"), key=f"w_{prefix}_list",
+        options=list(migration.MIG_LISTS), required=True,
+        format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
     choice = choice or "upgraded"
     listed = naming.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,

@@ -17,13 +17,13 @@ st.caption(t("ch_intro"))
 k_col, drop_col, lapse_col = st.columns([2, 2, 1.2], vertical_alignment="bottom")
 with k_col:
     state.bound(st.slider, "s_churn_k", t("ch_k"), min_value=state.K_RANGE[0], max_value=state.K_RANGE[1], step=0.25,
-             format="%.2f×", help=t("ch_k_help"))
+                format="%.2f×", help=t("ch_k_help"))
 with drop_col:
     state.bound(st.slider, "s_churn_drop", t("ch_drop"), min_value=state.DROP_RANGE[0], max_value=state.DROP_RANGE[1],
-             step=5, format="%d%%", help=t("ch_drop_help"))
+                step=5, format="%d%%", help=t("ch_drop_help"))
 with lapse_col:
     state.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
-             help=t("ch_lapse_help"))
+                help=t("ch_lapse_help"))
 
 risk = churn.at_risk(ctx)
 by_tier, totals = churn.risk_counts(ctx, risk)
@@ -35,7 +35,7 @@ for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     charts.show(charts.stack_counts_figure(by_tier, charts.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
-                                   t("ch_chart")), "chart_risk")
+                                           t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
     churn.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
@@ -56,8 +56,8 @@ st.subheader(t("ri_title"))
 st.caption(t("ri_intro", top=ctx.rules.labels[0]))
 trend_col, _ = st.columns([2, 3])
 with trend_col:
-    state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0], max_value=state.TREND_RANGE[1],
-             step=10, format="+%d%%", help=t("ri_trend_help"))
+    state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0],
+                max_value=state.TREND_RANGE[1], step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = churn.rising(ctx)
 rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
 st.caption(t("ri_count", n=fmt.integer(len(rising)),
@@ -71,13 +71,13 @@ st.subheader(t("lc_title"))
 new_col, _ = st.columns([1.2, 4])
 with new_col:
     state.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
-             help=t("lc_new_days_help"))
+                help=t("lc_new_days_help"))
 life = churn.lifecycle(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
-    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES), t("lc_chart")),
-            "chart_stages")
+    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES),
+                                           t("lc_chart")), "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")
     churn.rules_table(dynamics.lifecycle_rules(**state.lifecycle_options()), "stage")

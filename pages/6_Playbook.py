@@ -35,9 +35,9 @@ with tiers_col:
     state.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
     state.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
-             selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
+                selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
 listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
-                                  customer_id=filters.kept_ids(ctx)))
+                                      customer_id=filters.kept_ids(ctx)))
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
 tables.table(listed, playbook.FOLLOW_COLUMNS, key="fu_table", height=420)
 tables.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

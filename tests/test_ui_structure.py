@@ -189,4 +189,3 @@ def test_the_code_and_the_locale_files_use_the_same_keys(families):
     for code, texts in i18n.TEXTS.items():
         assert sorted(used - texts.keys()) == [], f"used by the code but missing in {code}.toml"
         assert sorted(texts.keys() - used) == [], f"in {code}.toml but used by no code"
-

@@ -73,9 +73,11 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
     last = len(cuts) - 1
     for i, row in enumerate(cuts.itertuples()):
         color = ctx.color(row.tier)
-        label = t("pareto_cut", tier=row.tier, x=fmt.percent(row.customer_share_end), y=fmt.percent(row.revenue_share_end))
+        label = t("pareto_cut", tier=row.tier, x=fmt.percent(row.customer_share_end),
+                  y=fmt.percent(row.revenue_share_end))
         fig.add_trace(go.Scatter(x=[row.customer_share_end], y=[row.revenue_share_end], mode="markers",
-                                 name=str(row.tier), marker=dict(size=12, color=color, line=dict(color="white", width=2)),
+                                 name=str(row.tier),
+                                 marker=dict(size=12, color=color, line=dict(color="white", width=2)),
                                  hovertemplate=label + "<extra></extra>", showlegend=False))
         if i < last and highlight is None:
             right = row.customer_share_end < 0.6  # keep the label inside the plot
@@ -131,7 +133,8 @@ def tier_mix_figure(ctx: Ctx) -> go.Figure:
             y=[measures[m] for m in part["measure"]], x=part["share"], orientation="h", name=str(tier),
             marker_color=ctx.color(tier), text=[fmt.percent(s, 0) if s >= 0.04 else "" for s in part["share"]],
             textposition="inside", insidetextanchor="middle",
-            hovertext=[t("mix_hover", tier=tier, share=fmt.percent(s), measure=measures[m].lower() if lang() == "en" else measures[m])
+            hovertext=[t("mix_hover", tier=tier, share=fmt.percent(s),
+                         measure=measures[m].lower() if lang() == "en" else measures[m])
                        for s, m in zip(part["share"], part["measure"])],
             hoverinfo="text"))
     _layout(fig, t("mix_title"), "", "", height=230)
@@ -163,7 +166,8 @@ def segment_figure(summary: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(
         y=names, x=summary["customers"], orientation="h",
         marker_color=[SEGMENT_COLORS[i % len(SEGMENT_COLORS)] for i in range(len(names))],
-        text=[f"{fmt.integer(c)} · {fmt.percent(s, 0)}" for c, s in zip(summary["customers"], summary["customer_share"].fillna(0))],
+        text=[f"{fmt.integer(c)} · {fmt.percent(s, 0)}"
+              for c, s in zip(summary["customers"], summary["customer_share"].fillna(0))],
         textposition="auto", hovertemplate="%{y}: %{x:,}<extra></extra>"))
     _layout(fig, t("sg_seg_chart"), t("sg_seg_axis"), "", height=max(300, 34 * len(names) + 90), legend=False)
     fig.update_yaxes(autorange="reversed")

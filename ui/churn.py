@@ -30,7 +30,7 @@ def at_risk(ctx: Ctx) -> pd.DataFrame:
     lapse = int(st.session_state["s_lapse_days"])
     options = state.churn_options()
     return state.memo("churn", (context.tiers_key(), tuple(options.values()), lapse),
-                 lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
+                      lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
 
 
 def risk_counts(ctx: Ctx, risk: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -51,7 +51,7 @@ def rules_table(rules: pd.DataFrame, first: str) -> None:
 def rising(ctx: Ctx) -> pd.DataFrame:
     trend = st.session_state["s_rising_trend"] / 100
     return state.memo("rising", (context.tiers_key(), trend),
-                 lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
+                      lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
 
 
 def lifecycle(ctx: Ctx) -> pd.DataFrame:

@@ -126,7 +126,8 @@ def failure_message(failure: data.LoadFailure) -> str:
                else t("err_fix_side", what=t(f"what_{failure.role}")))
         return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
     if code == "all_rejected":
-        reasons = sep.join(f"{fmt.integer(n)} {naming.reason_label(r)}" for r, n in (params.get("rejected") or {}).items())
+        reasons = sep.join(f"{fmt.integer(n)} {naming.reason_label(r)}"
+                           for r, n in (params.get("rejected") or {}).items())
         return (t("err_all_rejected", rows=fmt.integer(params.get("rows", 0)), file=name, reasons=reasons)
                 + " " + t("err_fix_mapping"))
     if code == "unknown_column":
@@ -172,7 +173,8 @@ def saved_datasets_panel() -> None:
     else:
         if ss["s_ws_dataset"] not in names:
             ss["s_ws_dataset"] = names[0]
-        labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt.integer(r["lines"]), customers=fmt.integer(r["customers"]),
+        labels = {r["name"]: t("ws_item", name=r["name"], lines=fmt.integer(r["lines"]),
+                               customers=fmt.integer(r["customers"]),
                                start=fmt.date(r["date_min"]), end=fmt.date(r["date_max"]),
                                saved=fmt.stamp(r["created"]))
                   for _, r in listed.iterrows()}

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def describe(filters: dict) -> str:
-    return "; ".join(f"{naming.col_label(c)} = {list_sep_join(naming.segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
+    return "; ".join(f"{naming.col_label(c)} = "
+                     f"{list_sep_join(naming.segment_label(v) if c == 'rfm_segment' else v for v in vals)}"
                      for c, vals in filters.items() if vals)
 
 

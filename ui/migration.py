@@ -41,7 +41,7 @@ def dates(ctx: Ctx) -> date | None:
     period_col, from_col, to_col = st.columns([2.4, 1, 1], vertical_alignment="bottom")
     with period_col:
         state.bound(st.segmented_control, "s_mig_period", t("mig_period"), options=MIG_PERIODS, required=True,
-              format_func=labeller(naming.names_of("period", MIG_PERIODS)))
+                    format_func=labeller(naming.names_of("period", MIG_PERIODS)))
     period = ss["s_mig_period"]
     latest = after - timedelta(days=1)
     if period != "custom" or ss["s_mig_before"] is None:
@@ -50,7 +50,7 @@ def dates(ctx: Ctx) -> date | None:
         ss["s_mig_before"] = min(max(ss["s_mig_before"], lo), latest)
     with from_col:
         state.bound(st.date_input, "s_mig_before", t("mig_from"), min_value=min(lo, ss["s_mig_before"]),
-              max_value=latest, disabled=period != "custom", help=t("mig_from_help"))
+                    max_value=latest, disabled=period != "custom", help=t("mig_from_help"))
     with to_col:
         state.bound(st.date_input, "s_as_of", t("mig_to"), min_value=lo, max_value=hi, help=t("mig_to_help"),
                     key="w_mig_to")
@@ -113,7 +113,8 @@ def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
         ss["s_snap_pick"] = (own or ids)[0]
     pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
     with pick_col:
-        state.bound(st.selectbox, "s_snap_pick", t("snap_pick"), options=ids, format_func=labeller(snapshot_choices(listed)))
+        state.bound(st.selectbox, "s_snap_pick", t("snap_pick"), options=ids,
+                    format_func=labeller(snapshot_choices(listed)))
     delete_col.button(t("delete"), key="w_snap_delete", on_click=_delete_snapshot, args=(ss["s_snap_pick"],),
                       icon=":material/delete:", width="stretch")
     return listed[listed["id"] == ss["s_snap_pick"]].iloc[0]
@@ -138,7 +139,8 @@ def _delete_snapshot(snapshot_id: int) -> None:
 def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
     """(the saved snapshot ``row`` compared with the current tiers, or a message why not, and the
     snapshot's settings when using them would make the comparison possible)."""
-    snap = state.memo("snapshot", (str(ws.path), int(row["id"]), row["created"]), lambda: ws.load_snapshot(int(row["id"])))
+    snap = state.memo("snapshot", (str(ws.path), int(row["id"]), row["created"]),
+                      lambda: ws.load_snapshot(int(row["id"])))
     if snap.as_of >= ctx.as_of:
         return None, t("snap_not_before", date=fmt.date(snap.as_of), as_of=fmt.date(ctx.as_of)), None
     if tuple(snap.labels) != tuple(ctx.rules.labels):
@@ -149,7 +151,7 @@ def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration
         before = snap.tiers
         if "is_prospect" in before.columns:  # the prospects' name may differ (language, settings)
             before = before.assign(tier=before["tier"].where(~before["is_prospect"].fillna(False).astype(bool),
-                                                              ctx.rules.prospect_label))
+                                                             ctx.rules.prospect_label))
         return dynamics.compare_tiers(before, ctx.tiered, ctx.rules.labels, as_of_before=snap.as_of,
                                       as_of_after=ctx.as_of, prospect_label=ctx.rules.prospect_label)
     try:

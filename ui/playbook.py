@@ -54,4 +54,4 @@ def status_counts(calls: pd.DataFrame) -> dict:
 def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
     """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first."""
     return state.memo("follow_ups", (context.tiers_key(), repr(rows)),
-                 lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))
+                      lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))

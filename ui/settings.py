@@ -17,6 +17,7 @@ from segcore.settings import SettingsError
 from ui import data, state
 from ui.i18n import t
 
+
 def from_session() -> segcore.Settings:
     """Everything a re-run needs, from the session: mapping, as-of rules, tiers, churn, playbook.
 

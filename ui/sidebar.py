@@ -85,7 +85,7 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         for name, path in PAGES.items():
             st.page_link(path, label=t(f"nav_{name}"), icon=PAGE_ICONS[name])
         state.bound(st.segmented_control, "s_lang", t("language"), options=list(LANGS),
-              format_func=LANGS.get, required=True)
+                    format_func=LANGS.get, required=True)
 
         st.divider()
         st.markdown(f"**{t('sb_data')}**")
@@ -100,16 +100,16 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
         state.bound(st.segmented_control, "s_method", t("method_label"), options=state.METHODS, required=True,
-              format_func=labeller({m: t(f"method_{m}") for m in state.METHODS}), help=t("method_help"))
+                    format_func=labeller({m: t(f"method_{m}") for m in state.METHODS}), help=t("method_help"))
         method = ss["s_method"]
         if method == "computed":
             st.caption(t("levels_computed"))
         else:
             state.bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
-                  after=_levels_changed)
+                        after=_levels_changed)
         if method == "pareto":
             state.bound(st.segmented_control, "s_by", t("by_label"), options=list(state.PARETO_BY),
-                  format_func=labeller({v: t(f"by_{v}") for v in state.PARETO_BY}), required=True)
+                        format_func=labeller({v: t(f"by_{v}") for v in state.PARETO_BY}), required=True)
         labels, prospect, _ = state.current_labels()
         kind = state.cut_kind()
         # Fixed slider bounds (a cut below the one before is clamped back): bounds that follow
@@ -120,7 +120,7 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
             label = (t("cut_value", label=labels[i]) if kind == "value"
                      else t(f"cut_{kind}", labels=" + ".join(labels[:i + 1])))
             state.bound(st.slider, f"s_cut_{state.CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
-                  format="%d%%", help=t(f"cut_help_{kind}", a=labels[0]))
+                        format="%d%%", help=t(f"cut_help_{kind}", a=labels[0]))
         if method == "pareto" and kind == "value" and len(labels) == 3:
             st.button(t("suggest"), key="w_suggest", icon=":material/auto_awesome:", help=t("suggest_help"),
                       on_click=_suggest, args=(spec, ds, labels))
@@ -130,10 +130,10 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         lo, hi = ds.report.date_min, ds.report.date_max
         state.window(spec, ds)
         state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
-              help=t("as_of_help"))
+                    help=t("as_of_help"))
         state.window(spec, ds)
         state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
-              help=t("since_help"))
+                    help=t("since_help"))
 
         with st.expander(t("labels")):
             n = state.level_count()

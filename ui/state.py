@@ -43,13 +43,11 @@ PRESETS = {
                   5: ("金钻", "铂金", "黄金", "白银", "铜")}, "铁"),
 }
 
-
 CUT_KEYS = "abcd"  # cut slider i of a level count is keyed s_cut_<CUT_KEYS[i]>_<kind>
 CUT_KINDS = ("value", "count", "score")  # Pareto by spend, Pareto by head count, weighted score
 METHODS = ("pareto", "score", "computed")  # choices of s_method
 PARETO_BY = ("value", "count")  # choices of s_by
 DATE_ORDERS = ("auto", "dmy", "mdy")  # choices of s_date_order
-
 
 DEFAULTS = {
     "s_lang": "en",
