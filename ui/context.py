@@ -36,9 +36,9 @@ _CSS = """<style>
 def setup(title_key: str) -> None:
     """Page config and session defaults; the first call of every page."""
     state.init_state()
-    if "s_active" not in st.session_state:
-        st.session_state["s_active"] = data.sample_spec()
     ss = st.session_state
+    if "s_active" not in ss:
+        ss["s_active"] = data.sample_spec()  # the sample until other data loads
     view = (title_key, ss["s_lang"])
     ss["_reseed"] = ss.get("_view") != view
     ss["_view"] = view
@@ -49,6 +49,9 @@ def setup(title_key: str) -> None:
 
 @dataclass
 class Ctx:
+    """A page's data: the dataset, its per-customer metrics with scores (``metrics``), the tier
+    rules in use, the tiered table and its summary, the levels shown and their colours."""
+
     spec: data.Spec
     ds: segcore.Dataset
     start: date

@@ -15,8 +15,7 @@ cannot be used, kept per session), :func:`active` (the dataset the pages show) a
 file's datasets as specs.
 
 Must not draw anything but the loading status and the message that the workspace cannot be
-opened, and must not read widgets; the Data page's controls
-are in ``ui.data_page``.
+opened, and must not read widgets; the Data page's controls are in ``ui.data_page``.
 """
 
 from __future__ import annotations
@@ -47,6 +46,8 @@ UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
 SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
+SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
+WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)  # what a workspace action may fail with
 
 
 @dataclass(frozen=True)
@@ -261,10 +262,6 @@ def active() -> tuple[Spec, segcore.Dataset]:
         if ds is None:
             raise failure
     return spec, ds
-
-
-SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
-WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)
 
 
 def workspace() -> tuple[Workspace | None, str | None]:
