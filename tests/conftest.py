@@ -14,6 +14,13 @@ needs_cdnow = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def own_workspace(tmp_path, monkeypatch):
+    """No test opens the user's workspace file (the Data page opens it to list saved settings):
+    two test runs at once would otherwise wait on each other's lock and fail."""
+    monkeypatch.setenv("SEGCORE_WORKSPACE", str(tmp_path / "workspace.duckdb"))
+
+
 @pytest.fixture
 def write(tmp_path):
     """``write(name, text, encoding="utf-8")`` -> path of a new file in the test's folder."""
