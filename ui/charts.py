@@ -65,8 +65,8 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
                       opacity=0.16, line_width=0, layer="below")
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("pareto_equal"),
                              line=dict(color="#B0BEC5", dash="dot", width=1.5), hoverinfo="skip"))
-    hover = [t("pareto_hover", x=fmt.percent(x), y=fmt.percent(y))
-             for x, y in zip(points["customer_share"], points["revenue_share"])]
+    hover = [t("pareto_hover", x=x, y=y)
+             for x, y in zip(fmt.percents(points["customer_share"]), fmt.percents(points["revenue_share"]))]
     fig.add_trace(go.Scatter(x=points["customer_share"], y=points["revenue_share"], mode="lines",
                              name=t("pareto_curve"), line=dict(color=CURVE_COLOR, width=3),
                              text=hover, hovertemplate="%{text}<extra></extra>"))

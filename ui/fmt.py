@@ -56,6 +56,11 @@ def _compact(code: str, x: float) -> str:
         return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale(code))
 
 
+@lru_cache(maxsize=_MEMO)
+def _short(code: str, x: float) -> str:
+    return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale(code))
+
+
 def integer(x) -> str:
     return t("na") if is_missing(x) else _decimal(lang(), int(x), 0)
 
@@ -79,9 +84,15 @@ def percent(x, decimals: int = 1) -> str:
     return t("na") if is_missing(x) else _percent(lang(), float(x) + 0.0, decimals)
 
 
+def percents(xs, decimals: int = 1) -> list[str]:
+    """:func:`percent` of many values, the language looked up once (a chart's hover texts)."""
+    code = lang()
+    return [t("na") if is_missing(x) else _percent(code, float(x) + 0.0, decimals) for x in xs]
+
+
 def short(x: float) -> str:
     """A histogram bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
-    return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale())
+    return _short(lang(), float(x))
 
 
 def days(x) -> str:
