@@ -58,6 +58,7 @@ def _compact(code: str, x: float) -> str:
 
 @lru_cache(maxsize=_MEMO)
 def _short(code: str, x: float) -> str:
+    """A histogram bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
     return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale(code))
 
 
@@ -90,11 +91,6 @@ def percents(xs, decimals: int = 1) -> list[str]:
     return [t("na") if is_missing(x) else _percent(code, float(x) + 0.0, decimals) for x in xs]
 
 
-def short(x: float) -> str:
-    """A histogram bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
-    return _short(lang(), float(x))
-
-
 def days(x) -> str:
     return t("na") if is_missing(x) else t("days", n=number(x))
 
@@ -121,11 +117,12 @@ def size(n: int) -> str:
 
 def bin_label(lo, hi, integer: bool) -> str:
     """Label of a histogram bin ``lo <= v < hi`` (``lo`` None: ``v <= hi``)."""
+    code = lang()
     if is_missing(lo):
-        return "≤ " + short(hi) if not integer or hi != 0 else "0"
+        return "≤ " + _short(code, float(hi)) if not integer or hi != 0 else "0"
     if integer:
         lo_i, hi_i = int(math.ceil(lo)), int(math.ceil(hi)) - 1
         return str(lo_i) if lo_i >= hi_i else f"{lo_i}–{hi_i}"
     if lo == 0:
-        return "< " + short(hi)
-    return f"{short(lo)}–{short(hi)}"
+        return "< " + _short(code, float(hi))
+    return f"{_short(code, float(lo))}–{_short(code, float(hi))}"
