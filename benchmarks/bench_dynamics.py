@@ -16,7 +16,7 @@ clock starts; the figure is the median over the runs.
 - end-to-end  : ``load_orders`` + the dynamics (what ``python -m segcore migrate`` / ``churn`` do);
 - also, for information: ``lifecycle``, ``rising_customers`` and ``follow_ups`` on the loaded file.
 
-Target (issue 5): dynamics within 2x of the file-to-tiers time.
+Target: the dynamics take at most twice the time from the file to the tiers.
 """
 
 from __future__ import annotations

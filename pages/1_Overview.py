@@ -4,14 +4,14 @@ import html
 
 import streamlit as st
 
-import ui
-from ui import t
+from ui import charts, context, fmt
+from ui.i18n import t
 
-ctx = ui.page("nav_overview")
+ctx = context.page("nav_overview")
 
 st.title(t("ov_title"))
 st.caption(t("ov_caption", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name,
-             start=ui.fmt_date(ctx.start), as_of=ui.fmt_date(ctx.as_of), n=ui.fmt_int(len(ctx.tiered))))
+             start=fmt.date(ctx.start), as_of=fmt.date(ctx.as_of), n=fmt.integer(len(ctx.tiered))))
 
 # KPI cards, one per tier -------------------------------------------------------------------------
 cards = st.columns(len(ctx.levels))
@@ -22,30 +22,30 @@ for card, row in zip(cards, ctx.summary.itertuples()):
             f"font-size:1.35rem;font-weight:700;line-height:1.6'>{html.escape(str(row.tier))}</div>",
             unsafe_allow_html=True)
         left, right = st.columns(2)
-        left.metric(t("kpi_customers"), ui.fmt_int(row.customers))
-        right.metric(t("kpi_customer_share"), ui.fmt_pct(row.customer_share))
-        left.metric(t("kpi_revenue"), ui.fmt_compact(row.revenue),
-                    help=t("kpi_revenue_help", value=ui.fmt_money(row.revenue)))
-        right.metric(t("kpi_revenue_share"), ui.fmt_pct(row.revenue_share))
-        left.metric(t("kpi_avg_spend"), ui.fmt_compact(row.avg_monetary),
-                    help=t("kpi_revenue_help", value=ui.fmt_money(row.avg_monetary)))
-        right.metric(t("kpi_avg_recency"), ui.fmt_number(row.avg_recency_days))
+        left.metric(t("kpi_customers"), fmt.integer(row.customers))
+        right.metric(t("kpi_customer_share"), fmt.percent(row.customer_share))
+        left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
+                    help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
+        right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share))
+        left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
+                    help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
+        right.metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
 if ctx.has_prospects:
     st.caption(t("prospect_note", label=ctx.rules.prospect_label))
 
 # Tier mix and Pareto curve -----------------------------------------------------------------------
-ui.show(ui.tier_mix_figure(ctx), "chart_mix")
-ui.show(ui.pareto_figure(ctx), "chart_pareto")
+charts.show(charts.tier_mix_figure(ctx), "chart_mix")
+charts.show(charts.pareto_figure(ctx), "chart_pareto")
 
 # Distributions -----------------------------------------------------------------------------------
 st.subheader(t("dist_title"))
 spend, orders, recency = st.columns(3)
 with spend:
-    ui.show(ui.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
-            "chart_spend")
+    charts.show(charts.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
+                "chart_spend")
 with orders:
-    ui.show(ui.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
-            "chart_frequency")
+    charts.show(charts.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
+                "chart_frequency")
 with recency:
-    ui.show(ui.distribution_figure(ctx, "recency_days", "linear", t("dist_recency"), t("axis_days"), True),
-            "chart_recency")
+    charts.show(charts.distribution_figure(ctx, "recency_days", "linear", t("dist_recency"), t("axis_days"), True),
+                "chart_recency")

@@ -1,46 +1,45 @@
 """Customers: filter, search, sort and download the tiered list; open one customer's profile."""
 
 import html
-import re
 
 import streamlit as st
 
 import segcore
-import ui
 from segcore import views
-from ui import t
+from ui import charts, context, customers, filters, fmt, naming, state, tables
+from ui.i18n import labeller, t
 
-ctx = ui.page("nav_customers")
+ctx = context.page("nav_customers")
 ss = st.session_state
 
 st.title(t("cu_title"))
 
 # Filters ---------------------------------------------------------------------------------------------
 ss["s_cust_tiers"] = [x for x in ss["s_cust_tiers"] if x in ctx.levels]
-sortable = ui.table_columns(ctx.tiered)
+sortable = tables.table_columns(ctx.tiered)
 if ss["s_cust_sort"] not in sortable:
     ss["s_cust_sort"] = "rank"
 tiers_col, search_col, sort_col, desc_col = st.columns([2.2, 2, 1.6, 0.9], vertical_alignment="bottom")
 with tiers_col:
-    ui.bound(st.pills, "s_cust_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
+    state.bound(st.pills, "s_cust_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with search_col:
-    ui.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
+    state.bound(st.text_input, "s_cust_search", t("search"), placeholder=t("search_ph"))
 with sort_col:
-    ui.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
-             format_func=ui.labeller({c: ui.col_label(c) for c in sortable}))
+    state.bound(st.selectbox, "s_cust_sort", t("sort_by"), options=sortable,
+                format_func=labeller({c: naming.col_label(c) for c in sortable}))
 with desc_col:
-    ui.bound(st.toggle, "s_cust_desc", t("descending"))
+    state.bound(st.toggle, "s_cust_desc", t("descending"))
 
-filters = ui.active_filters(ctx.tiered)
-if filters:
-    ui.filter_note(filters)
+applied = filters.active(ctx.tiered)
+if applied:
+    filters.note(applied)
 view = views.customer_list(ctx.tiered, tiers=ss["s_cust_tiers"] or None, search=ss["s_cust_search"],
                            sort_by=ss["s_cust_sort"], descending=ss["s_cust_desc"], labels=ctx.levels,
-                           filters=filters)
-ids = view["customer_id"].head(ui.TABLE_ROWS).tolist()
+                           filters=applied)
+ids = view["customer_id"].head(tables.TABLE_ROWS).tolist()
 ss["_cust_view_ids"] = ids
 
-st.caption(t("showing", n=ui.fmt_int(len(view)), total=ui.fmt_int(len(ctx.tiered))) + " · " + t("table_help"))
+st.caption(t("showing", n=fmt.integer(len(view)), total=fmt.integer(len(ctx.tiered))) + " · " + t("table_help"))
 
 
 def _picked():
@@ -51,20 +50,21 @@ def _picked():
 
 
 columns = sortable
-shown = view.head(ui.TABLE_ROWS)
+shown = view.head(tables.TABLE_ROWS)
 if len(view) > len(shown):
-    st.caption(t("table_capped", n=ui.fmt_int(len(shown))))
-st.dataframe(ui.show_segments(shown), column_order=columns, column_config=ui.column_config(columns), hide_index=True,
+    st.caption(t("table_capped", n=fmt.integer(len(shown))))
+st.dataframe(naming.show_segments(shown), column_order=columns, column_config=tables.column_config(columns),
+             hide_index=True,
              on_select=_picked, selection_mode="single-row", key="w_cust_table", height=420,
              placeholder=t("na"))
 
 # Downloads -------------------------------------------------------------------------------------------
 with st.container(border=True):
     st.markdown(f"**{t('download')}**")
-    ui.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
-             required=True, format_func=ui.labeller({
-                 "filter": t("dl_filter", n=ui.fmt_int(len(view))),
-                 "all": t("dl_all", n=ui.fmt_int(len(ctx.tiered))),
+    state.bound(st.segmented_control, "s_dl_scope", t("dl_scope"), options=["filter", "all", "tier"],
+                required=True, format_func=labeller({
+                 "filter": t("dl_filter", n=fmt.integer(len(view))),
+                 "all": t("dl_all", n=fmt.integer(len(ctx.tiered))),
                  "tier": t("dl_tier")}))
     scope = ss["s_dl_scope"]
     csv_col, xlsx_col, tier_col, _ = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
@@ -75,7 +75,7 @@ with st.container(border=True):
         frame, sheets, suffix = views.customer_list(ctx.tiered), list(ctx.levels), "all"
     else:
         frame, sheets, suffix = view, list(ss["s_cust_tiers"] or ctx.levels), "filtered"
-    suffix = re.sub(r"[\\/:*?\"<>|\s]+", "_", str(suffix))
+    suffix = tables.file_stem(suffix)
     summary = ctx.summary
     csv_col.download_button(
         t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame)),
@@ -95,9 +95,9 @@ selected = ss["s_cust_selected"]
 row = views.customer_row(ctx.tiered, selected) if selected else None
 if row is not None and row.empty:
     selected = ss["s_cust_selected"] = None
-options, labels = ui.customer_choices(view, row)
-ui.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
-         placeholder=t("pick_ph"), format_func=ui.labeller(labels))
+options, labels = customers.customer_choices(view, row)
+state.bound(st.selectbox, "s_cust_selected", t("pick"), options=options, index=None,
+            placeholder=t("pick_ph"), format_func=labeller(labels))
 
 if not selected:
     st.info(t("no_customer"), icon=":material/person_search:")
@@ -118,47 +118,47 @@ if bool(r.get("is_prospect", False)):
 position = views.customer_position(ctx.tiered, selected)
 with st.container(border=True, key="card_profile"):
     cells = st.columns(6)
-    cells[0].metric(t("p_rank"), t("p_rank_value", rank=ui.fmt_int(position["rank"].iloc[0]),
-                                   n=ui.fmt_int(position["buyers"].iloc[0])) if len(position) else t("na"))
-    cells[1].metric(t("col_monetary"), ui.fmt_money(r["monetary"]))
-    cells[2].metric(t("col_frequency"), ui.fmt_int(r["frequency"]))
-    cells[3].metric(t("col_avg_order_value"), ui.fmt_money(r["avg_order_value"]))
-    cells[4].metric(t("col_recency_days"), ui.fmt_days(r["recency_days"]))
-    cells[5].metric(t("col_trend"), ui.fmt_pct(r["trend"], 0))
+    cells[0].metric(t("p_rank"), t("p_rank_value", rank=fmt.integer(position["rank"].iloc[0]),
+                                   n=fmt.integer(position["buyers"].iloc[0])) if len(position) else t("na"))
+    cells[1].metric(t("col_monetary"), fmt.money(r["monetary"]))
+    cells[2].metric(t("col_frequency"), fmt.integer(r["frequency"]))
+    cells[3].metric(t("col_avg_order_value"), fmt.money(r["avg_order_value"]))
+    cells[4].metric(t("col_recency_days"), fmt.days(r["recency_days"]))
+    cells[5].metric(t("col_trend"), fmt.percent(r["trend"], 0))
     cells = st.columns(6)
-    cells[0].metric(t("col_first_order_date"), ui.fmt_date(r["first_order_date"]))
-    cells[1].metric(t("col_last_order_date"), ui.fmt_date(r["last_order_date"]))
-    cells[2].metric(t("col_product_breadth"), ui.fmt_int(r["product_breadth"]) if "product_breadth" in r else t("na"))
-    cells[3].metric(t("col_avg_interval_days"), ui.fmt_days(r["avg_interval_days"]))
+    cells[0].metric(t("col_first_order_date"), fmt.date(r["first_order_date"]))
+    cells[1].metric(t("col_last_order_date"), fmt.date(r["last_order_date"]))
+    cells[2].metric(t("col_product_breadth"), fmt.integer(r["product_breadth"]) if "product_breadth" in r else t("na"))
+    cells[3].metric(t("col_avg_interval_days"), fmt.days(r["avg_interval_days"]))
     if "interactions_90d" in r:
-        cells[4].metric(t("col_interactions_90d"), ui.fmt_int(r["interactions_90d"]))
-        cells[5].metric(t("col_last_interaction_date"), ui.fmt_date(r["last_interaction_date"]))
+        cells[4].metric(t("col_interactions_90d"), fmt.integer(r["interactions_90d"]))
+        cells[5].metric(t("col_last_interaction_date"), fmt.date(r["last_interaction_date"]))
 
-if "rfm_segment" in r and not ui.is_missing(r["rfm_segment"]):
-    st.markdown(t("sg_profile", segment=ui.segment_label(r["rfm_segment"]), scores=ui.score_text(r),
-                  score=ui.fmt_number(r["composite_score"], 2)) + "  \n" + ui.segment_action(r["rfm_segment"]))
-attributes = ui.attribute_columns(row.columns)
+if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
+    st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=customers.score_text(r),
+                  score=fmt.number(r["composite_score"], 2)) + "  \n" + naming.segment_action(r["rfm_segment"]))
+attributes = tables.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
-        f"{ui.col_label(c)}: {ui.fmt_date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
-        for c in attributes if not ui.is_missing(r[c])))
+        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
+        for c in attributes if not fmt.is_missing(r[c])))
 
 orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
 chart_col, pareto_col = st.columns([3, 2])
 with chart_col:
     if len(orders):
-        ui.show(ui.orders_figure(ctx, orders, tier), "chart_orders")
+        charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
     else:
         st.info(t("orders_none"))
 with pareto_col:
-    ui.show(ui.pareto_figure(ctx, highlight=position, height=320), "chart_position")
+    charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
 
 products_col, interactions_col = st.columns([3, 2])
 with products_col:
     st.markdown(f"**{t('products_title')}**")
     products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
     if len(products):
-        st.dataframe(products, hide_index=True, column_config=ui.column_config(products.columns), height=300)
+        st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
     elif not ctx.ds.has("product"):
         st.caption(t("no_products"))
     else:
@@ -170,7 +170,7 @@ with interactions_col:
     else:
         interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
         if len(interactions):
-            st.dataframe(interactions, hide_index=True, column_config=ui.column_config(interactions.columns),
+            st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
                          height=300)
         else:
             st.caption(t("no_interactions"))

@@ -3,11 +3,11 @@
 import streamlit as st
 
 import segcore
-import ui
 from segcore import dynamics, views
-from ui import t
+from ui import charts, context, data, fmt, migration, naming, state, tables
+from ui.i18n import labeller, t
 
-ctx = ui.page("nav_migration")
+ctx = context.page("nav_migration")
 ss = st.session_state
 
 st.title(t("mig_title"))
@@ -16,48 +16,49 @@ st.caption(t("mig_intro"))
 
 def render(mig: dynamics.Migration, prefix: str) -> None:
     """Movement counts, the two matrices, the flow chart and the four lists of one comparison."""
-    before, after = ui.fmt_date(mig.as_of_before), ui.fmt_date(mig.as_of_after)
+    before, after = fmt.date(mig.as_of_before), fmt.date(mig.as_of_after)
     summary = mig.summary.set_index("movement")
     cells = st.columns(len(dynamics.MOVEMENTS))
     for cell, movement in zip(cells, dynamics.MOVEMENTS):
         row = summary.loc[movement]
         revenue = row["revenue_before"] if movement == "lost" else row["revenue_after"]
-        cell.metric(t(f"mv_{movement}"), ui.fmt_int(row["customers"]), border=True,
-                    help=t(f"mv_help_{movement}", before=before, after=after, revenue=ui.fmt_money(revenue)))
+        cell.metric(t(f"mv_{movement}"), fmt.integer(row["customers"]), border=True,
+                    help=t(f"mv_help_{movement}", before=before, after=after, revenue=fmt.money(revenue)))
 
     y_title, x_title = t("mig_axis_before", date=before), t("mig_axis_after", date=after)
     left, right = st.columns(2)
     with left:
-        ui.show(ui.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
-                f"{prefix}_chart_matrix_customers")
+        charts.show(charts.matrix_figure(mig.customers_matrix, ctx, t("mig_matrix_customers"), False, y_title, x_title),
+                    f"{prefix}_chart_matrix_customers")
     with right:
-        ui.show(ui.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
-                f"{prefix}_chart_matrix_revenue")
+        charts.show(charts.matrix_figure(mig.revenue_matrix, ctx, t("mig_matrix_revenue"), True, y_title, x_title),
+                    f"{prefix}_chart_matrix_revenue")
     st.caption(t("mig_matrix_note", before=before, after=after))
 
-    measure = ui.bound_to(
-        st.segmented_control, "s_mig_measure", f"w_{prefix}_measure", t("mig_measure"),
+    measure = state.bound(
+        st.segmented_control, "s_mig_measure", t("mig_measure"), key=f"w_{prefix}_measure",
         options=["customers", "revenue"], required=True,
-        format_func=ui.labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
-    ui.show(ui.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
+        format_func=labeller({"customers": t("mig_by_customers"), "revenue": t("mig_by_revenue")}))
+    charts.show(charts.sankey_figure(mig, ctx, measure or "customers", t("mig_flow_title")), f"{prefix}_chart_sankey")
 
     st.subheader(t("mig_lists"))
     counts = dict(zip(mig.summary["movement"], mig.summary["customers"]))
-    choice = ui.bound_to(
-        st.segmented_control, "s_mig_list", f"w_{prefix}_list", t("mig_list_pick"), options=list(ui.MIG_LISTS),
-        required=True, format_func=ui.labeller({m: f"{t(f'mv_{m}')} ({ui.fmt_int(counts[m])})" for m in ui.MIG_LISTS}))
+    choice = state.bound(
+        st.segmented_control, "s_mig_list", t("mig_list_pick"), key=f"w_{prefix}_list",
+        options=list(migration.MIG_LISTS), required=True,
+        format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
     choice = choice or "upgraded"
-    listed = ui.shown(mig.list(choice))
+    listed = naming.shown(mig.list(choice))
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
-                 revenue=ui.fmt_money(listed["revenue"].sum() if len(listed) else 0)))
-    ui.table(listed, ui.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
-    ui.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
-    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(ui.migration_sheets(mig)),
+                 revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
+    tables.table(listed, migration.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
+    tables.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
+    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(migration.sheets(mig)),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
     with st.expander(t("mig_as_tables")):
-        names, corner = {"new": t("mig_new_row"), "lost": t("mig_lost_col")}, t("mig_corner")
+        names, corner = naming.new_and_lost(), t("mig_corner")
         st.dataframe(views.matrix_table(mig.customers_matrix, names, corner), hide_index=True,
                      key=f"{prefix}_table_customers")
         revenue_table = views.matrix_table(mig.revenue_matrix, names, corner)
@@ -70,15 +71,15 @@ dates_tab, snapshot_tab = st.tabs([t("mig_tab_dates"), t("mig_tab_snapshot")])
 
 # Two as-of dates, the same rules ------------------------------------------------------------------
 with dates_tab:
-    before = ui.migration_dates(ctx)
+    before = migration.dates(ctx)
     st.caption(t("mig_rules_note", levels=" / ".join(ctx.rules.labels)))
     if before is None:
         pass
     elif before < ctx.start:
-        st.warning(t("mig_before_start", before=ui.fmt_date(before), start=ui.fmt_date(ctx.start)),
+        st.warning(t("mig_before_start", before=fmt.date(before), start=fmt.date(ctx.start)),
                    icon=":material/event_busy:")
     else:
-        mig, problem = ui.migration(ctx, before)
+        mig, problem = migration.compare(ctx, before)
         if problem:
             st.warning(problem, icon=":material/warning:")
         else:
@@ -87,23 +88,23 @@ with dates_tab:
 # A saved snapshot against the current tiers ----------------------------------------------------------
 with snapshot_tab:
     st.caption(t("snap_intro"))
-    ws, problem = ui.workspace()
+    ws, problem = data.workspace()
     if ws is None:
-        ui.ws_problem(problem)
+        data.ws_problem(problem)
         st.stop()
-    ui.show_flash("snap")
-    dataset = ui.dataset_name(ctx.spec)
-    ui.snapshot_save_box(ctx, dataset)
+    state.show_flash("snap")
+    dataset = data.dataset_name(ctx.spec)
+    migration.snapshot_save_box(ctx, dataset)
     saved = ws.list_snapshots()
     if saved.empty:
         st.info(t("snap_none"), icon=":material/info:")
         st.stop()
-    row = ui.snapshot_picker(saved, dataset)
-    mig, problem, rules = ui.snapshot_migration(ctx, ws, row)
+    row = migration.snapshot_picker(saved, dataset)
+    mig, problem, rules = migration.snapshot_migration(ctx, ws, row)
     if problem:
         st.warning(problem, icon=":material/warning:")
         if rules is not None:
-            st.button(t("snap_use_rules"), key="w_snap_rules", on_click=ui.apply_tier_settings, args=(rules,),
+            st.button(t("snap_use_rules"), key="w_snap_rules", on_click=state.apply_tier_settings, args=(rules,),
                       icon=":material/settings_backup_restore:")
     else:
         render(mig, "snap")

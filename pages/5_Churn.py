@@ -3,11 +3,11 @@ lifecycle stage."""
 
 import streamlit as st
 
-import ui
 from segcore import dynamics, views
-from ui import t
+from ui import charts, churn, context, filters, fmt, naming, state, tables
+from ui.i18n import t
 
-ctx = ui.page("nav_churn")
+ctx = context.page("nav_churn")
 ss = st.session_state
 
 st.title(t("ch_title"))
@@ -16,39 +16,39 @@ st.caption(t("ch_intro"))
 # Churn early warning ------------------------------------------------------------------------------------
 k_col, drop_col, lapse_col = st.columns([2, 2, 1.2], vertical_alignment="bottom")
 with k_col:
-    ui.bound(st.slider, "s_churn_k", t("ch_k"), min_value=ui.K_RANGE[0], max_value=ui.K_RANGE[1], step=0.25,
-             format="%.2f×", help=t("ch_k_help"))
+    state.bound(st.slider, "s_churn_k", t("ch_k"), min_value=state.K_RANGE[0], max_value=state.K_RANGE[1], step=0.25,
+                format="%.2f×", help=t("ch_k_help"))
 with drop_col:
-    ui.bound(st.slider, "s_churn_drop", t("ch_drop"), min_value=ui.DROP_RANGE[0], max_value=ui.DROP_RANGE[1],
-             step=5, format="%d%%", help=t("ch_drop_help"))
+    state.bound(st.slider, "s_churn_drop", t("ch_drop"), min_value=state.DROP_RANGE[0], max_value=state.DROP_RANGE[1],
+                step=5, format="%d%%", help=t("ch_drop_help"))
 with lapse_col:
-    ui.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
-             help=t("ch_lapse_help"))
+    state.bound(st.number_input, "s_lapse_days", t("ch_lapse"), min_value=1, max_value=3650, step=30,
+                help=t("ch_lapse_help"))
 
-risk = ui.churn_list(ctx)
-by_tier, totals = ui.risk_counts(ctx, risk)
+risk = churn.at_risk(ctx)
+by_tier, totals = churn.risk_counts(ctx, risk)
 cells = st.columns(4)
-cells[0].metric(t("ch_at_risk"), ui.fmt_int(len(risk)), border=True, help=t("ch_at_risk_help"))
+cells[0].metric(t("ch_at_risk"), fmt.integer(len(risk)), border=True, help=t("ch_at_risk_help"))
 for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
-    cell.metric(t(f"risk_{level}"), ui.fmt_int(totals[level]), border=True)
+    cell.metric(t(f"risk_{level}"), fmt.integer(totals[level]), border=True)
 
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
-    ui.show(ui.stack_counts_figure(by_tier, ui.RISK_COLORS, ui.names_of("risk", dynamics.RISK_LEVELS),
-                                   t("ch_chart")), "chart_risk")
+    charts.show(charts.stack_counts_figure(by_tier, charts.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
+                                           t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
-    ui.rules_table(dynamics.churn_rules(**ui.churn_options()), "risk")
-    st.caption(t("ch_rules_note", days=ui.fmt_int(ss["s_lapse_days"])))
+    churn.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
+    st.caption(t("ch_rules_note", days=fmt.integer(ss["s_lapse_days"])))
 
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
-ui.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
-kept = ui.filtered_ids(ctx)  # the Segments page's breakdown filters, when set
-listed = views.keep_rows(ui.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
-st.caption(t("ch_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(risk))))
-ui.table(listed, ui.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
-ui.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
+state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
+kept = filters.kept_ids(ctx)  # the Segments page's breakdown filters, when set
+listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
+st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
+tables.table(listed, churn.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
+tables.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
 st.divider()
@@ -56,29 +56,29 @@ st.subheader(t("ri_title"))
 st.caption(t("ri_intro", top=ctx.rules.labels[0]))
 trend_col, _ = st.columns([2, 3])
 with trend_col:
-    ui.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=ui.TREND_RANGE[0], max_value=ui.TREND_RANGE[1],
-             step=10, format="+%d%%", help=t("ri_trend_help"))
-rising = ui.rising_list(ctx)
-rising_shown = views.keep_rows(ui.shown(rising), customer_id=kept)
-st.caption(t("ri_count", n=ui.fmt_int(len(rising)),
-             floor=ui.fmt_money(rising.attrs.get("min_recent_spend", 0))))
-ui.table(rising_shown, ui.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
-ui.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
+    state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0],
+                max_value=state.TREND_RANGE[1], step=10, format="+%d%%", help=t("ri_trend_help"))
+rising = churn.rising(ctx)
+rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
+st.caption(t("ri_count", n=fmt.integer(len(rising)),
+             floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
+tables.table(rising_shown, churn.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
+tables.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
 
 # Lifecycle ------------------------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("lc_title"))
 new_col, _ = st.columns([1.2, 4])
 with new_col:
-    ui.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
-             help=t("lc_new_days_help"))
-life = ui.lifecycle_table(ctx)
+    state.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,
+                help=t("lc_new_days_help"))
+life = churn.lifecycle(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
-    ui.show(ui.stack_counts_figure(stages, ui.STAGE_COLORS, ui.names_of("stage", dynamics.STAGES), t("lc_chart")),
-            "chart_stages")
+    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES),
+                                           t("lc_chart")), "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")
-    ui.rules_table(dynamics.lifecycle_rules(**ui.lifecycle_options()), "stage")
+    churn.rules_table(dynamics.lifecycle_rules(**state.lifecycle_options()), "stage")
     st.caption(t("lc_rules_note"))

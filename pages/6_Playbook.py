@@ -3,41 +3,41 @@ list with each customer's next contact date, overdue first."""
 
 import streamlit as st
 
-import ui
 from segcore import views
-from ui import t
+from ui import context, filters, fmt, naming, playbook, state, tables
+from ui.i18n import labeller, t
 
-ctx = ui.page("nav_playbook")
+ctx = context.page("nav_playbook")
 ss = st.session_state
 
 st.title(t("pb_title"))
 st.caption(t("pb_intro"))
 
 # The playbook, editable -------------------------------------------------------------------------------
-rows = ui.playbook_editor(ctx)
+rows = playbook.editor(ctx)
 note_col, reset_col = st.columns([5, 1], vertical_alignment="center")
 note_col.caption(t("pb_note", prospect=ctx.rules.prospect_label))
-reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=ui.replace_playbook, args=([],),
+reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=state.replace_playbook, args=([],),
                  icon=":material/restart_alt:", width="stretch", disabled=not ss["s_playbook"])
 
 # Follow-up list ----------------------------------------------------------------------------------------
 st.subheader(t("fu_title"))
-calls = ui.follow_up_list(ctx, rows)
-counts = ui.status_counts(calls)
+calls = playbook.follow_up_list(ctx, rows)
+counts = playbook.status_counts(calls)
 cells = st.columns(3)
-for cell, status in zip(cells, ui.FOLLOW_STATUSES):
-    cell.metric(t(f"fu_{status}"), ui.fmt_int(counts[status]), border=True,
-                help=t(f"fu_help_{status}", as_of=ui.fmt_date(ctx.as_of)))
+for cell, status in zip(cells, naming.FOLLOW_STATUSES):
+    cell.metric(t(f"fu_{status}"), fmt.integer(counts[status]), border=True,
+                help=t(f"fu_help_{status}", as_of=fmt.date(ctx.as_of)))
 
 ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
 tiers_col, status_col = st.columns(2)
 with tiers_col:
-    ui.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
+    state.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
-    ui.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(ui.FOLLOW_STATUSES),
-             selection_mode="multi", format_func=ui.labeller(ui.names_of("fu", ui.FOLLOW_STATUSES)))
-listed = ui.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
-                                  customer_id=ui.filtered_ids(ctx)))
-st.caption(t("fu_showing", n=ui.fmt_int(len(listed)), total=ui.fmt_int(len(calls)), as_of=ui.fmt_date(ctx.as_of)))
-ui.table(listed, ui.FOLLOW_COLUMNS, key="fu_table", height=420)
-ui.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")
+    state.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
+                selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
+listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
+                                      customer_id=filters.kept_ids(ctx)))
+st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
+tables.table(listed, playbook.FOLLOW_COLUMNS, key="fu_table", height=420)
+tables.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -29,7 +29,8 @@ needs_cdnow_sample = pytest.mark.skipif(
 
 @pytest.fixture(scope="session", autouse=True)
 def private_workspace(tmp_path_factory):
-    """The whole run (and any app a test starts) uses a workspace of its own, never the user's."""
+    """The whole run, and any app a module's fixture starts, uses a workspace of its own, never the
+    user's (the Data page opens the workspace to list saved settings)."""
     import os
 
     before = os.environ.get("SEGCORE_WORKSPACE")
@@ -39,6 +40,13 @@ def private_workspace(tmp_path_factory):
         os.environ.pop("SEGCORE_WORKSPACE", None)
     else:
         os.environ["SEGCORE_WORKSPACE"] = before
+
+
+@pytest.fixture(autouse=True)
+def own_workspace(tmp_path, monkeypatch):
+    """Each test starts with an empty workspace of its own: nothing one test saves reaches another,
+    and two test runs at once never wait on each other's lock."""
+    monkeypatch.setenv("SEGCORE_WORKSPACE", str(tmp_path / "workspace.duckdb"))
 
 
 @pytest.fixture

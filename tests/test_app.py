@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import segcore
-import ui
 from segcore import views
+from ui import charts, data, i18n, tables
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -163,7 +163,7 @@ def test_overview_pareto_curve_draws_the_cut_points(engine):
     assert notes[0] == (f"A: top {cuts['customer_share_end'][0] * 100:.1f}% of customers → "
                         f"{cuts['revenue_share_end'][0] * 100:.1f}% of revenue")
     # the bands behind the curve use the fixed tier colours
-    assert [s["fillcolor"] for s in spec["layout"]["shapes"]] == list(ui.TIER_COLORS[:3])
+    assert [s["fillcolor"] for s in spec["layout"]["shapes"]] == list(charts.TIER_COLORS[:3])
 
 
 def test_slider_changes_the_tier_counts(engine):
@@ -300,16 +300,19 @@ def test_language_switch_translates_labels_charts_and_headers():
 
 
 def test_every_text_has_both_languages_with_the_same_placeholders():
-    for key, (en, zh) in ui.TEXT.items():
+    en_texts, zh_texts = i18n.TEXTS["en"], i18n.TEXTS["zh"]
+    assert en_texts.keys() == zh_texts.keys()
+    for key, en in en_texts.items():
+        zh = zh_texts[key]
         assert en.strip() and zh.strip(), key
         assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
     for reason in ("missing customer id", "missing date", "unparseable date", "missing amount",
                    "unparseable amount", "duplicate", "duplicate customer id"):
-        assert f"reason_{reason}" in ui.TEXT
+        assert i18n.has(f"reason_{reason}")
     for field in segcore.CANONICAL_FIELDS:
-        assert f"field_{field}" in ui.TEXT
+        assert i18n.has(f"field_{field}")
     for column in segcore.EXPORT_COLUMNS:
-        assert f"col_{column}" in ui.TEXT
+        assert i18n.has(f"col_{column}")
 
 
 # --- uploads -----------------------------------------------------------------------------------------
@@ -338,16 +341,16 @@ def test_uploads_are_saved_by_content_and_old_ones_pruned(tmp_path, monkeypatch)
     import os
     import time
 
-    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path)
+    monkeypatch.setattr(data, "UPLOAD_DIR", tmp_path)
     old, fresh = tmp_path / ("a" * 64), tmp_path / ("b" * 64)
-    for folder, age_days in ((old, ui.UPLOAD_KEEP_DAYS + 1), (fresh, ui.UPLOAD_KEEP_DAYS - 1)):
+    for folder, age_days in ((old, data.UPLOAD_KEEP_DAYS + 1), (fresh, data.UPLOAD_KEEP_DAYS - 1)):
         folder.mkdir()
         (folder / "orders.csv").write_text("x")
         then = time.time() - age_days * 86400
         os.utime(folder, (then, then))
     upload_file = io.BytesIO(GOOD_CSV)
     upload_file.name, upload_file.size = "../shop:orders.csv", len(GOOD_CSV)
-    ref = ui.save_upload(upload_file)
+    ref = data.save_upload(upload_file)
     assert Path(ref.path).read_bytes() == GOOD_CSV and ref.name == "shop_orders.csv"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, ref.sha])   # the old one is gone
 
@@ -487,7 +490,7 @@ def test_as_of_date_and_window_change_the_metrics(engine):
 
 
 def test_a_long_list_is_cut_for_the_browser_but_downloads_keep_every_row(monkeypatch):
-    monkeypatch.setattr(ui, "TABLE_ROWS", 100)
+    monkeypatch.setattr(tables, "TABLE_ROWS", 100)
     at = start(CUSTOMERS)
     assert len(at.dataframe[0].value) == 100
     assert "The table shows the first 100 rows" in text_of(at)

@@ -1,4 +1,4 @@
-"""Issue 5 in the app: the Migration, Churn warning and Playbook pages, the settings file and the
+"""The Migration, Churn warning and Playbook pages, the settings file and the
 workspace, driven with streamlit.testing.v1.AppTest on the sample data.
 
 Every number checked here is computed again by the engine directly, with the same settings.

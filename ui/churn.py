@@ -1,0 +1,65 @@
+"""The Churn warning page's helpers: the at-risk list, the customers on the rise and every
+customer's lifecycle stage (each memoised per session for the tiers and settings it depends on),
+risk counts per tier, and the engine's rule tables in the UI language.
+
+Must not hold anything another page uses; the rules themselves are ``segcore.dynamics``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+from segcore import dynamics, views
+from ui import context, naming, state
+
+if TYPE_CHECKING:
+    from ui.context import Ctx
+
+RISK_COLUMNS = ("customer_id", "name", "tier", "risk", "reason", "recency_days", "typical_interval_days",
+                "overdue_ratio", "spend_first_half", "spend_second_half", "monetary", "frequency",
+                "last_order_date", "region", "city", "channel")
+RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason", "spend_first_half",
+                  "spend_second_half", "monetary", "frequency", "region", "city", "channel")
+
+
+def at_risk(ctx: Ctx) -> pd.DataFrame:
+    """Buyers at risk (:func:`segcore.dynamics.churn_risk`; lapsed customers left out)."""
+    lapse = int(st.session_state["s_lapse_days"])
+    options = state.churn_options()
+    return state.memo("churn", (context.tiers_key(), tuple(options.values()), lapse),
+                      lambda: dynamics.churn_risk(ctx.tiered, ctx.levels, lapse_days=lapse, **options))
+
+
+def risk_counts(ctx: Ctx, risk: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """(customers at risk per tier and level, a :func:`views.cross_tab`; the total per level)."""
+    by_tier = views.cross_tab(risk, "tier", "risk", ctx.rules.labels, dynamics.RISK_LEVELS)
+    totals = by_tier.groupby("column")["customers"].sum()
+    return by_tier, {level: int(totals.get(level, 0)) for level in dynamics.RISK_LEVELS}
+
+
+def rules_table(rules: pd.DataFrame, first: str) -> None:
+    """A rules table of the engine (``churn_rules`` / ``lifecycle_rules``) in the UI language,
+    as a static table so the rule texts wrap."""
+    columns = [first, "rule"]
+    st.table(naming.shown(rules)[columns].rename(columns={c: naming.col_label(c) for c in columns}), hide_index=True,
+             border="horizontal")
+
+
+def rising(ctx: Ctx) -> pd.DataFrame:
+    trend = st.session_state["s_rising_trend"] / 100
+    return state.memo("rising", (context.tiers_key(), trend),
+                      lambda: dynamics.rising_customers(ctx.tiered, ctx.levels, min_trend=trend))
+
+
+def lifecycle(ctx: Ctx) -> pd.DataFrame:
+    """Lifecycle stage per customer (:func:`segcore.dynamics.lifecycle`), with ``monetary``."""
+    options = state.lifecycle_options()
+
+    def compute():
+        life = dynamics.lifecycle(ctx.cursor(), ctx.tiered, as_of=ctx.as_of, **options)
+        life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
+        return life
+    return state.memo("lifecycle", (context.tiers_key(), tuple(options.values())), compute)

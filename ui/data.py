@@ -1,0 +1,328 @@
+"""The data the app reads: the sample, uploaded files, datasets saved in the workspace, loading
+them into the engine and caching what is computed once per dataset.
+
+Caching
+-------
+- :func:`_load_dataset` (``st.cache_resource``): one :class:`segcore.Dataset` per file content hash
+  + mapping + date order + duplicates choice (+ the optional files' hashes); a :class:`Spec` is
+  everything that decides it.
+- :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
+  window start.
+DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
+
+Holds the file references and specs, uploads written to disk, :func:`load` (with the reason a file
+cannot be used, kept per session), :func:`active` (the dataset the pages show) and the workspace
+file's datasets as specs.
+
+Must not draw anything but the loading status and the message that the workspace cannot be
+opened, and must not read widgets; the Data page's controls are in ``ui.data_page``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+import segcore
+from segcore.workspace import Workspace, WorkspaceError
+from ui import fmt, state
+from ui.i18n import t
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = ROOT / "sample_data"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
+UPLOAD_KEEP_DAYS = 7
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
+CHUNK = 4 << 20
+SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
+SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
+WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)  # what a workspace action may fail with
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file the app reads: its name as the user knows it, where it is, and its content hash."""
+
+    name: str
+    path: str
+    sha: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything that decides a loaded dataset (the cache key is made of it)."""
+
+    orders: FileRef
+    customers: FileRef | None = None
+    interactions: FileRef | None = None
+    mapping: tuple[tuple[str, str], ...] = ()
+    customers_mapping: tuple[tuple[str, str], ...] = ()     # the user's column choices for the side files
+    interactions_mapping: tuple[tuple[str, str], ...] = ()
+    date_order: str | None = None
+    drop_duplicates: bool = False
+    sample: bool = False
+    saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
+
+    @property
+    def key(self) -> str:
+        parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
+                 self.customers.sha if self.customers else None,
+                 self.interactions.sha if self.interactions else None,
+                 self.customers_mapping, self.interactions_mapping)
+        return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+class LoadFailure(Exception):
+    """A file of a spec could not be used: which one, the engine's error, and the file's headers."""
+
+    def __init__(self, role: str, file: FileRef, error: Exception, headers: list[str] | None = None):
+        super().__init__(str(error))
+        self.role, self.file, self.error, self.headers = role, file, error, headers
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _file_sha(path: str, mtime: float, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_ref(path) -> FileRef:
+    """A :class:`FileRef` for a file on disk (its hash is cached by path, time and size)."""
+    path = Path(path)
+    stat = path.stat()
+    return FileRef(path.name, str(path), _file_sha(str(path), stat.st_mtime, stat.st_size), stat.st_size)
+
+
+def sample_refs() -> dict[str, FileRef | None]:
+    refs = {}
+    for role in ("orders", "customers", "interactions"):
+        path = SAMPLE_DIR / f"{role}.csv"
+        refs[role] = file_ref(path) if path.exists() else None
+    return refs
+
+
+def save_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file to disk in chunks (no extra copy in memory) and hash it on the way.
+
+    The file lands in ``UPLOAD_DIR/<sha256>/<original name>`` so the engine's messages name it as
+    the user does. ``progress(fraction)`` is called after every chunk.
+    """
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", os.path.basename(uploaded.name)) or "upload"
+    size = getattr(uploaded, "size", None) or 0
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
+    uploaded.seek(0)
+    done = 0
+    with os.fdopen(fd, "wb") as out:
+        while chunk := uploaded.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            done += len(chunk)
+            if progress and size:
+                progress(min(done / size, 1.0))
+    sha = digest.hexdigest()
+    folder = UPLOAD_DIR / sha
+    folder.mkdir(exist_ok=True)
+    final = folder / name
+    os.replace(tmp, final)
+    os.utime(folder)  # a file uploaded again counts as new
+    _prune_uploads(keep=folder)
+    return FileRef(name, str(final), sha, done)
+
+
+def _prune_uploads(keep: Path) -> None:
+    """Delete uploads untouched for ``UPLOAD_KEEP_DAYS`` days (a session still showing one falls
+    back to the sample; datasets saved in the workspace are kept there, not here)."""
+    cutoff = time.time() - UPLOAD_KEEP_DAYS * 86400
+    for folder in UPLOAD_DIR.iterdir():
+        try:
+            if folder != keep and folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # removed meanwhile by another session
+            continue
+
+
+def headers_of(path: str) -> list[str] | None:
+    try:
+        headers, _, _ = segcore.read_table(duckdb.connect(), path)
+        return headers
+    except Exception:  # the file is unreadable: the error already says so
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
+    """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
+    spec = _spec
+    if spec.saved is not None:
+        return _open_saved(spec)
+    try:
+        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
+                                 date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+    except Exception as exc:
+        params = getattr(exc, "params", {}) or {}
+        headers = params.get("columns")
+        if headers is None and getattr(exc, "code", None) in ("all_rejected", "unknown_column"):
+            headers = headers_of(spec.orders.path)
+        raise LoadFailure("orders", spec.orders, exc, headers) from exc
+    for role, loader in (("customers", segcore.load_customers),
+                         ("interactions", segcore.load_interactions)):
+        ref = getattr(spec, role)
+        if ref is None:
+            continue
+        try:
+            loader(ds, ref.path, dict(getattr(spec, f"{role}_mapping")) or None)
+        except Exception as exc:
+            headers = (getattr(exc, "params", {}) or {}).get("columns") or headers_of(ref.path)
+            raise LoadFailure(role, ref, exc, headers) from exc
+    return ds
+
+
+def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | None, LoadFailure | None]:
+    """The dataset of ``spec`` (cached), or the reason it cannot be used (remembered per session)."""
+    failed = st.session_state.setdefault("_failed", {})
+    if spec.key in failed:
+        return None, failed[spec.key]
+    loaded = st.session_state.setdefault("_loaded", set())
+    box = st.empty() if show_progress and spec.key not in loaded else None
+    try:
+        if box is not None:
+            with box.status(t("loading_saved", file=spec.orders.name) if spec.saved else
+                            t("loading", file=spec.orders.name, size=fmt.size(spec.orders.size)),
+                            expanded=False):
+                ds = _load_dataset(spec.key, spec)
+            box.empty()
+        else:
+            ds = _load_dataset(spec.key, spec)
+    except LoadFailure as failure:
+        if box is not None:
+            box.empty()
+        failed[spec.key] = failure
+        return None, failure
+    loaded.add(spec.key)
+    return ds, None
+
+
+def sample_spec(**changes) -> Spec:
+    refs = sample_refs()
+    return Spec(orders=refs["orders"], customers=refs["customers"],
+                interactions=refs["interactions"], sample=True, **changes)
+
+
+def candidate_spec() -> Spec | None:
+    """The spec the data page asks for (sample, or the uploaded files), with the column choices."""
+    ss = st.session_state
+    if ss["s_source"] == "saved":
+        return saved_spec(ss["s_ws_dataset"])
+    if ss["s_source"] == "sample":
+        refs = sample_refs()
+    else:
+        refs = ss["s_uploads"]
+        if refs.get("orders") is None:
+            return None
+    orders = refs["orders"]
+    side = {f"{role}_mapping": tuple(sorted(state.side_overrides(refs[role].sha).items()))
+            for role in SIDE_FIELDS if refs.get(role) is not None}
+    return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
+                mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
+                date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
+                drop_duplicates=ss["s_drop_dup"],
+                sample=ss["s_source"] == "sample")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
+    return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
+
+
+def active() -> tuple[Spec, segcore.Dataset]:
+    """The dataset the pages show: the last one that loaded (the sample at first)."""
+    ss = st.session_state
+    spec = ss["s_active"]
+    ds, failure = load(spec)
+    if ds is None:  # e.g. an uploaded file was cleaned away: back to the sample
+        spec = ss["s_active"] = sample_spec()
+        ds, failure = load(spec)
+        if ds is None:
+            raise failure
+    return spec, ds
+
+
+def workspace() -> tuple[Workspace | None, str | None]:
+    """The workspace file ($SEGCORE_WORKSPACE, ...), or why it cannot be opened."""
+    try:
+        return Workspace(), None
+    except WS_ERRORS as exc:
+        return None, str(exc)
+
+
+def in_workspace(channel: str, action, errors: tuple = ()) -> tuple[bool, object]:
+    """``action(ws)`` on the workspace file: (True, its result), or (False, None) with "That did not
+    work: <reason>" flashed on ``channel`` when the file cannot be opened or the action fails with
+    a workspace error (or one of ``errors``)."""
+    ws, problem = workspace()
+    try:
+        if ws is None:
+            raise WorkspaceError(problem)
+        return True, action(ws)
+    except (*WS_ERRORS, *errors) as exc:
+        state.flash(channel, "error", t("ws_failed", reason=str(exc)))
+        return False, None
+
+
+def ws_problem(reason: str) -> None:
+    st.error(t("ws_unavailable"), icon=":material/error:")
+    st.caption(reason)
+
+
+def dataset_name(spec: Spec) -> str:
+    """The name snapshots of this data are filed under: the saved name, the file name, or "sample"."""
+    return spec.saved or ("sample" if spec.sample else spec.orders.name)
+
+
+def dataset_label(name: str) -> str:
+    return t("sb_sample") if name == "sample" else str(name)
+
+
+def saved_spec(name: str | None) -> Spec | None:
+    """The :class:`Spec` of a dataset saved in the workspace (None when there is no such dataset)."""
+    if not name:
+        return None
+    ws, _ = workspace()
+    if ws is None:
+        return None
+    listed = ws.list_datasets()
+    found = listed[listed["name"] == name]
+    if found.empty:
+        return None
+    row = found.iloc[0]
+    sha = hashlib.sha256(f"{ws.path}|{row['id']}|{row['created']}".encode()).hexdigest()
+
+    def ref(role):
+        return FileRef(name, str(ws.path), f"{sha}-{role}", 0)
+
+    return Spec(orders=ref("orders"), customers=ref("customers") if row["has_customers"] else None,
+                interactions=ref("interactions") if row["has_interactions"] else None, saved=name)
+
+
+def _open_saved(spec: Spec) -> segcore.Dataset:
+    try:
+        return Workspace(spec.orders.path).open_dataset(spec.saved)
+    except Exception as exc:
+        raise LoadFailure("orders", spec.orders, exc) from exc

@@ -1,0 +1,128 @@
+"""Numbers, money, percents, dates and sizes as text for the UI language, formatted by Babel.
+
+Holds one function per kind of value (an integer count, money, a percent, a plain number, days, a
+date, a time stamp, a file size, a histogram bin); a missing value (None, NaN, NA, NaT) is shown as
+the "na" text. Separators, signs and the compact units (8.12M / 812.35万 / 1.23亿) come from Babel's
+locale data for the UI language (``ui.i18n.babel_locale``). All money goes through :func:`money`,
+so a currency setting has one place to go. Formatted numbers are memoised per language (a rerun
+shows mostly the same numbers again: the Pareto curve's hover texts, the cards).
+
+Must not read or write session state (other than the language through ``ui.i18n``) or draw
+anything; pages and ``ui`` modules never format a number by hand (f"{x:,}") for the user.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
+
+import pandas as pd
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
+
+from ui.i18n import babel_locale, lang, t
+
+DATE_PATTERN = "yyyy-MM-dd"  # ISO in every language, as the date inputs and the exports write dates
+STAMP_PATTERN = "yyyy-MM-dd HH:mm"
+COMPACT_FROM = 10_000  # money below this is written out in full by money(compact=True)
+_MEMO = 1 << 16  # formatted numbers kept per kind
+
+
+def is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
+
+
+def _pattern(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+@lru_cache(maxsize=_MEMO)
+def _decimal(code: str, x: float, decimals: int) -> str:
+    # The float's exact value: Babel then rounds it as Python's own formatting does (half-even on
+    # the binary value), so a shown number equals f"{x:,.2f}" of the engine's number.
+    return format_decimal(Decimal(x), format=_pattern(decimals), locale=babel_locale(code))
+
+
+@lru_cache(maxsize=_MEMO)
+def _percent(code: str, x: float, decimals: int) -> str:
+    hundredfold = Decimal(x * 100).scaleb(-2)  # the product Python's own f"{x:.1%}" rounds
+    return format_percent(hundredfold, format=_pattern(decimals) + "%", locale=babel_locale(code))
+
+
+@lru_cache(maxsize=_MEMO)
+def _compact(code: str, x: float) -> str:
+    with localcontext(rounding=ROUND_HALF_UP):  # halves up, as the engine rounds money
+        return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale(code))
+
+
+@lru_cache(maxsize=_MEMO)
+def _short(code: str, x: float) -> str:
+    """A histogram bin edge: 500, 1K, 20K, 1.5M / 500, 1000, 2万."""
+    return format_compact_decimal(x, format_type="short", fraction_digits=2, locale=babel_locale(code))
+
+
+def integer(x) -> str:
+    return t("na") if is_missing(x) else _decimal(lang(), int(x), 0)
+
+
+def number(x, decimals: int = 0) -> str:
+    return t("na") if is_missing(x) else _decimal(lang(), float(x) + 0.0, decimals)  # + 0.0: no "-0"
+
+
+def money(x, decimals: int = 2, compact: bool = False) -> str:
+    """An amount of money: ``1,234.50``; ``compact``: 8.12M / 812.35万 / 1.23亿 (at most two
+    decimals, trailing zeros dropped), below 10,000 the whole amount (``5,120``)."""
+    if is_missing(x):
+        return t("na")
+    if compact and abs(float(x)) >= COMPACT_FROM:
+        return _compact(lang(), float(x))
+    return number(x, 0 if compact else decimals)
+
+
+def percent(x, decimals: int = 1) -> str:
+    """A share as a percent: 0.229 -> ``22.9%``."""
+    return t("na") if is_missing(x) else _percent(lang(), float(x) + 0.0, decimals)
+
+
+def percents(xs, decimals: int = 1) -> list[str]:
+    """:func:`percent` of many values, the language looked up once (a chart's hover texts)."""
+    code = lang()
+    return [t("na") if is_missing(x) else _percent(code, float(x) + 0.0, decimals) for x in xs]
+
+
+def days(x) -> str:
+    return t("na") if is_missing(x) else t("days", n=number(x))
+
+
+def date(d) -> str:
+    if is_missing(d):
+        return t("na")
+    return format_date(d, format=DATE_PATTERN, locale=babel_locale()) if hasattr(d, "strftime") else str(d)
+
+
+def stamp(ts) -> str:
+    """A date and time (e.g. when something was saved), to the minute."""
+    return t("na") if is_missing(ts) else format_datetime(ts, format=STAMP_PATTERN, locale=babel_locale())
+
+
+def size(n: int) -> str:
+    """A file size: ``830 B``, ``1.5 MB``."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{number(n, 0 if unit == 'B' else 1)} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def bin_label(lo, hi, integer: bool) -> str:
+    """Label of a histogram bin ``lo <= v < hi`` (``lo`` None: ``v <= hi``)."""
+    code = lang()
+    if is_missing(lo):
+        return "≤ " + _short(code, float(hi)) if not integer or hi != 0 else "0"
+    if integer:
+        lo_i, hi_i = int(math.ceil(lo)), int(math.ceil(hi)) - 1
+        return str(lo_i) if lo_i >= hi_i else f"{lo_i}–{hi_i}"
+    if lo == 0:
+        return "< " + _short(code, float(hi))
+    return f"{_short(code, float(lo))}–{_short(code, float(hi))}"

@@ -1,0 +1,123 @@
+"""Tables shown in the browser: which columns in which order, their translated headers and number
+formats, the read-only table of a page and the CSV / Excel download buttons of a table.
+
+Holds the column layout of customer tables (key metrics, attributes, scores), :func:`column_config`
+for every engine column the pages show, :func:`table` (capped at :data:`TABLE_ROWS` rows; the
+downloads hold every row) and :func:`downloads`.
+
+Must not compute or reshape tables (``segcore.views`` does) nor hold one page's table settings
+(those stay in that page's module, e.g. ``ui.segments``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+import segcore
+from ui import fmt, naming
+from ui.i18n import t
+
+TABLE_ROWS = 5_000  # rows sent to the browser table (downloads hold every row)
+TABLE_FIRST = ("customer_id", "name", "tier", "rank", "rfm_segment", "monetary", "frequency", "recency_days",
+               "avg_order_value", "first_order_date", "last_order_date", "product_breadth",
+               "avg_interval_days", "trend", "interactions_90d", "last_interaction_date")
+SCORE_COLUMNS = ("r_score", "f_score", "m_score", "a_score", "b_score", "composite_score")
+TABLE_LAST = (*SCORE_COLUMNS, "cumulative_share", "tenure_days", "spend_first_half", "spend_second_half")
+TABLE_HIDDEN = ("is_prospect",)
+PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
+_MONEY = ("monetary_before", "monetary_after", "revenue", "spend_first_half", "spend_second_half",
+          "next_tier_recent_median", "monetary")
+_DATES = ("next_contact_date", "as_of", "created")
+
+
+def table_columns(table: pd.DataFrame) -> list[str]:
+    """Display order of a customer table: key metrics, then attributes, then the rest; columns
+    with no value at all (e.g. products bought when the file has no product column) are left out."""
+    columns = [c for c in table.columns if table[c].notna().any()] or list(table.columns)
+    first = [c for c in TABLE_FIRST if c in columns]
+    last = [c for c in TABLE_LAST if c in columns]
+    middle = [c for c in columns if c not in first and c not in last and c not in TABLE_HIDDEN]
+    return first + middle + last
+
+
+def attribute_columns(columns) -> list[str]:
+    """The descriptive columns (region, city, industry ...) of a customer table."""
+    return [c for c in columns if c not in PROFILE_SKIP]
+
+
+def column_config(columns) -> dict:
+    """Translated headers and number formats for a customer table."""
+    cfg = {}
+    for name in columns:
+        label = naming.col_label(name)
+        if name in ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount"):
+            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        elif name == "composite_score":
+            cfg[name] = st.column_config.NumberColumn(label, format="%.2f")
+        elif name == "avg_interval_days":
+            cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
+        elif name in ("cumulative_share",):
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name == "trend":
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name in ("first_order_date", "last_order_date", "last_interaction_date", "order_date",
+                      "first_date", "last_date", "date"):
+            cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        else:
+            cfg[name] = st.column_config.Column(label)
+    return cfg
+
+
+def dyn_column_config(columns) -> dict:
+    """:func:`column_config` plus the columns of the dynamics and playbook tables."""
+    cfg = column_config(columns)
+    for name in columns:
+        label = naming.col_label(name)
+        if name in _MONEY:
+            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        elif name in ("spend_drop_share", "trend"):
+            cfg[name] = st.column_config.NumberColumn(label, format="percent")
+        elif name in ("overdue_ratio", "typical_interval_days"):
+            cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
+        elif name in _DATES:
+            cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif name in ("reason", "strategy"):
+            cfg[name] = st.column_config.TextColumn(label, width="large")
+    return cfg
+
+
+def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, empty: str | None = None) -> None:
+    """A read-only table of the given columns (those the frame has), capped at TABLE_ROWS rows;
+    ``empty``: the message shown instead when there is no row."""
+    if empty is not None and frame.empty:
+        st.info(empty, icon=":material/info:")
+        return
+    columns = [c for c in columns if c in frame.columns]
+    if len(frame) > TABLE_ROWS:
+        st.caption(t("table_capped", n=fmt.integer(TABLE_ROWS)))
+    head = frame.head(TABLE_ROWS)
+    head.attrs = {}  # engine notes (e.g. a date) are not for the browser
+    st.dataframe(head, column_order=columns, column_config=dyn_column_config(columns),
+                 hide_index=True, key=key, height=height or "auto", placeholder=t("na"))
+
+
+def file_stem(text) -> str:
+    """A download's file name from any text (a tier name, a date): characters file systems refuse,
+    and spaces, become ``_``."""
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", str(text))
+
+
+def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
+    """CSV (UTF-8 with BOM) and Excel buttons for one table (formula-safe, made on click)."""
+    stem = file_stem(stem)
+    csv_col, xlsx_col, _ = st.columns([1, 1, 4], vertical_alignment="bottom")
+    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame), file_name=f"{stem}.csv",
+                            mime="text/csv", on_click="ignore", help=t("dl_csv_help"), icon=":material/download:",
+                            key=f"{key}_csv", width="stretch")
+    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}),
+                             file_name=f"{stem}.xlsx", on_click="ignore", key=f"{key}_xlsx", width="stretch",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             help=t("dl_one_sheet_help"), icon=":material/table_view:")
