@@ -25,8 +25,10 @@ Tables in the file
 ------------------
 segcore_meta : ``key, value`` (``schema_version``).
 datasets     : ``id, name, created, file_name, headers, report, extra`` (JSON text), ``lines``,
-               ``customers``; the dataset's engine tables are ``d<id>_<table>`` (``raw``,
-               ``parsed``, ``customers``, ``interactions`` ... as the dataset had them).
+               ``customers``; the dataset's engine tables are ``d<id>_<table>`` (``parsed``,
+               ``customers``, ``interactions`` ... as the dataset had them), and ``d<id>_file``
+               holds the original orders file (``part, data``: 16 MB pieces) so that it can be
+               read again (re-mapping); a dataset parsed from a text table keeps ``raw`` instead.
 settings     : ``name, saved, body`` (the settings file's JSON).
 snapshots    : ``id, dataset, name, as_of, created, settings, labels, customers, revenue``; the
                per-customer rows are in ``s<id>``.
@@ -37,9 +39,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +52,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .ingest import Dataset, IngestReport
+from .ingest import Dataset, IngestReport, Source, lines_view, open_source, parse_loaded
 from .settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "SNAPSHOT_COLUMNS", "Snapshot", "Workspace", "WorkspaceError",
@@ -56,9 +61,12 @@ __all__ = ["SCHEMA_VERSION", "SNAPSHOT_COLUMNS", "Snapshot", "Workspace", "Works
 #: Version of the tables' layout in the workspace file.
 SCHEMA_VERSION = 1
 
-#: Engine tables of a dataset that are saved with it, when the dataset has them.
+#: Engine tables of a dataset that are saved with it, when the dataset has them (``raw``: a dataset
+#: parsed from a text table, or saved before the original file was kept).
 DATASET_TABLES = ("raw", "parsed", "raw_customers", "customers_parsed", "customers",
                   "customer_attribute_names", "raw_interactions", "interactions_parsed", "interactions")
+
+_FILE_PART = 1 << 24  # bytes per piece of a saved orders file
 
 #: Per-customer columns kept in a snapshot (those the tiered table has).
 SNAPSHOT_COLUMNS = ("customer_id", "tier", "rank", "cumulative_share", "monetary", "frequency",
@@ -227,9 +235,10 @@ class Workspace:
         ----------
         name : the name to list it under; saving under an existing name replaces that dataset
             (all at once) unless ``replace`` is False.
-        ds : :class:`segcore.Dataset`. Its engine tables (``raw``, ``parsed``, and the customers
-            and interactions tables) are copied, so a reopened dataset can be re-mapped and its
-            rejected rows downloaded like a fresh upload.
+        ds : :class:`segcore.Dataset`. Its engine tables (``parsed``, and the customers and
+            interactions tables) and its orders file are copied, so a reopened dataset can be
+            re-mapped and its rejected rows downloaded like a fresh upload. Exact duplicates are
+            counted first when they were not yet.
         file_name : the original file's name, shown in the list (default: ``name``).
 
         Returns
@@ -240,7 +249,13 @@ class Workspace:
         tables = [t for t in DATASET_TABLES if _has_table(ds.con, t)]
         if "parsed" not in tables:
             raise WorkspaceError("This dataset has no parsed order lines to save.")
-        extra = {"customer_attributes": list(ds.customer_attributes), "side_reports": ds.side_reports}
+        original = ds.source.path if ds.source is not None and ds.source.table is None else None
+        if original is not None and not original.exists():  # an upload cleaned away meanwhile
+            original = None
+        if ds.report.duplicate_rows is None:
+            ds.count_duplicates()
+        extra = {"customer_attributes": list(ds.customer_attributes), "side_reports": ds.side_reports,
+                 **({"source_name": ds.source.name, "sheet": ds.source.sheet} if original else {})}
         with self._attached(ds.con) as con:
             source = _quote(con.execute("SELECT current_database()").fetchone()[0])
             con.execute("BEGIN")
@@ -252,6 +267,12 @@ class Workspace:
                 for t in tables:
                     con.execute(f"CREATE TABLE ws.d{new_id}_{t} AS "
                                 f"SELECT rowid AS _rowid, * FROM {source}.main.{t}")
+                if original is not None:
+                    con.execute(f"CREATE TABLE ws.d{new_id}_file (part INTEGER, data BLOB)")
+                    with open(original, "rb") as fh:
+                        for part, data in enumerate(iter(lambda: fh.read(_FILE_PART), b"")):
+                            con.execute(f"INSERT INTO ws.d{new_id}_file VALUES ($p, $d)", {"p": part, "d": data})
+                    tables.append("file")
                 lines, customers = con.execute(
                     f"SELECT count(*), count(DISTINCT customer_id) FROM {source}.main.parsed "
                     "WHERE reason IS NULL").fetchone()
@@ -273,7 +294,7 @@ class Workspace:
         (tables,) = con.execute("SELECT tables FROM ws.datasets WHERE id = $id",
                                 {"id": dataset_id}).fetchone()
         for t in _loads(tables):
-            if t in DATASET_TABLES:
+            if t in (*DATASET_TABLES, "file"):
                 con.execute(f"DROP TABLE IF EXISTS ws.d{int(dataset_id)}_{t}")
         con.execute("DELETE FROM ws.datasets WHERE id = $id", {"id": dataset_id})
 
@@ -295,22 +316,39 @@ class Workspace:
 
     def open_dataset(self, name: str) -> Dataset:
         """A saved dataset as a :class:`segcore.Dataset` in a new in-memory connection, with the
-        same tables (``raw``, ``parsed``, the view ``lines``, customers, interactions) it had."""
+        same tables (``parsed``, the view ``lines``, customers, interactions) it had; its orders
+        file, written to a temporary file that lives as long as the dataset, is ``source``."""
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
         with self._attached(con) as cur:
-            row = cur.execute("SELECT id, headers, report, extra, tables FROM ws.datasets WHERE name = $n",
-                              {"n": name}).fetchone()
+            row = cur.execute("SELECT id, headers, report, extra, tables, file_name FROM ws.datasets "
+                              "WHERE name = $n", {"n": name}).fetchone()
             if row is None:
                 raise WorkspaceError(f"No dataset named {name!r} is saved.")
-            dataset_id, headers, report, extra, tables = row
+            dataset_id, headers, report, extra, tables, file_name = row
             for t in _loads(tables):
                 if t in DATASET_TABLES:
                     cur.execute(f"CREATE TABLE memory.main.{t} AS SELECT * EXCLUDE (_rowid) "
                                 f"FROM ws.d{int(dataset_id)}_{t} ORDER BY _rowid")
-        con.execute("CREATE OR REPLACE VIEW lines AS SELECT * FROM parsed WHERE reason IS NULL")
-        extra = _loads(extra)
-        return Dataset(con=con, headers=_loads(headers), report=_report_from(_loads(report)),
+            extra = _loads(extra)
+            source = None
+            if "file" in _loads(tables):
+                folder = Path(tempfile.mkdtemp(prefix="segcore-"))
+                path = folder / Path(extra["source_name"]).name
+                with open(path, "wb") as fh:
+                    for (data,) in cur.execute(f"SELECT data FROM ws.d{int(dataset_id)}_file ORDER BY part").fetchall():
+                        fh.write(data)
+                source = open_source(path, name=extra["source_name"], sheet=extra.get("sheet"))
+                weakref.finalize(source, shutil.rmtree, folder, True)
+        headers, report = _loads(headers), _report_from(_loads(report))
+        if "raw" in _loads(tables):
+            source = Source(None, file_name, report.file_format, headers, encoding=report.encoding, table="raw")
+        if "_cells" not in [c[0] for c in con.execute("DESCRIBE parsed").fetchall()]:
+            # saved before the rejected rows kept their cells: parse the saved text table again
+            report = parse_loaded(con, headers, file_name, report.file_format, report.encoding, report.mapping,
+                                  date_order=report.date_order, drop_duplicates=report.duplicates_dropped).report
+        lines_view(con)
+        return Dataset(con=con, headers=headers, report=report, source=source,
                        customer_attributes=extra.get("customer_attributes", []),
                        side_reports=extra.get("side_reports", {}))
 

@@ -62,9 +62,9 @@ def test_save_open_delete_in_one_process(tmp_path, orders, write):
     assert back.customer_attributes == ds.customer_attributes and back.side_reports == ds.side_reports
     pd.testing.assert_frame_equal(segcore.customer_metrics(back.con), segcore.customer_metrics(ds.con))
     pd.testing.assert_frame_equal(back.rejected_rows(), ds.rejected_rows())  # the row with "oops"
-    # the raw table came along, so the dataset can be re-mapped like a fresh upload
-    again = segcore.parse_loaded(back.con, back.headers, "orders.csv", "csv", "utf-8", {"product": ""})
-    assert "product" not in again.mapping
+    # the orders file came along, so the dataset can be re-mapped like a fresh upload
+    again = segcore.load_orders(back.source, {"product": ""})
+    assert "product" not in again.mapping and again.report.rows_used == ds.report.rows_used
     with pytest.raises(WorkspaceError, match="already saved"):
         ws.save_dataset("January", ds, replace=False)
     with pytest.raises(WorkspaceError, match="No dataset named"):
@@ -273,3 +273,26 @@ def test_default_location(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     if sys.platform.startswith("linux"):
         assert default_workspace_path() == tmp_path / "xdg" / "segcore" / "workspace.duckdb"
+
+
+def test_a_dataset_saved_before_the_file_was_kept_still_opens(tmp_path, orders):
+    """Datasets saved by earlier versions kept the text table ``raw`` and no cells in ``parsed``."""
+    from segcore.workspace import _dumps
+
+    ds = segcore.load_orders(orders)
+    segcore.read_table(ds.con, orders)  # the text table raw, as it was kept then
+    path = tmp_path / "ws.duckdb"
+    Workspace(path)
+    ds.con.execute(f"ATTACH '{path}' AS ws")
+    ds.con.execute("CREATE TABLE ws.d1_raw AS SELECT rowid AS _rowid, * FROM raw")
+    ds.con.execute("""CREATE TABLE ws.d1_parsed AS SELECT rowid AS _rowid, rowid + 1 AS _row, customer_id,
+                          order_date, amount, order_id, product, category, region, city, channel, reason
+                      FROM parsed""")
+    ds.con.execute("INSERT INTO ws.datasets VALUES (1, 'old', now()::TIMESTAMP, 'orders.csv', $h, $r, '{}', "
+                   "'[\"raw\", \"parsed\"]', 5, 3)", {"h": _dumps(ds.headers), "r": _dumps(ds.report)})
+    ds.con.execute("DETACH ws")
+    back = Workspace(path).open_dataset("old")
+    pd.testing.assert_frame_equal(back.rejected_rows(), ds.rejected_rows())
+    pd.testing.assert_frame_equal(segcore.customer_metrics(back.con), segcore.customer_metrics(ds.con))
+    assert back.report == ds.report
+    assert "product" not in segcore.load_orders(back.source, {"product": ""}, con=back.con).mapping
