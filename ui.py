@@ -336,6 +336,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason_unparseable amount": ("amount not understood", "无法识别的金额"),
     "reason_duplicate": ("duplicate row (dropped)", "重复行（已删除）"),
     "reason_duplicate customer id": ("duplicate customer id", "重复的客户编号"),
+    "reason_malformed row": ("row not split into the columns (quotes or delimiters)", "无法按列拆分的行（引号或分隔符有误）"),
+    "reason_date out of range": ("date out of range", "日期超出合理范围"),
+    "reason_amount out of range": ("amount out of range", "金额超出合理范围"),
+    # notes on how a file was read (engine codes)
+    "note_mixed_encoding": ("{lines} lines were not UTF-8 and were read as {encoding}, the others as UTF-8: "
+                            "check the names in those lines.",
+                            "有 {lines} 行不是 UTF-8 编码，已按 {encoding} 读取，其余行按 UTF-8 读取：请核对这些行中的名称。"),
+    "note_nul_removed": ("The file contains {count} NUL bytes; they were removed from the values.",
+                         "文件包含 {count} 个 NUL 字节，已从数据中删除。"),
+    "note_sheet": ("Sheet read: {sheet} (the workbook also has: {others}).",
+                   "读取的工作表：{sheet}（工作簿中还有：{others}）。"),
     # errors
     "err_title": ("This file cannot be used", "无法使用该文件"),
     "err_empty": ("{file} contains no data rows.", "{file} 中没有数据行。"),
@@ -360,6 +371,9 @@ TEXT: dict[str, tuple[str, str]] = {
                          "{file} 的 {rows} 行全部无法使用（{reasons}）。"),
     "err_unknown_column": ("There is no column {column} in {file}.", "{file} 中没有 {column} 列。"),
     "err_other": ("{file} could not be read.", "无法读取 {file}。"),
+    "err_too_big": ("{file} was not read: it needs far more memory than a sheet of orders does. Save the "
+                    "sheet as CSV and upload that.",
+                    "未读取 {file}：它所需的内存远超一张订单表。请将工作表另存为 CSV 后上传。"),
     "err_details": ("Technical details", "技术细节"),
     "and": (" and the ", "和"),
     "list_sep": (", ", "、"),
@@ -805,6 +819,16 @@ def col_label(name: str) -> str:
     return t(key) if key in TEXT else str(name)
 
 
+def report_notes(report: segcore.IngestReport) -> list[str]:
+    """Remarks on how the file was read (the sheet of a workbook, mixed encodings ...), translated."""
+    notes = [t(f"note_{n['code']}", **{k: fmt_int(v) if isinstance(v, int) else v for k, v in n["params"].items()})
+             if f"note_{n['code']}" in TEXT else n["message"] for n in report.notes]
+    if report.sheet and len(report.sheets) > 1:
+        notes.insert(0, t("note_sheet", sheet=report.sheet,
+                          others=t("list_sep").join(s for s in report.sheets if s != report.sheet)))
+    return notes
+
+
 def reason_label(reason: str) -> str:
     key = f"reason_{reason}"
     return t(key) if key in TEXT else str(reason)
@@ -1025,6 +1049,9 @@ def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
                                  date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+        if not ds.has("amount"):  # the engine reads a file without amounts count-only; the pages do not yet
+            raise segcore.IngestError("missing_field", f"No column for the amount was found in {spec.orders.name}.",
+                                      fields=["amount"], columns=ds.headers)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
@@ -1532,7 +1559,7 @@ def failure_message(failure: LoadFailure) -> str:
     code = getattr(err, "code", None)
     params = getattr(err, "params", {}) or {}
     sep = t("list_sep")
-    if code in ("empty", "binary", "unreadable"):
+    if code in ("empty", "binary", "unreadable", "too_big"):
         return t(f"err_{code}", file=name)
     if code == "no_columns":
         cols = params.get("columns") or ["?"]
