@@ -5,11 +5,11 @@ One pass
 An orders file is read once per mapping, straight into the table ``parsed`` (:func:`load_orders`):
 DuckDB's reader feeds one ``CREATE TABLE ... AS SELECT`` that applies the parse rules (``RULES``:
 each value rule and each rejection reason is a named DuckDB SQL macro). No text copy of the file is
-kept; the :class:`Source` remembers how to read the file, and re-mapping a column reads it again.
+kept; the :class:`~segcore.sources.Source` remembers how to read the file (:mod:`segcore.sources`:
+RFC 4180 CSV read strictly, encodings, Excel sheets), and re-mapping a column reads it again. A CSV
+row that does not split into the header's columns is a rejected row ("malformed row") with its row
+number, never a shifted one.
 
-- Text files are read as RFC 4180 CSV (quotes, ``""`` escapes, delimiters and line breaks inside
-  quotes) and strictly: a row that does not split into the header's columns is a rejected row
-  ("malformed row") with its row number, never a shifted one.
 - Typed fast path: when the first ``SAMPLE_ROWS`` values of the date column all have one date format
   (day/month order by the engine's rule below) and the amounts are plain numbers, DuckDB's reader
   types those columns (ids and every other column stay text). Any value it cannot convert sends the
@@ -20,39 +20,31 @@ kept; the :class:`Source` remembers how to read the file, and re-mapping a colum
 
 Tables in the connection
 ------------------------
-parsed : one row per data row of the file, in file order (malformed rows last; with drop_duplicates
-         the order is lost): ``_row`` BIGINT
-         (the row's number in the file, 1 = the first row under the header; set for rejected rows,
-         NULL for used rows), ``_hash`` UBIGINT (a 64-bit hash of the row's cells as read),
-         ``customer_id`` VARCHAR, ``order_date`` DATE, ``amount`` DOUBLE (NULL when the file has no
-         amount: count-only mode), ``order_id``, ``product``, ``category``, ``region``, ``city``,
-         ``channel`` VARCHAR, ``reason`` VARCHAR (NULL for used rows, else why the row was
-         rejected), ``_cells`` VARCHAR[] (a rejected row's cells as in the file; NULL for used rows).
-lines  : view of the used rows of ``parsed``, plus ``_line`` (the row's position in ``parsed``).
+parsed   : one row per data row of the file, in file order (malformed rows last; with
+           drop_duplicates the order is lost): ``_hash`` UBIGINT (a 64-bit hash of the row's cells
+           as read), ``customer_id`` VARCHAR, ``order_date`` DATE, ``amount`` DOUBLE (NULL when the
+           file has no amount: count-only mode), the mapped ones of ``order_id``, ``product``,
+           ``category``, ``region``, ``city``, ``channel`` VARCHAR, ``reason`` VARCHAR (NULL for
+           used rows, else why the row was rejected).
+rejected : one row per rejected row: ``_row`` BIGINT (its number in the file, 1 = the first row
+           under the header), ``reason`` and ``_cells`` VARCHAR[] (its cells as in the file; a
+           malformed row's text is its one cell).
+lines    : view of the used rows of ``parsed`` with all six text fields (NULL when not mapped),
+           plus ``_line`` (the row's position in ``parsed``).
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
-import mmap
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import weakref
-import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
 from .metrics import AMOUNT_STEPS
+from .sources import (IngestError, Source, drop_rejects, excel_sheets, open_source, read_into, read_source,
+                      read_table)
 
 __all__ = ["IngestError", "IngestReport", "Dataset", "Limits", "Source", "RULES", "REASONS",
            "open_source", "excel_sheets", "read_table", "parse_loaded", "load_orders",
@@ -62,16 +54,6 @@ TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
 #: Values of the date and amount columns looked at before the pass (date order, formats, types).
 SAMPLE_ROWS = 50_000
-
-#: An Excel workbook is refused before reading when its parts unpack to more than this many bytes,
-#: or a part unpacks to more than ``EXCEL_MAX_RATIO`` times its packed size (a decompression bomb).
-EXCEL_MAX_UNPACKED = 1 << 30
-EXCEL_MAX_RATIO = 100
-
-#: Memory (MB) the process reading an Excel sheet may take; ``$SEGCORE_EXCEL_MEMORY_MB`` overrides.
-EXCEL_MEMORY_MB = 3072
-
-_WORKER = Path(__file__).with_name("excel_worker.py")
 
 
 @dataclass(frozen=True)
@@ -125,17 +107,18 @@ _CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
 # successful one), so the slow path picks the one format that fits a value's shape.
 RULES: dict[str, Rule] = {
     # -- cells to values ---------------------------------------------------------------------
-    "trim": Rule(("v",), "CASE WHEN v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v) "
-                         "THEN trim(v) ELSE v END",
-                 "v without the spaces around it. trim copies every value, so it only runs where it "
-                 "could change v: in ASCII the only space trim removes is ' ', so a value starting "
-                 "at or above '!', not ending in ' ' and without multi-byte characters is trimmed."),
+    "untrimmed": Rule(("v",), "v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v)",
+                      "v may have spaces around it. trim copies every value, so it only runs where it "
+                      "could change v: in ASCII the only space trim removes is ' ', so a value starting "
+                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed"),
+    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it"),
     "missing": Rule(("t",), f"strlen(t) <= {max(map(len, _MISSING_TEXT))} AND list_position("
                             + "[" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + "], t) IS NOT NULL",
                     "trimmed text is empty or a word for a missing value (nan, null, n/a, -, ...); a "
                     "list searched with list_position, as an IN list becomes a join on every row"),
     "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value"),
-    "id": Rule(("v",), "CASE WHEN seg_missing(seg_trim(v)) THEN NULL ELSE seg_trim(v) END",
+    "id": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END "
+                       "WHEN seg_missing(v) THEN NULL ELSE v END",
                "an id (customer, order): the trimmed text, NULL when blank; never a number"),
     "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty"),
     "plain number": Rule(("v",), "CASE WHEN NOT contains(v, '_') AND NOT contains(v, '+-') "
@@ -229,25 +212,6 @@ def _call(name: str, args: dict[str, str]) -> str:
     return f"{_macro(name)}({', '.join(args[p] for p in RULES[name].params)})"
 
 
-class IngestError(ValueError):
-    """A file that cannot be used at all. ``str(err)`` is one plain sentence for the user.
-
-    ``code`` names the problem (``empty``, ``binary``, ``unreadable``, ``too_big``, ``no_sheet``,
-    ``no_columns``, ``missing_field``, ``all_rejected``) and ``params`` holds the details, so a UI can
-    say the same in another language.
-    """
-
-    def __init__(self, code: str, message: str, **params):
-        super().__init__(message)
-        self.code = code
-        self.params = params
-
-
-def _note(code: str, message: str, **params) -> dict:
-    """A remark on how the file was read: ``{"code", "message", "params"}`` (a UI translates by code)."""
-    return {"code": code, "message": message, "params": params}
-
-
 @dataclass
 class IngestReport:
     """What happened to every input row. ``rows_used + sum(rejected.values()) == rows_read``.
@@ -310,455 +274,6 @@ class IngestReport:
                    if self.date_order_ambiguous else "")
             )
         return out + [note["message"] for note in self.notes]
-
-
-# --------------------------------------------------------------------------------------------
-# Sources: how to read a file (again)
-# --------------------------------------------------------------------------------------------
-
-@dataclass(eq=False)
-class Source:
-    """How to read a table file, found once from its bytes (:func:`open_source`).
-
-    Attributes
-    ----------
-    path : the file (None for ``table``).
-    name : the file's name, for messages.
-    file_format : ``"csv"``, ``"excel"`` or ``"parquet"``.
-    headers : the file's column names, in order (column ``c{i}`` is ``headers[i]``).
-    encoding : the text's encoding (None for Excel and Parquet).
-    delimiter : the CSV delimiter.
-    sheet, sheets : the Excel sheet read and all the sheets of the workbook.
-    notes : remarks on the reading (mixed encodings, NUL bytes removed ...), as in the report.
-    nul : the text holds NUL bytes; they are removed from every cell.
-    table : the name of a text table (``c0..cN``) in the connection to read instead of a file.
-    floats : the Parquet columns holding floating-point numbers (an id 12346.0 is read as 12346).
-    copy : a UTF-8 (text) or Parquet (Excel) copy DuckDB reads instead of ``path``; it is deleted
-        with the Source.
-    """
-
-    path: Path | None
-    name: str
-    file_format: str
-    headers: list[str]
-    encoding: str | None = None
-    delimiter: str = ","
-    sheet: str | None = None
-    sheets: list[str] = field(default_factory=list)
-    notes: list[dict] = field(default_factory=list)
-    nul: bool = False
-    table: str | None = None
-    floats: tuple[int, ...] = ()
-    copy: Path | None = None
-
-    def keep(self, copy: Path) -> None:
-        """Read ``copy`` from now on; it is deleted when the Source is."""
-        self.copy = copy
-        weakref.finalize(self, _unlink, copy)
-
-    def relation(self, types: dict[int, str] | None = None, date_format: str | None = None,
-                 rejects: str = "seg_rejects") -> tuple[str, dict]:
-        """``(sql, params)``: a FROM-clause item with the columns ``c0..cN``.
-
-        ``types`` types some CSV columns (``{index: "DATE" | "DOUBLE"}``, DATE read with
-        ``date_format``); the rest are text. A CSV row that does not split into the columns, or a
-        value that does not convert, goes to the table ``rejects`` (with its line number), not to
-        the result.
-        """
-        cols = [f"c{i}" for i in range(len(self.headers))]
-        if self.table:
-            return self.table, {}
-        read = self.copy or self.path
-        if self.file_format == "parquet":
-            exprs = ", ".join(f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 "
-                              f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END AS {c}"
-                              if i in self.floats else f"CAST({c} AS VARCHAR) AS {c}" for i, c in enumerate(cols))
-            return f"(SELECT {exprs} FROM read_parquet($src) AS t({', '.join(cols)}))", {"src": str(read)}
-        if self.file_format == "excel":
-            return "read_parquet($src)", {"src": str(read)}
-        types = types or {}
-        spec = "{" + ", ".join(f"'{c}': '{types.get(i, 'VARCHAR')}'" for i, c in enumerate(cols)) + "}"
-        sql = (f"read_csv($src, delim = $delim, quote = '\"', escape = '\"', header = true, "
-               f"auto_detect = false, columns = {spec}, strict_mode = true, store_rejects = true, "
-               f"rejects_table = '{rejects}', rejects_scan = '{rejects}_scans'"
-               + (f", dateformat = '{date_format}'" if date_format else "") + ")")
-        if self.nul:
-            sql = f"(SELECT {', '.join(f'replace({c}, chr(0), {chr(39) * 2}) AS {c}' for c in cols)} FROM {sql})"
-        return sql, {"src": str(read), "delim": self.delimiter}
-
-    def rewrite(self) -> None:
-        """Read the text through a UTF-8 copy with \\n line ends (:func:`_transcode`): the file
-        is not UTF-8, or DuckDB's strict reader refused it as a whole (it mixes line ends)."""
-        copy, self.encoding, notes = _transcode(self.path, self.name)
-        self.keep(copy)
-        self.notes = [n for n in self.notes if n["code"] != "nul_removed"] + notes + _nul_notes(self)
-
-    @property
-    def rewritable(self) -> bool:
-        return self.file_format == "csv" and self.copy is None and self.table is None
-
-
-def _read(con, source: Source, build) -> dict:
-    """Run the statement ``build()`` gives (``(sql, params)``, reading ``source`` with the rejects
-    table ``seg_rejects``) and return the reader's errors (:func:`_reader_errors`).
-
-    Text DuckDB's strict reader cannot take as a whole (mixed line ends) or whose bytes are not
-    UTF-8 is rewritten once (:meth:`Source.rewrite`) and read again.
-    """
-    _drop_rejects(con, "seg_rejects")
-    try:
-        con.execute(*build())
-    except duckdb.InvalidInputException as exc:
-        if not source.rewritable:
-            raise _unreadable(source, exc) from exc
-        source.rewrite()
-        return _read(con, source, build)
-    except duckdb.Error as exc:
-        raise _unreadable(source, exc) from exc
-    errors = _reader_errors(con, "seg_rejects")
-    if "INVALID ENCODING" in errors and source.rewritable:
-        source.rewrite()
-        return _read(con, source, build)
-    return errors
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _temp(suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(suffix=suffix, prefix="segcore-")
-    os.close(fd)
-    return Path(name)
-
-
-def _kind(path: Path) -> str:
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
-        raise IngestError("empty", f"The file {path.name} is empty.", file=path.name)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "excel"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if control >= 4 and control * 100 > len(head):  # a stray NUL or two is text with a flaw
-        raise IngestError(
-            "binary",
-            f"The file {path.name} is not a table: it is neither CSV/TSV text, Excel (.xlsx/.xls) "
-            "nor Parquet.",
-            file=path.name,
-        )
-    return "text"
-
-
-def _chunks(path: Path, size: int = 1 << 22):
-    """The file in pieces of about ``size`` bytes, each ending at a line end."""
-    with open(path, "rb") as fh:
-        rest = b""
-        while chunk := fh.read(size):
-            chunk = rest + chunk
-            cut = chunk.rfind(b"\n") + 1
-            if cut == 0:
-                rest = chunk
-                continue
-            rest = chunk[cut:]
-            yield chunk[:cut]
-        if rest:
-            yield rest
-
-
-_UTF8_LINE = re.compile(r"^[^\n\udc80-\udcff]*[^\x00-\x7f\udc80-\udcff][^\n\udc80-\udcff]*$", re.M)
-_BAD_LINE = re.compile(r"^[^\n]*[\udc80-\udcff]", re.M)
-
-
-def _transcode(path: Path, name: str) -> tuple[Path, str, list[dict]]:
-    """A UTF-8 copy of a text file with ``\\n`` line ends: ``(copy, encoding, notes)``.
-
-    UTF-16 (with a byte order mark) is decoded as such. Otherwise the lines that are not valid
-    UTF-8 are decoded with the first of GB18030 and Windows-1252 that decodes all of them (else
-    Latin-1); when other lines hold valid UTF-8 text, those stay UTF-8 and a note says the file
-    mixes encodings (each line is read in its own, rather than turning the UTF-8 ones into
-    mojibake). 4 MB at a time; a line is only looked at on its own in pieces that mix encodings.
-    ``\\r\\n`` becomes ``\\n`` everywhere (also inside quoted cells).
-    """
-    copy = _temp(".csv")
-    with open(path, "rb") as fh:
-        utf16 = fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    if utf16:
-        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-        with open(path, "rb") as src, open(copy, "wb") as dst:
-            while chunk := src.read(1 << 22):
-                dst.write(decoder.decode(chunk).replace("\r\n", "\n").encode("utf-8"))
-            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-        return copy, "utf-16", []
-    candidates, bad, mixed_lines = ["gb18030", "cp1252"], 0, 0
-    for chunk in _chunks(path):
-        try:
-            chunk.decode("utf-8")
-            continue
-        except UnicodeDecodeError:
-            pass
-        text = chunk.decode("utf-8", "surrogateescape")
-        bad += len(_BAD_LINE.findall(text))
-        utf8 = len(_UTF8_LINE.findall(text))
-        mixed_lines += utf8
-        pieces = [chunk] if not utf8 else [line for line in chunk.split(b"\n") if not _valid_utf8(line)]
-        for piece in pieces:
-            candidates = [c for c in candidates if _decodes(piece, c)]
-    legacy = "utf-8" if not bad else candidates[0] if candidates else "latin-1"
-    with open(copy, "wb") as dst:
-        for chunk in _chunks(path):
-            if _valid_utf8(chunk):
-                pass
-            elif mixed_lines:
-                chunk = b"\n".join(line if _valid_utf8(line) else line.decode(legacy).encode("utf-8")
-                                   for line in chunk.split(b"\n"))
-            else:
-                chunk = chunk.decode(legacy).encode("utf-8")
-            dst.write(chunk.replace(b"\r\n", b"\n"))
-    notes = [_note("mixed_encoding", f"{bad:,} lines of {name} are not UTF-8 and were read as {legacy}, "
-                   "the other lines as UTF-8: check the names in those lines.",
-                   lines=bad, encoding=legacy)] if mixed_lines else []
-    return copy, legacy, notes
-
-
-def _valid_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    try:
-        data.decode(encoding)
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _nul_notes(source: Source) -> list[dict]:
-    """Look for NUL bytes in the text (a memchr over the file): they are removed from every cell."""
-    read = source.copy or source.path
-    if read.stat().st_size == 0:
-        return []
-    with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        source.nul = mm.find(b"\x00") >= 0
-        count = sum(chunk.count(b"\x00") for chunk in _chunks(read)) if source.nul else 0
-    return [_note("nul_removed", f"{source.name} contains {count:,} NUL bytes; they were removed from "
-                  "the values.", count=count)] if count else []
-
-
-_DELIMITERS = (",", ";", "\t", "|")
-
-
-def _dialect(text: str) -> tuple[str, list[str]]:
-    """The delimiter and the header cells of CSV text (its first 64 KB).
-
-    Each candidate delimiter splits the first 1,000 records (RFC 4180 quoting); the one whose
-    header has two or more cells and that the most records agree with wins, ties to the earlier
-    of comma, semicolon, tab and pipe. So one ``|`` inside an id does not make a comma file
-    pipe-delimited. Data rows with more cells than the header (a trailing delimiter) widen it.
-    """
-    best = (0, ",", [text.split("\n", 1)[0].rstrip("\r")])
-    for delim in _DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim, quotechar='"', doublequote=True)
-                if r][:1000]
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = max(len(rows[0]), _mode(len(r) for r in rows[1:]))
-        score = sum(len(r) == width for r in rows)
-        if score > best[0]:
-            best = (score, delim, rows[0] + [""] * (width - len(rows[0])))
-    return best[1], best[2]
-
-
-def _mode(values) -> int:
-    counts: dict[int, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return max(counts, key=lambda k: (counts[k], -k)) if counts else 0
-
-
-def _header_names(cells: list[str]) -> list[str]:
-    """Column names: the cells, ``column{n}`` for empty ones, ``name_1`` ... for repeated ones."""
-    names, seen = [], set()
-    for i, cell in enumerate(cells):
-        name = cell.replace("\ufeff", "")
-        name = name if name.strip() else f"column{i + 1}"
-        base, n = name, 0
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}"
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def _open_text(path: Path, name: str, utf16: bool) -> Source:
-    """A text source: UTF-8 read as it is, unless its first 64 KB say otherwise (then a UTF-8 copy)."""
-    source = Source(path, name, "csv", [], encoding="utf-8")
-    head = _head_text(path) if not utf16 else None
-    if head is None or ("\r\n" in head and re.search("(?<!\r)\n", head)):  # mixed line ends
-        source.rewrite()
-        head = _head_text(source.copy)
-    else:
-        source.notes = _nul_notes(source)
-    source.delimiter, cells = _dialect(head.lstrip("\ufeff"))
-    source.headers = _header_names(cells)
-    return source
-
-
-def _head_text(path: Path) -> str | None:
-    """The first 64 KB as UTF-8 text, up to the last whole line (None when it is not UTF-8)."""
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return None
-    if len(head) == 65536:  # a cut-off last line would look like a ragged row
-        text = text[: text.rfind("\n") + 1] or text
-    return text
-
-
-def _check_zip(path: Path) -> None:
-    """Refuse a workbook whose parts unpack to too much (read from the zip directory, not unpacked)."""
-    if not zipfile.is_zipfile(path):
-        return
-    with zipfile.ZipFile(path) as book:
-        parts = book.infolist()
-    unpacked = sum(p.file_size for p in parts)
-    ratio = max((p.file_size / max(p.compress_size, 1) for p in parts), default=0)
-    if unpacked > EXCEL_MAX_UNPACKED or (ratio > EXCEL_MAX_RATIO and unpacked > 1 << 20):
-        raise IngestError(
-            "too_big", f"The Excel file {path.name} was not read: it unpacks to {unpacked / 2**20:,.0f} MB "
-            f"({ratio:,.0f} times its packed size), more than a sheet of orders needs; save the sheet "
-            "as CSV and upload that.", file=path.name, unpacked_mb=round(unpacked / 2**20), ratio=round(ratio))
-
-
-def excel_sheets(path) -> list[str]:
-    """The sheet names of an Excel workbook, in order (the workbook's size is checked first)."""
-    from python_calamine import CalamineWorkbook
-
-    path = Path(path)
-    _check_zip(path)
-    try:
-        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise IngestError("unreadable", f"The Excel file {path.name} could not be opened ({exc}).",
-                          file=path.name) from exc
-
-
-def _open_excel(path: Path, name: str, sheet: str | None) -> Source:
-    """Convert one sheet to a Parquet copy of text cells, in a worker process with a memory limit.
-
-    The workbook's size is checked from its zip directory first (:func:`_check_zip`); the worker
-    (``excel_worker.py``, run as a script) limits its own address space to ``EXCEL_MEMORY_MB``, so
-    a workbook that still needs more ends the worker, not this process.
-    """
-    _check_zip(path)
-    copy = _temp(".parquet")
-    source = Source(path, name, "excel", [])
-    source.keep(copy)
-    memory = os.environ.get("SEGCORE_EXCEL_MEMORY_MB", str(EXCEL_MEMORY_MB))
-    done = subprocess.run([sys.executable, str(_WORKER), str(path), sheet or "", str(copy), memory],
-                          capture_output=True, text=True)
-    lines = done.stdout.strip().splitlines()
-    result = json.loads(lines[-1]) if done.returncode == 0 and lines else {"error": "memory"}
-    if result.get("error") == "memory":
-        raise IngestError("too_big", f"The Excel file {name} needs more than {int(memory):,} MB of memory "
-                          "to read; save the sheet as CSV and upload that.", file=name, memory_mb=int(memory))
-    if result.get("error") == "unreadable":
-        raise IngestError("unreadable", f"The Excel file {name} could not be opened ({result['detail']}).",
-                          file=name)
-    if result.get("error") == "no_sheet":
-        raise IngestError("no_sheet", f"The Excel file {name} has no sheet {sheet!r}; its sheets are "
-                          + ", ".join(map(repr, result["sheets"])) + ".", file=name, sheet=sheet,
-                          sheets=result["sheets"])
-    if result.get("error"):
-        raise IngestError("empty", f"The Excel file {name} has no sheet with a table in it.", file=name)
-    source.headers, source.sheet, source.sheets = _header_names(result["headers"]), result["sheet"], result["sheets"]
-    return source
-
-
-def open_source(path, *, name: str | None = None, sheet: str | None = None) -> Source:
-    """Find how to read a file: its format from its bytes, for text the encoding and delimiter,
-    for Excel the sheet (``sheet``, or the first one holding a table). Reads the start of the file
-    (and, for text that is not UTF-8 or holds NUL bytes, all of it), never the whole table.
-
-    Raises :class:`IngestError` for an empty, binary, unreadable or too big file.
-    """
-    path = Path(path)
-    name = name or path.name
-    kind = _kind(path)
-    if kind == "excel":
-        return _open_excel(path, name, sheet)
-    if kind == "parquet":
-        try:
-            schema = duckdb.connect().execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(path)}).fetchall()
-        except duckdb.Error as exc:
-            raise IngestError("unreadable", f"The Parquet file {name} could not be read.", file=name) from exc
-        return Source(path, name, "parquet", _header_names([row[0] for row in schema]),
-                      floats=tuple(i for i, row in enumerate(schema) if row[1] in ("DOUBLE", "FLOAT")))
-    return _open_text(path, name, kind == "utf-16")
-
-
-def _unreadable(source: Source, exc: duckdb.Error) -> IngestError:
-    kind = {"csv": "a CSV/TSV table", "parquet": "Parquet", "excel": "an Excel sheet"}[source.file_format]
-    return IngestError("unreadable", f"The file {source.name} could not be read as {kind} "
-                       f"({str(exc).splitlines()[0]}).", file=source.name)
-
-
-def _read_into(con, source: Source, table: str) -> int:
-    """Copy the source's text into ``table`` (``c0..cN``); returns the number of malformed rows
-    (CSV rows that do not split into the header's columns: left out)."""
-    def build():
-        sql, params = source.relation()
-        return f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {sql}", params
-
-    return len(_read(con, source, build).get("rows", ()))
-
-
-def read_table(con: duckdb.DuckDBPyConnection, path, table: str = "raw") -> tuple[list[str], str, str | None]:
-    """Read a CSV/TSV, Excel or Parquet file into ``table`` (all text, columns ``c0..cN``).
-
-    ``table`` is one of the engine's own names (``raw``, ``raw_customers``, ``raw_interactions``).
-    The format is recognised from the file's bytes, not its name (see :func:`open_source`); CSV
-    rows that do not split into the header's columns are left out.
-
-    Returns
-    -------
-    (headers, file_format, encoding) : the file's column names in order, ``"csv"``, ``"excel"`` or
-    ``"parquet"``, and the text encoding (``None`` for binary formats).
-    """
-    source = open_source(path)
-    _read_into(con, source, table)
-    return source.headers, source.file_format, source.encoding
-
-
-def _drop_rejects(con, name: str) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {name}; DROP TABLE IF EXISTS {name}_scans")
-
-
-def _reader_errors(con, name: str) -> dict:
-    """What the CSV reader refused: ``{error_type: count}`` plus ``rows``, the malformed rows as
-    ``[(row number, line text)]`` in file order (``{}`` when nothing was refused or no CSV was read)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": name}).fetchone()[0]:
-        return {}
-    errors = dict(con.execute(f"SELECT error_type, count(DISTINCT line) FROM {name} GROUP BY ALL").fetchall())
-    if errors:
-        errors["rows"] = con.execute(f"""SELECT line - 1, any_value(csv_line) FROM {name}
-                                         WHERE error_type NOT IN ('CAST', 'INVALID ENCODING')
-                                         GROUP BY line ORDER BY line""").fetchall()
-    return errors
 
 
 # --------------------------------------------------------------------------------------------
@@ -835,16 +350,17 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
         return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
                 + "".join(f", c{i} AS a{i}" for i in amounts) + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
-    _read(con, source, build)  # the sample's errors are the pass's to report
-    order, ambiguous = ((choice, False) if choice in _ORDER else
-                        _order_of(con.execute(_EVIDENCE % "SELECT v FROM seg_sample").fetchone()))
+    read_source(con, source, build)  # the sample's errors are the pass's to report
+    # the evidence for the date order, and the dominant shape of the dates (digits as 9)
+    *evidence, shape = con.execute(f"""SELECT *, (SELECT shape FROM seg_sample WHERE NOT seg_blank(v)
+                                                  GROUP BY shape ORDER BY count(*) DESC, shape LIMIT 1)
+                                       FROM ({_EVIDENCE % "SELECT v FROM seg_sample"})""").fetchone()
+    order, ambiguous = (choice, False) if choice in _ORDER else _order_of(evidence)
     a, b = _ORDER[order or "dmy"]
     formats = [f.format(a=a, b=b) for f in _FAST_FORMATS]
-    # the dominant shape (digits as 9): the format that reads every sampled value of that shape
-    shape = con.execute("SELECT shape FROM seg_sample WHERE NOT seg_blank(v) "
-                        "GROUP BY shape ORDER BY count(*) DESC, shape LIMIT 1").fetchone()
     fast, date_typed = None, False
-    if shape:
+    if shape:  # the format that reads every sampled value of the dominant shape
+        shape = (shape,)
         probe = "(SELECT v FROM seg_sample WHERE shape = $shape LIMIT 1000)"
         if con.execute(f"SELECT bool_and(seg_iso_date(trim(v)) IS NOT NULL) FROM {probe}",
                        {"shape": shape[0]}).fetchone()[0]:
@@ -875,17 +391,21 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
 def _amount_text(con, column: str) -> str | None:
     """How a typed amount column is written back as the file writes it, if every sampled value is a
     plain number DuckDB reads and one way of writing reproduces them all (else None: read as text)."""
-    fixed = con.execute(f"""SELECT min(strlen(split_part({column}, '.', 2))), max(strlen(split_part({column}, '.', 2)))
-                            FROM seg_sample WHERE {column} IS NOT NULL""").fetchone()
-    ways = dict(_AMOUNT_TEXT)
-    if fixed[0] is not None and fixed[0] == fixed[1] and fixed[0] > 0:
-        ways["fixed"] = f"printf('%.{int(fixed[0])}f', {{x}})"
-    for way in ways.values():
-        x = f"TRY_CAST({column} AS DOUBLE)"
-        if con.execute(f"""SELECT bool_and({column} IS NULL OR ({x} IS NOT NULL AND NOT contains({column}, '_')
-                                         AND {way.format(x=x)} = {column})) FROM seg_sample""").fetchone()[0]:
-            return way
-    return None
+    x = f"TRY_CAST({column} AS DOUBLE)"
+    decimals = f"strlen(split_part({column}, '.', 2))"
+
+    def fits(ways: list[str]) -> list[bool]:
+        return list(con.execute("SELECT " + ", ".join(
+            f"bool_and({column} IS NULL OR ({x} IS NOT NULL AND NOT contains({column}, '_') "
+            f"AND {way.format(x=x)} = {column}))" for way in ways) + f", min({decimals}), max({decimals}) "
+            "FROM seg_sample").fetchone())
+
+    *fit, fewest, most = fits(list(_AMOUNT_TEXT.values()))
+    ways = list(_AMOUNT_TEXT.values())
+    if not any(fit) and fewest == most and fewest:  # every value with the same number of decimals
+        ways = [f"printf('%.{int(fewest)}f', {{x}})"]
+        fit = fits(ways)[:1]
+    return next((way for way, ok in zip(ways, fit) if ok), None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -901,7 +421,8 @@ def _date_sql(cell: str, plan: _Plan) -> str:
 
 def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates: bool,
           limits: Limits) -> dict:
-    """The one pass: the file into ``parsed`` (``_row`` still empty); returns the reader's errors."""
+    """The one pass: the file into ``parsed``, the rejected rows' cells in ``_cells`` (and, with
+    drop_duplicates, their position among the rows read in ``_row``); returns the reader's errors."""
     width = len(source.headers)
     cells = [f"c{i}" for i in range(width)]
     d = col["order_date"]
@@ -917,8 +438,8 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         amount, amount_blank = " * ".join(values), " OR ".join(blanks)
     else:
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
-    texts = ", ".join(f"{_call('text', {'v': f'c{col[f]}'})} AS {f}" if f in col
-                      else f"CAST(NULL AS VARCHAR) AS {f}" for f in TEXT_FIELDS)
+    mapped = [f for f in TEXT_FIELDS if f in col]
+    texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
     args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
             "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
             "first_date": "$first_date", "last_date": "$last_date", "max_amount": "$max_amount"}
@@ -938,21 +459,20 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
             SELECT hash({', '.join(cells)}) AS _hash,
                    {_call('id', {'v': f"c{col['customer_id']}"})} AS customer_id,
                    {order_date} AS order_date, {date_blank} AS date_blank,
-                   {amount} AS amount, {amount_blank} AS amount_blank, {texts},
+                   {amount} AS amount, {amount_blank} AS amount_blank{texts},
                    {f"row_number() OVER (PARTITION BY {', '.join(cells)} ORDER BY _pos) > 1"
                     if drop_duplicates else "false"} AS is_copy,
                    {"_pos, " if drop_duplicates else ""}{', '.join(cells)}
             FROM (SELECT {"row_number() OVER () AS _pos, " if drop_duplicates else ""}* FROM {relation})),
         r AS (SELECT *, {reason} AS reason FROM v)
-        SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END" if drop_duplicates else "CAST(NULL AS BIGINT)"} AS _row,
-               _hash, customer_id, order_date, amount, {', '.join(TEXT_FIELDS)},
+        SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END AS _row, " if drop_duplicates else ""}_hash, customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}
                reason, CASE WHEN reason IS NOT NULL THEN [{', '.join(as_text)}] END AS _cells
         FROM r""", {**params, "first_date": limits.first_date, "last_date": limits.last_date,
                     **({"max_amount": limits.max_amount} if amount_cols else {}),
                     **({"fast": plan.fast} if plan.fast and d not in plan.typed else {}),
                     **({"short": plan.short_long[0], "long": plan.short_long[1]} if d not in plan.typed else {})}
 
-    return _read(con, source, build)
+    return read_source(con, source, build)
 
 
 def _whole_column_order(con, source: Source, col: dict[str, int], plan: _Plan) -> tuple[str | None, bool]:
@@ -972,27 +492,35 @@ def _whole_column_order(con, source: Source, col: dict[str, int], plan: _Plan) -
         return plan.order, False
     sql, params = source.relation(rejects="seg_order_rejects")
     evidence = con.execute(_EVIDENCE % f"SELECT c{d - 1} AS v FROM {sql}", params).fetchone()
-    _drop_rejects(con, "seg_order_rejects")
+    drop_rejects(con, "seg_order_rejects")
     return _order_of(evidence)
 
 
-def _place_rejected(con, malformed: list[tuple[int, str]]) -> None:
-    """Give the rejected rows their row numbers and add the malformed rows the reader left out.
+def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool) -> None:
+    """Move the rejected rows' numbers and cells to ``rejected``; add the malformed rows the reader
+    left out (to ``parsed`` with their reason, to ``rejected`` with their text).
 
-    A row's position among the rows the reader gave is ``_row`` when the pass knew it (with
-    drop_duplicates, whose window does not keep the file order), else its place in ``parsed``
-    (``rowid + 1``). Its number in the file is its position plus the malformed rows before it (malformed row ``k`` in file order, at row number ``m_k``,
-    comes before the rows whose position is at least ``m_k - k + 1``).
+    A row's position among the rows the reader gave is ``_row`` when the pass knew it
+    (``positioned``: drop_duplicates, whose window does not keep the file order), else its place in
+    ``parsed`` (``rowid + 1``). Its number in the file is its position plus the malformed rows
+    before it (malformed row ``k`` in file order, at row number ``m_k``, comes before the rows
+    whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
+    rows' numbers and cells (they would take 24 bytes on every row).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
     if malformed:
         con.executemany("INSERT INTO seg_malformed VALUES ($1, $2, $3)",
                         [(row, line, row - k) for k, (row, line) in enumerate(malformed)])
-    con.execute("""UPDATE parsed SET _row = COALESCE(_row, rowid + 1) + (
-                       SELECT count(*) FROM seg_malformed m WHERE m.after <= COALESCE(parsed._row, parsed.rowid + 1))
-                   WHERE reason IS NOT NULL""")
-    con.execute("""INSERT INTO parsed (_row, _hash, reason, _cells)
-                   SELECT row, hash(line), 'malformed row', [line] FROM seg_malformed ORDER BY row""")
+    pos = "p._row" if positioned else "p.rowid + 1"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE rejected AS
+        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason, _cells
+        FROM parsed p WHERE reason IS NOT NULL
+        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""")
+    con.execute("INSERT INTO parsed (_hash, reason) SELECT hash(line), 'malformed row' FROM seg_malformed ORDER BY row")
+    con.execute("ALTER TABLE parsed DROP COLUMN _cells")
+    if positioned:
+        con.execute("ALTER TABLE parsed DROP COLUMN _row")
 
 
 def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[str, str], *,
@@ -1031,7 +559,7 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
-    _place_rejected(con, errors.get("rows", []))
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates)
     lines_view(con)
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
@@ -1040,8 +568,11 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
 
 
 def lines_view(con) -> None:
-    """(Re)create the view ``lines``: the used rows of ``parsed``, with ``_line`` their position."""
-    con.execute("CREATE OR REPLACE VIEW lines AS SELECT rowid AS _line, * FROM parsed WHERE reason IS NULL")
+    """(Re)create the view ``lines``: the used rows of ``parsed``, with ``_line`` their position and
+    every text field (NULL when the file has no column for it)."""
+    have = {row[0] for row in con.execute("DESCRIBE parsed").fetchall()}
+    missing = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in TEXT_FIELDS if f not in have)
+    con.execute(f"CREATE OR REPLACE VIEW lines AS SELECT rowid AS _line, *{missing} FROM parsed WHERE reason IS NULL")
 
 
 def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) -> None:
@@ -1081,8 +612,8 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
     if not con.execute("SELECT count(*) FROM seg_shared").fetchone()[0]:
         return 0
     copies = con.execute("""SELECT COALESCE(sum(n - 1), 0) FROM (
-                                SELECT count(*) AS n FROM parsed SEMI JOIN seg_shared USING (_hash)
-                                WHERE reason = 'malformed row' GROUP BY _cells)""").fetchone()[0]
+                                SELECT count(*) AS n FROM rejected WHERE reason = 'malformed row'
+                                GROUP BY _cells)""").fetchone()[0]
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
         cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
@@ -1093,20 +624,22 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
             SELECT COALESCE(sum(n - 1), 0) FROM (
                 SELECT count(*) AS n FROM {relation}
                 WHERE hash({cells}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""", params).fetchone()[0]
-        _drop_rejects(con, "seg_dup_rejects")
+        drop_rejects(con, "seg_dup_rejects")
     return int(copies)
 
 
 def _report(con, mapping, info, drop_duplicates, source: Source) -> IngestReport:
-    # returns are added in whole steps, as the metrics add amounts (the same file, the same sum)
-    rows_read, rows_used, ret_n, ret_sum, dmin, dmax, customers = con.execute("""
+    # returns are added in whole steps, as the metrics add amounts (the same file, the same sum);
+    # the distinct customers are a query of their own (beside other aggregates DISTINCT is slower)
+    rows_read, rows_used, ret_n, ret_sum, dmin, dmax = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
                count(*) FILTER (WHERE reason IS NULL AND amount < 0),
                COALESCE(sum(round(amount * $steps)) FILTER (WHERE reason IS NULL AND amount < 0), 0)
                    / $steps,
-               min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL),
-               count(DISTINCT customer_id) FILTER (WHERE reason IS NULL)
+               min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL)
         FROM parsed""", {"steps": AMOUNT_STEPS}).fetchall()[0]
+    customers = con.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id FROM parsed "
+                            "WHERE reason IS NULL)").fetchone()[0]
     by_reason = dict(con.execute(
         "SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY reason").fetchall())
     return IngestReport(
@@ -1160,8 +693,7 @@ class Dataset:
     def rejected_rows(self):
         """The rejected rows as a DataFrame: ``row``, the file's own columns and ``reason``."""
         cols = ", ".join(f"_cells[{i + 1}] AS c{i}" for i in range(len(self.headers)))
-        df = self.con.execute(f"SELECT _row AS row, {cols}, reason FROM parsed "
-                              "WHERE reason IS NOT NULL ORDER BY _row").df()
+        df = self.con.execute(f"SELECT _row AS row, {cols}, reason FROM rejected ORDER BY _row").df()
         df.columns = ["row", *self.headers, "reason"]
         return df
 
@@ -1248,7 +780,7 @@ def _load(con, source: Source, mapping, *, date_order=None, drop_duplicates=Fals
 def _side_table(ds: Dataset, path, synonyms, mapping, need, table: str) -> tuple[Source, dict[str, int], int]:
     """Read a customers / interactions file into ``table``: (source, field -> column, malformed rows)."""
     source = open_source(path)
-    malformed = _read_into(ds.con, source, table)
+    malformed = read_into(ds.con, source, table)
     headers = source.headers
     full = guess_mapping(headers, synonyms)
     full.update({f: h for f, h in (mapping or {}).items() if h})

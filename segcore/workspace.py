@@ -26,7 +26,7 @@ Tables in the file
 segcore_meta : ``key, value`` (``schema_version``).
 datasets     : ``id, name, created, file_name, headers, report, extra`` (JSON text), ``lines``,
                ``customers``; the dataset's engine tables are ``d<id>_<table>`` (``parsed``,
-               ``customers``, ``interactions`` ... as the dataset had them), and ``d<id>_file``
+               ``rejected``, ``customers``, ``interactions`` ... as the dataset had them), and ``d<id>_file``
                holds the original orders file (``part, data``: 16 MB pieces) so that it can be
                read again (re-mapping); a dataset parsed from a text table keeps ``raw`` instead.
 settings     : ``name, saved, body`` (the settings file's JSON).
@@ -52,7 +52,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .ingest import Dataset, IngestReport, Source, lines_view, open_source, parse_loaded
+from .ingest import Dataset, IngestReport, lines_view, parse_loaded
+from .sources import Source, open_source
 from .settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "SNAPSHOT_COLUMNS", "Snapshot", "Workspace", "WorkspaceError",
@@ -63,7 +64,7 @@ SCHEMA_VERSION = 1
 
 #: Engine tables of a dataset that are saved with it, when the dataset has them (``raw``: a dataset
 #: parsed from a text table, or saved before the original file was kept).
-DATASET_TABLES = ("raw", "parsed", "raw_customers", "customers_parsed", "customers",
+DATASET_TABLES = ("raw", "parsed", "rejected", "raw_customers", "customers_parsed", "customers",
                   "customer_attribute_names", "raw_interactions", "interactions_parsed", "interactions")
 
 _FILE_PART = 1 << 24  # bytes per piece of a saved orders file
@@ -235,7 +236,7 @@ class Workspace:
         ----------
         name : the name to list it under; saving under an existing name replaces that dataset
             (all at once) unless ``replace`` is False.
-        ds : :class:`segcore.Dataset`. Its engine tables (``parsed``, and the customers and
+        ds : :class:`segcore.Dataset`. Its engine tables (``parsed``, ``rejected``, and the customers and
             interactions tables) and its orders file are copied, so a reopened dataset can be
             re-mapped and its rejected rows downloaded like a fresh upload. Exact duplicates are
             counted first when they were not yet.
@@ -316,7 +317,7 @@ class Workspace:
 
     def open_dataset(self, name: str) -> Dataset:
         """A saved dataset as a :class:`segcore.Dataset` in a new in-memory connection, with the
-        same tables (``parsed``, the view ``lines``, customers, interactions) it had; its orders
+        same tables (``parsed``, ``rejected``, the view ``lines``, customers, interactions) it had; its orders
         file, written to a temporary file that lives as long as the dataset, is ``source``."""
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
@@ -343,7 +344,7 @@ class Workspace:
         headers, report = _loads(headers), _report_from(_loads(report))
         if "raw" in _loads(tables):
             source = Source(None, file_name, report.file_format, headers, encoding=report.encoding, table="raw")
-        if "_cells" not in [c[0] for c in con.execute("DESCRIBE parsed").fetchall()]:
+        if "rejected" not in _loads(tables):
             # saved before the rejected rows kept their cells: parse the saved text table again
             report = parse_loaded(con, headers, file_name, report.file_format, report.encoding, report.mapping,
                                   date_order=report.date_order, drop_duplicates=report.duplicates_dropped).report

@@ -418,7 +418,7 @@ def test_an_excel_decompression_bomb_is_refused_before_reading(tmp_path):
         segcore.load_orders(path)
     assert err.value.code == "too_big" and "bomb.xlsx" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(segcore.IngestError):
-        segcore.ingest.excel_sheets(path)
+        segcore.sources.excel_sheets(path)
 
 
 def workbook(path, sheets):
@@ -439,7 +439,7 @@ def test_a_workbook_with_several_sheets(tmp_path):
         "Orders": [["customer", "date", "amount"], ["a", "2024-01-01", 5], ["b", "2024-01-02", 6]],
         "Returns": [["customer", "date", "amount"], ["a", "2024-01-05", -2]],
     })
-    assert segcore.ingest.excel_sheets(path) == ["Notes", "Orders", "Returns"]
+    assert segcore.sources.excel_sheets(path) == ["Notes", "Orders", "Returns"]
     ds = segcore.load_orders(path)
     assert (ds.report.sheet, ds.report.sheets) == ("Orders", ["Notes", "Orders", "Returns"])
     assert "Sheet: Orders (also in the workbook: Notes, Returns)" in ds.report.lines()

@@ -286,7 +286,8 @@ def test_a_dataset_saved_before_the_file_was_kept_still_opens(tmp_path, orders):
     ds.con.execute(f"ATTACH '{path}' AS ws")
     ds.con.execute("CREATE TABLE ws.d1_raw AS SELECT rowid AS _rowid, * FROM raw")
     ds.con.execute("""CREATE TABLE ws.d1_parsed AS SELECT rowid AS _rowid, rowid + 1 AS _row, customer_id,
-                          order_date, amount, order_id, product, category, region, city, channel, reason
+                          order_date, amount, order_id, product, NULL::VARCHAR AS category,
+                          NULL::VARCHAR AS region, NULL::VARCHAR AS city, NULL::VARCHAR AS channel, reason
                       FROM parsed""")
     ds.con.execute("INSERT INTO ws.datasets VALUES (1, 'old', now()::TIMESTAMP, 'orders.csv', $h, $r, '{}', "
                    "'[\"raw\", \"parsed\"]', 5, 3)", {"h": _dumps(ds.headers), "r": _dumps(ds.report)})
