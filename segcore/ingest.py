@@ -11,10 +11,12 @@ row that does not split into the header's columns is a rejected row ("malformed 
 number, never a shifted one.
 
 - Typed fast path: when the first ``SAMPLE_ROWS`` values of the date column all have one date format
-  (day/month order by the engine's rule below) and the amounts are plain numbers, DuckDB's reader
-  types those columns (ids and every other column stay text). Any value it cannot convert sends the
-  pass back to the text path, so every row is still used or rejected with its reason. On the text
-  path the file's dominant date format is tried before the others.
+  (day/month order by the engine's rule below), written as that format writes them back, DuckDB's
+  reader types the column as DATE (every other column stays text: ids are never numbers, and an
+  amount typed by the reader would take forms the amount rule refuses, such as 1_000 and +-5). Any
+  date it cannot convert, or reads where the rules do not (epoch, infinity, a two-digit year), sends
+  the pass back to the text path, so every row is still used or rejected with its reason. On the
+  text path the file's dominant date format is tried before the others.
 - Day-first or month-first is decided on the first ``SAMPLE_ROWS`` dates and checked on the whole
   column after the pass; the pass is redone when the whole column decides otherwise.
 
@@ -287,22 +289,16 @@ _FAST_FORMATS = ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] + [
     f"{{a}}{sep}{{b}}{sep}{year}{time}" for sep in "/.-" for year in ("%Y", "%y")
     for time in ("", " %H:%M", " %H:%M:%S")]
 _ORDER = {"dmy": ("%d", "%m"), "mdy": ("%m", "%d")}
-_AMOUNT_TEXT = {  # typed amount -> its text, as files write numbers (tried on the sample)
-    "shortest": "CAST({x} AS VARCHAR)",
-    "general": "CASE WHEN {x} = trunc({x}) AND abs({x}) < 1e15 THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) "
-               "ELSE CAST({x} AS VARCHAR) END",
-}
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """How the pass reads the date and amount columns."""
+    """How the pass reads the date column."""
 
     order: str | None             # "dmy", "mdy" or None (no a/b/yyyy dates seen)
     ambiguous: bool               # the order is the default: no value told
     fast: str | None              # the dominant date format (None: ISO, cast)
-    typed: dict[int, str]         # typed columns: {index: "DATE" | "DOUBLE"}
-    amount_text: dict[int, str]   # typed amount column -> SQL template for its text ({x})
+    typed: dict[int, str]         # {date column: "DATE"} when DuckDB's reader types it, else {}
 
     @property
     def short_long(self) -> tuple[str, str]:
@@ -310,7 +306,7 @@ class _Plan:
         return f"{a}/{b}/%y", f"{a}/{b}/%Y"
 
     def text(self) -> _Plan:
-        return replace(self, typed={}, amount_text={})
+        return replace(self, typed={})
 
 
 _SLASHED = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"  # a/b/yy or a/b/yyyy, at the start of a value
@@ -341,14 +337,14 @@ def _amount_columns(col: dict[str, int]) -> list[int]:
 
 
 def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan:
-    """Decide the date order, the dominant date format and the typed columns from a sample."""
+    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
+    column, from the first ``SAMPLE_ROWS`` dates."""
     d = col["order_date"]
-    amounts = _amount_columns(col)
 
     def build():
         sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
-                + "".join(f", c{i} AS a{i}" for i in amounts) + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape "
+                f"FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
     # the evidence for the date order, and the dominant shape of the dates (digits as 9)
@@ -374,38 +370,8 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
             "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
             "FROM seg_sample", {"f": fmt}).fetchone()[0]
-    typed, amount_text = {}, {}
-    if date_typed and not source.nul and source.file_format == "csv" and not source.table:
-        for i in amounts:
-            text = _amount_text(con, f"a{i}")
-            if text is None:
-                break
-            amount_text[i] = text
-        else:
-            typed = {d: "DATE", **{i: "DOUBLE" for i in amounts}}
-    if not typed:
-        amount_text = {}
-    return _Plan(order, ambiguous, fast, typed, amount_text)
-
-
-def _amount_text(con, column: str) -> str | None:
-    """How a typed amount column is written back as the file writes it, if every sampled value is a
-    plain number DuckDB reads and one way of writing reproduces them all (else None: read as text)."""
-    x = f"TRY_CAST({column} AS DOUBLE)"
-    decimals = f"strlen(split_part({column}, '.', 2))"
-
-    def fits(ways: list[str]) -> list[bool]:
-        return list(con.execute("SELECT " + ", ".join(
-            f"bool_and({column} IS NULL OR ({x} IS NOT NULL AND NOT contains({column}, '_') "
-            f"AND {way.format(x=x)} = {column}))" for way in ways) + f", min({decimals}), max({decimals}) "
-            "FROM seg_sample").fetchone())
-
-    *fit, fewest, most = fits(list(_AMOUNT_TEXT.values()))
-    ways = list(_AMOUNT_TEXT.values())
-    if not any(fit) and fewest == most and fewest:  # every value with the same number of decimals
-        ways = [f"printf('%.{int(fewest)}f', {{x}})"]
-        fit = fits(ways)[:1]
-    return next((way for way, ok in zip(ways, fit) if ok), None)
+    typed = date_typed and not source.nul and source.file_format == "csv" and not source.table
+    return _Plan(order, ambiguous, fast, {d: "DATE"} if typed else {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,8 +399,8 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         order_date, date_blank = _date_sql(f"c{d}", plan), _call("blank", {"v": f"c{d}"})
     amount_cols = _amount_columns(col)
     if amount_cols:
-        values = [f"c{i}" if i in plan.typed else _call("amount", {"v": f"c{i}"}) for i in amount_cols]
-        blanks = [f"c{i} IS NULL" if i in plan.typed else _call("blank", {"v": f"c{i}"}) for i in amount_cols]
+        values = [_call("amount", {"v": f"c{i}"}) for i in amount_cols]
+        blanks = [_call("blank", {"v": f"c{i}"}) for i in amount_cols]
         amount, amount_blank = " * ".join(values), " OR ".join(blanks)
     else:
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
@@ -447,9 +413,7 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
               if rule.reason and rule.duckdb is not None
               and (amount_cols or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
     reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
-    as_text = [f"strftime(c{i}, '{fmt}')" if i == d and i in plan.typed
-               else plan.amount_text[i].format(x=f"c{i}") if i in plan.typed else f"c{i}"
-               for i in range(width)]
+    as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
 
     def build():
         relation, params = source.relation(plan.typed, fmt if d in plan.typed and plan.fast else None)
@@ -549,8 +513,11 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
     for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
         errors = _pass(con, source, col, plan, drop_duplicates, limits)
         if plan.typed and ("CAST" in errors or con.execute(
-                "SELECT count(*) FROM parsed WHERE order_date < DATE '0100-01-01'").fetchone()[0]):
-            plan = plan.text()  # a value the typed reader refused, or a two-digit year read as %Y
+                "SELECT count(*) FROM parsed WHERE order_date < DATE '0100-01-01' OR NOT isfinite(order_date) "
+                "OR order_date = DATE '1970-01-01'").fetchone()[0]):
+            # a value the typed reader refused, or one it reads where the rules do not: a two-digit
+            # year as %Y, the words epoch (1970-01-01) and infinity
+            plan = plan.text()
             continue
         if date_order is None and plan.order is not None:
             order, ambiguous = _whole_column_order(con, source, col, plan)
@@ -586,8 +553,10 @@ def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) 
                           "its columns are " + ", ".join(map(repr, headers)) + ".",
                           column=header, columns=headers)
     need = [f for f in ("customer_id", "order_date") if f not in mapping]
-    # without amounts the file is read count-only; named as missing only beside a missing id or date
-    if need and "amount" not in mapping and not {"quantity", "unit_price"} <= set(mapping):
+    # without amounts the file is read count-only; an amount is missing beside a missing id or
+    # date, or when only one of quantity and unit price is there
+    priced = len({"quantity", "unit_price"} & set(mapping))
+    if "amount" not in mapping and (priced == 1 or (need and not priced)):
         need.append("amount")
     if need:
         names = {"customer_id": "customer id", "order_date": "order date",
@@ -617,7 +586,7 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
         cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
-        plan = plan or _Plan(None, False, None, {}, {})
+        plan = plan or _Plan(None, False, None, {})
         relation, params = source.relation(plan.typed, plan.fast if plan.typed and plan.fast else None,
                                            rejects="seg_dup_rejects")
         copies += con.execute(f"""
@@ -869,7 +838,7 @@ def load_interactions(ds: Dataset, path, mapping: dict[str, str] | None = None) 
                                          "raw_interactions")
     kind = f"seg_text(c{col['type']})" if "type" in col else "CAST(NULL AS VARCHAR)"
     d = f"c{col['date']}"
-    plan = _Plan(ds.report.date_order, False, None, {}, {})
+    plan = _Plan(ds.report.date_order, False, None, {})
     ds.con.execute(f"""
         CREATE OR REPLACE TABLE interactions_parsed AS
         WITH v AS (SELECT seg_id(c{col['customer_id']}) AS customer_id,

@@ -141,6 +141,7 @@ def test_explicit_mapping_overrides_the_guess(write):
     ("header_only.csv", b"customer_id,order_date,amount\n", "empty"),
     ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
     ("no_date.csv", b"customer_id,colour,amount\na,red,5\n", "missing_field"),
+    ("no_price.csv", b"customer_id,order_date,quantity\na,2024-01-01,5\n", "missing_field"),
     ("one_column.csv", b"just one column\nvalue\n", "no_columns"),
     ("all_bad.csv", b"customer_id,order_date,amount\n,2024-01-01,1\nb,never,2\n", "all_rejected"),
 ])
@@ -250,19 +251,26 @@ def test_a_multi_line_cell_in_a_longer_file(write):
     assert ds.rejected_rows()["row"].tolist() == [1501]
 
 
-@pytest.mark.parametrize("last, used, reason", [
-    ("oops", 2999, {"unparseable amount": 1}),      # the typed reader refuses it: the text path rejects it
-    ('"￥1,234.50"', 3000, {}),                       # the typed reader refuses it: the text path reads it
+@pytest.mark.parametrize("day, amount, reason", [
+    ("2024-03-04", "oops", "unparseable amount"),
+    ("04/03/2024", "5", None),                  # DuckDB's reader refuses it: the text path reads it
+    ("epoch", "5", "unparseable date"),         # DuckDB's reader reads these as dates: the text path
+    ("infinity", "5", "unparseable date"),      # does not
+    ("2024-03-04", "+-5", "unparseable amount"),
+    ("2024-03-04", "1_000", "unparseable amount"),
 ])
-def test_typed_fast_path_falls_back_for_a_bad_value_in_the_last_line(write, last, used, reason):
+def test_typed_fast_path_falls_back_for_a_bad_value_in_the_last_line(write, day, amount, reason):
     rows = [f"c{i % 50},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 100}.50" for i in range(2999)]
-    path = write("typed.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + f"\nc7,2024-03-04,{last}\n")
+    path = write("typed.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + f"\nc7,{day},{amount}\n")
     ds = segcore.load_orders(path)
-    assert (ds.report.rows_used, ds.report.rejected) == (used, reason)
-    total = sum((i % 100) + 0.5 for i in range(2999)) + (1234.5 if used == 3000 else 0)
+    assert (ds.report.rows_used, ds.report.rejected) == (2999, {reason: 1}) if reason else (3000, {})
+    total = sum((i % 100) + 0.5 for i in range(2999)) + (0 if reason else 5)
     assert ds.con.execute("SELECT sum(amount) FROM lines").fetchone()[0] == pytest.approx(total)
     if reason:
-        assert ds.rejected_rows().iloc[0].tolist() == [3000, "c7", "2024-03-04", "oops", "unparseable amount"]
+        assert ds.rejected_rows().iloc[0].tolist() == [3000, "c7", day, amount, reason]
+    else:
+        assert ds.con.execute("SELECT order_date FROM lines WHERE customer_id = 'c7' AND amount = 5"
+                              ).fetchone() == (date(2024, 3, 4),)
 
 
 def test_rejected_rows_of_the_typed_path_keep_the_cells_as_written(write):
