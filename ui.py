@@ -340,11 +340,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason_date out of range": ("date out of range", "日期超出合理范围"),
     "reason_amount out of range": ("amount out of range", "金额超出合理范围"),
     # notes on how a file was read (engine codes)
-    "note_mixed_encoding": ("{lines} lines were not UTF-8 and were read as {encoding}, the others as UTF-8: "
+    "note_mixed_encoding": ("Lines not in UTF-8: {lines}; they were read as {encoding}, the others as UTF-8: "
                             "check the names in those lines.",
                             "有 {lines} 行不是 UTF-8 编码，已按 {encoding} 读取，其余行按 UTF-8 读取：请核对这些行中的名称。"),
-    "note_nul_removed": ("The file contains {count} NUL bytes; they were removed from the values.",
-                         "文件包含 {count} 个 NUL 字节，已从数据中删除。"),
+    "note_nul_removed": ("NUL bytes removed from the values: {count}.", "已从数据中删除的 NUL 字节：{count} 个。"),
     "note_sheet": ("Sheet read: {sheet} (the workbook also has: {others}).",
                    "读取的工作表：{sheet}（工作簿中还有：{others}）。"),
     # errors

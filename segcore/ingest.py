@@ -282,7 +282,7 @@ class IngestReport:
 # The plan: date order, the dominant date format, typed columns (from the first SAMPLE_ROWS values)
 # --------------------------------------------------------------------------------------------
 
-# Strptime formats a date column may have as a whole (its dominant format); ``{d}`` and ``{m}``
+# Strptime formats a date column may have as a whole (its dominant format); ``{a}`` and ``{b}``
 # become the day and month in the file's order. ISO dates are cast, not parsed.
 _SHAPE = "translate(trim({v}), '012345678', '999999999')"  # a date's shape: 31/01/2024 -> 99/99/9999
 _FAST_FORMATS = ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] + [
@@ -356,15 +356,14 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
     formats = [f.format(a=a, b=b) for f in _FAST_FORMATS]
     fast, date_typed = None, False
     if shape:  # the format that reads every sampled value of the dominant shape
-        shape = (shape,)
         probe = "(SELECT v FROM seg_sample WHERE shape = $shape LIMIT 1000)"
         if con.execute(f"SELECT bool_and(seg_iso_date(trim(v)) IS NOT NULL) FROM {probe}",
-                       {"shape": shape[0]}).fetchone()[0]:
+                       {"shape": shape}).fetchone()[0]:
             fmt = "%Y-%m-%d"
         else:
             fmt = next((f for f in formats if con.execute(
                 f"SELECT bool_and(seg_formatted_date(trim(v), $f) IS NOT NULL) FROM {probe}",
-                {"shape": shape[0], "f": f}).fetchone()[0]), None)
+                {"shape": shape, "f": f}).fetchone()[0]), None)
             fast = fmt
         # typed: every sampled date is a date in this format, written as strftime writes it back
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
@@ -380,9 +379,10 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
 
 def _date_sql(cell: str, plan: _Plan) -> str:
     """SQL: the date in ``cell`` (text): the dominant format first, then every accepted form."""
-    fast = _call("iso date", {"v": cell}) if plan.fast is None else \
-        _call("formatted date", {"v": cell, "fmt": "$fast"})
-    return f"COALESCE({fast}, CASE WHEN {cell} IS NOT NULL THEN {_call('any date', {'v': cell, 'short': '$short', 'long': '$long'})} END)"
+    fast = (_call("iso date", {"v": cell}) if plan.fast is None
+            else _call("formatted date", {"v": cell, "fmt": "$fast"}))
+    slow = _call("any date", {"v": cell, "short": "$short", "long": "$long"})
+    return f"COALESCE({fast}, CASE WHEN {cell} IS NOT NULL THEN {slow} END)"
 
 
 def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates: bool,
@@ -429,8 +429,9 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
                    {"_pos, " if drop_duplicates else ""}{', '.join(cells)}
             FROM (SELECT {"row_number() OVER () AS _pos, " if drop_duplicates else ""}* FROM {relation})),
         r AS (SELECT *, {reason} AS reason FROM v)
-        SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END AS _row, " if drop_duplicates else ""}_hash, customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}
-               reason, CASE WHEN reason IS NOT NULL THEN [{', '.join(as_text)}] END AS _cells
+        SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END AS _row, " if drop_duplicates else ""}
+               _hash, customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}reason,
+               CASE WHEN reason IS NOT NULL THEN [{', '.join(as_text)}] END AS _cells
         FROM r""", {**params, "first_date": limits.first_date, "last_date": limits.last_date,
                     **({"max_amount": limits.max_amount} if amount_cols else {}),
                     **({"fast": plan.fast} if plan.fast and d not in plan.typed else {}),
@@ -504,7 +505,8 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
 
     Returns
     -------
-    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``.
+    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous`` and ``plan`` (how the date
+    column was read: a duplicate count reads the file the same way).
     """
     limits = limits or Limits()
     col = {f: source.headers.index(h) for f, h in mapping.items()}

@@ -117,8 +117,8 @@ class Source:
                  rejects: str = "seg_rejects") -> tuple[str, dict]:
         """``(sql, params)``: a FROM-clause item with the columns ``c0..cN``.
 
-        ``types`` types some CSV columns (``{index: "DATE" | "DOUBLE"}``, DATE read with
-        ``date_format``); the rest are text. A CSV row that does not split into the columns, or a
+        ``types`` types some CSV columns (``{index: "DATE"}``, read with ``date_format``, else as
+        ISO dates); the rest are text. A CSV row that does not split into the columns, or a
         value that does not convert, goes to the table ``rejects`` (with its line number), not to
         the result.
         """
@@ -170,7 +170,7 @@ def read_source(con, source: Source, build) -> dict:
             raise _unreadable(source, exc) from exc
         source.rewrite()
         return read_source(con, source, build)
-    except duckdb.Error as exc:
+    except (duckdb.IOException, duckdb.ConversionException) as exc:
         raise _unreadable(source, exc) from exc
     errors = _reader_errors(con, "seg_rejects")
     if "INVALID ENCODING" in errors and source.rewritable:
@@ -279,7 +279,7 @@ def _transcode(path: Path, name: str) -> tuple[Path, str, list[dict]]:
             else:
                 chunk = chunk.decode(legacy).encode("utf-8")
             dst.write(chunk.replace(b"\r\n", b"\n"))
-    notes = [_note("mixed_encoding", f"{bad:,} lines of {name} are not UTF-8 and were read as {legacy}, "
+    notes = [_note("mixed_encoding", f"Lines of {name} not in UTF-8: {bad:,}; they were read as {legacy}, "
                    "the other lines as UTF-8: check the names in those lines.",
                    lines=bad, encoding=legacy)] if mixed_lines else []
     return copy, legacy, notes
@@ -309,8 +309,8 @@ def _nul_notes(source: Source) -> list[dict]:
     with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         source.nul = mm.find(b"\x00") >= 0
         count = sum(chunk.count(b"\x00") for chunk in _chunks(read)) if source.nul else 0
-    return [_note("nul_removed", f"{source.name} contains {count:,} NUL bytes; they were removed from "
-                  "the values.", count=count)] if count else []
+    return [_note("nul_removed", f"NUL bytes removed from the values of {source.name}: {count:,}.",
+                  count=count)] if count else []
 
 
 _DELIMITERS = (",", ";", "\t", "|")
