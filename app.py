@@ -97,6 +97,8 @@ if failure is None and spec is not None:
             st.dataframe(preview, hide_index=True, column_config={"reason": st.column_config.Column(t("reason"))})
     if rep.date_order_ambiguous:
         st.warning(t("date_ambiguous"), icon=":material/event:")
+    for note in data_page.report_notes(rep):
+        st.info(note, icon=":material/info:")
 
 # 4. Columns: what the engine recognised, editable -------------------------------------------------
 if spec is not None and spec.saved:

@@ -1,120 +1,236 @@
 """Ingest: any orders file in, a typed table of order lines and an honest report out.
 
-Reading happens once per file (:func:`read_table`): the file becomes the DuckDB table ``raw`` with
-every column as text, named ``c0, c1, ...`` (the file's own headers are kept in Python, so no header
-text ever reaches SQL). Parsing (:func:`parse_orders`) turns ``raw`` into ``parsed`` under a column
-mapping; changing the mapping re-parses without re-reading the file.
+One pass
+--------
+An orders file is read once per mapping, straight into the table ``parsed`` (:func:`load_orders`):
+DuckDB's reader feeds one ``CREATE TABLE ... AS SELECT`` that applies the parse rules (``RULES``:
+each value rule and each rejection reason is a named DuckDB SQL macro). No text copy of the file is
+kept; the :class:`~segcore.sources.Source` remembers how to read the file (:mod:`segcore.sources`:
+RFC 4180 CSV read strictly, encodings, Excel sheets), and re-mapping a column reads it again. A CSV
+row that does not split into the header's columns is a rejected row ("malformed row") with its row
+number, never a shifted one.
+
+- Typed fast path: when the first ``SAMPLE_ROWS`` values of the date column all have one date format
+  (day/month order by the engine's rule below), written as that format writes them back, DuckDB's
+  reader types the column as DATE (every other column stays text: ids are never numbers, and an
+  amount typed by the reader would take forms the amount rule refuses, such as 1_000 and +-5). Any
+  date it cannot convert, or reads where the rules do not (epoch, infinity, a two-digit year), sends
+  the pass back to the text path, so every row is still used or rejected with its reason. On the
+  text path the file's dominant date format is tried before the others.
+- Day-first or month-first is decided on the first ``SAMPLE_ROWS`` dates and checked on the whole
+  column after the pass; the pass is redone when the whole column decides otherwise.
 
 Tables in the connection
 ------------------------
-raw     : ``c0 .. cN`` VARCHAR, one row per data row of the file, in file order (``rowid`` + 1 is
-          the row number).
-parsed  : ``_row`` BIGINT, ``customer_id`` VARCHAR, ``order_date`` DATE, ``amount`` DOUBLE,
-          ``order_id``, ``product``, ``category``, ``region``, ``city``, ``channel`` VARCHAR,
-          ``reason`` VARCHAR (NULL for used rows, else why the row was rejected).
-lines   : view of the used rows of ``parsed`` (``reason IS NULL``).
+parsed   : one row per data row of the file, in file order (malformed rows last; with
+           drop_duplicates the order is lost): ``_hash`` UBIGINT (a 64-bit hash of the row's cells
+           as read), ``customer_id`` VARCHAR, ``order_date`` DATE, ``amount`` DOUBLE (NULL when the
+           file has no amount: count-only mode), the mapped ones of ``order_id``, ``product``,
+           ``category``, ``region``, ``city``, ``channel`` VARCHAR, ``reason`` VARCHAR (NULL for
+           used rows, else why the row was rejected).
+rejected : one row per rejected row: ``_row`` BIGINT (its number in the file, 1 = the first row
+           under the header), ``reason`` and ``_cells`` VARCHAR[] (its cells as in the file; a
+           malformed row's text is its one cell).
+lines    : view of the used rows of ``parsed`` with all six text fields (NULL when not mapped),
+           plus ``_line`` (the row's position in ``parsed``).
 """
 
 from __future__ import annotations
 
-import codecs
 import os
-import tempfile
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
 from .metrics import AMOUNT_STEPS
+from .sources import (IngestError, Source, drop_rejects, excel_sheets, open_source, read_into, read_source,
+                      read_table)
 
-__all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "read_table", "parse_orders",
-           "load_orders", "parse_loaded", "load_customers", "load_interactions"]
+__all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "Limits", "Source", "RULES", "REASONS",
+           "open_source", "excel_sheets", "read_table", "parse_loaded", "load_orders",
+           "load_customers", "load_interactions"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
-#: Rejection reasons, in the order they are checked (a row gets the first that applies).
-REASONS = (
-    "missing customer id",
-    "missing date",
-    "unparseable date",
-    "missing amount",
-    "unparseable amount",
-    "duplicate",
-)
-
-# Date formats tried on the date part of a value after DuckDB's own ISO cast failed.
-_DATE_FORMATS_ANY = ["%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d"]
-_DATE_FORMATS_ORDERED = {
-    "dmy": ["%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y", "%d-%m-%y"],
-    "mdy": ["%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y", "%m/%d/%y", "%m.%d.%y", "%m-%d-%y"],
-}
-
-_MISSING_TEXT = tuple({v for word in ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
-                       for v in (word, word.upper(), word.capitalize())})
-
-# SQL macros: value parsing lives in SQL so it runs vectorised inside DuckDB. Each fast path (a plain
-# number, an ISO date) comes first in a COALESCE, and everything slower sits inside a CASE: DuckDB
-# evaluates a CASE branch only for the rows that reach it and never hoists common subexpressions out
-# of a CASE, so the regular expressions only ever see the values the fast path could not read. The
-# missing-value words are a list searched with list_position, not an IN list (nor list_contains,
-# which DuckDB turns into one): a long IN list becomes a join that runs on every row. trim copies
-# every value, so seg_trim only trims the values it could change: trim removes Unicode space
-# separators, and in ASCII text the only one is the space, so a value that starts at or above '!',
-# does not end in a space and has no multi-byte character is already trimmed.
-_MACROS = r"""
-CREATE OR REPLACE MACRO seg_trim(v) AS
-    CASE WHEN v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v) THEN trim(v) ELSE v END;
-CREATE OR REPLACE MACRO seg_missing(t) AS
-    strlen(t) <= %(longest)d AND list_position(%(missing)s, t) IS NOT NULL;
-CREATE OR REPLACE MACRO seg_blank(v) AS v IS NULL OR seg_missing(seg_trim(v));
-CREATE OR REPLACE MACRO seg_id(v) AS CASE WHEN seg_missing(seg_trim(v)) THEN NULL ELSE seg_trim(v) END;
-CREATE OR REPLACE MACRO seg_text(v) AS NULLIF(seg_trim(v), '');
-CREATE OR REPLACE MACRO seg_decimal(d) AS
-    CASE WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d{1,2}')
-         THEN replace(replace(d, '.', ''), ',', '.') ELSE replace(d, ',', '') END;
-CREATE OR REPLACE MACRO seg_number(v) AS
-    CASE WHEN regexp_matches(v, '^\s*[(-]|-\s*$') THEN -1 ELSE 1 END
-    * TRY_CAST(seg_decimal(regexp_replace(v, '[\s¥￥$€£元円()+-]|RMB|CNY|USD|EUR|GBP|HKD', '', 'gi'))
-               AS DOUBLE);
-CREATE OR REPLACE MACRO seg_amount(v) AS
-    COALESCE(TRY_CAST(v AS DOUBLE), CASE WHEN v IS NOT NULL THEN seg_number(v) END);
-CREATE OR REPLACE MACRO seg_date(v, formats) AS COALESCE(
-    TRY_CAST(v AS DATE),
-    CASE WHEN v IS NOT NULL THEN COALESCE(
-        TRY_CAST(trim(v) AS DATE),
-        CAST(try_strptime(regexp_extract(trim(v), '^[^\sT]+'), formats) AS DATE),
-        CASE WHEN regexp_full_match(trim(v), '[2-6]\d{4}(\.\d+)?')
-             THEN DATE '1899-12-30' + CAST(floor(CAST(trim(v) AS DOUBLE)) AS INTEGER) END) END);
-""" % {"missing": "[" + ", ".join(f"'{m}'" for m in sorted(_MISSING_TEXT)) + "]",
-       "longest": max(map(len, _MISSING_TEXT))}
+#: Values of the date and amount columns looked at before the pass (date order, formats, types).
+SAMPLE_ROWS = 50_000
 
 
-class IngestError(ValueError):
-    """A file that cannot be used at all. ``str(err)`` is one plain sentence for the user.
+@dataclass(frozen=True)
+class Limits:
+    """Plausible values: a row outside is rejected ("date out of range", "amount out of range").
 
-    ``code`` names the problem (``empty``, ``binary``, ``unreadable``, ``no_columns``,
-    ``missing_field``, ``all_rejected``) and ``params`` holds the details, so a UI can say the same
-    in another language.
+    The defaults keep every date where calendars and charts work and every sum exact (amounts are
+    added in steps of 1 / ``AMOUNT_STEPS``, exact in doubles up to 2**53 steps).
     """
 
-    def __init__(self, code: str, message: str, **params):
-        super().__init__(message)
-        self.code = code
-        self.params = params
+    first_date: date = date(1900, 1, 1)
+    last_date: date = date(2099, 12, 31)
+    max_amount: float = 1e11
+
+    def __post_init__(self):
+        if not self.first_date < self.last_date:
+            raise ValueError("The first plausible date must come before the last.")
+        if not 0 < self.max_amount <= 1e15:
+            raise ValueError("The largest plausible amount must be above 0 and at most 1e15 "
+                             "(sums of larger ones are not exact).")
+
+
+# --------------------------------------------------------------------------------------------
+# The parse rules
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Rule:
+    """A named parse rule: the DuckDB SQL macro ``seg_<name>(params) AS duckdb``.
+
+    ``reason`` rules are the rejection reasons: a row gets the first (in table order) whose
+    condition holds. A rule with ``duckdb=None`` is applied by the reader or a window, as its
+    ``doc`` says. A twin in another engine sits beside each entry under the same name.
+    """
+
+    params: tuple[str, ...]
+    duckdb: str | None
+    doc: str
+    reason: bool = False
+
+
+_MISSING_TEXT = tuple(sorted({v for word in ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
+                              for v in (word, word.upper(), word.capitalize())}))
+_SPACE = r"[\s\x{00A0}\x{2007}\x{202F}\x{3000}]"
+_CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
+
+# Each fast path (a plain number, an ISO date) comes first in a COALESCE, and everything slower sits
+# inside a CASE: DuckDB evaluates a CASE branch only for the rows that reach it and never hoists
+# common subexpressions out of a CASE, so the regular expressions only ever see the values the fast
+# path could not read. Failing casts and failing strptime calls are costly (about ten times a
+# successful one), so the slow path picks the one format that fits a value's shape.
+RULES: dict[str, Rule] = {
+    # -- cells to values ---------------------------------------------------------------------
+    "untrimmed": Rule(("v",), "v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v)",
+                      "v may have spaces around it. trim copies every value, so it only runs where it "
+                      "could change v: in ASCII the only space trim removes is ' ', so a value starting "
+                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed"),
+    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it"),
+    "missing": Rule(("t",), f"strlen(t) <= {max(map(len, _MISSING_TEXT))} AND list_position("
+                            + "[" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + "], t) IS NOT NULL",
+                    "trimmed text is empty or a word for a missing value (nan, null, n/a, -, ...); a "
+                    "list searched with list_position, as an IN list becomes a join on every row"),
+    "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value"),
+    "id": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END "
+                       "WHEN seg_missing(v) THEN NULL ELSE v END",
+               "an id (customer, order): the trimmed text, NULL when blank; never a number"),
+    "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty"),
+    "plain number": Rule(("v",), "CASE WHEN NOT contains(v, '_') AND NOT contains(v, '+-') "
+                                "THEN TRY_CAST(v AS DOUBLE) END",
+                         "a number DuckDB reads as it is (12, -3.5, 1e3, spaces around); not the "
+                         "forms its cast also takes (1_000, +-5)"),
+    "digits": Rule(("d",), r"""CASE
+            WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?') THEN replace(replace(d, '.', ''), ',', '.')
+            WHEN regexp_full_match(d, '\d+,\d{1,2}') THEN replace(d, ',', '.')
+            WHEN regexp_full_match(d, '\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d*)?|\.\d+') THEN replace(d, ',', '')
+        END""",
+                   "digits with separators as a plain decimal: 1.234,56 and 12,50 (decimal comma), "
+                   "1,234.56 (thousands in groups of three); anything else (1,2,3) is NULL"),
+    "number parts": Rule(("v",), rf"""regexp_extract(
+            regexp_replace(v, '{_SPACE}|{_CURRENCY}', '', 'gi'),
+            '^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$', ['sign', 'open', 'num', 'close', 'trail'])""",
+                         "a written amount without spaces and currency signs or words, split into "
+                         "a sign, parentheses, the digits and a trailing minus"),
+    "signed number": Rule(("p",), """CASE
+            WHEN p.num <> '' AND (p.open = '') = (p.close = '')
+                 AND (p.sign <> '')::INT + (p.open <> '')::INT + (p.trail <> '')::INT <= 1
+            THEN CASE WHEN p.sign = '-' OR p.open <> '' OR p.trail <> '' THEN -1 ELSE 1 END
+                 * TRY_CAST(seg_digits(p.num) AS DOUBLE) END""",
+                          "the number of the parts: negative with one of a leading -, parentheses "
+                          "or a trailing - (never two: --5 and -(5) are not numbers)"),
+    "amount": Rule(("v",), "COALESCE(seg_plain_number(v), "
+                           "CASE WHEN v IS NOT NULL THEN seg_signed_number(seg_number_parts(v)) END)",
+                   "an amount: ￥1,200.50, (200.50), £-3, -£3, £(3), 3-, 1.234,56 €, 300元 ..."),
+    "iso date": Rule(("v",), "CASE WHEN v >= '0' AND v < ':' THEN nullif(greatest(TRY_CAST(v AS DATE), "
+                             "DATE '0099-12-31'), DATE '0099-12-31') END",
+                     "an ISO date or timestamp (2024-01-31, 2024-01-31 10:00, 2024-01-31T10:00Z); it "
+                     "starts with a digit, so DuckDB's words (epoch, infinity) are not dates, and a "
+                     "year below 100 (05/01/24 cast as year 5) is left to the slow path"),
+    "formatted date": Rule(("v", "fmt"), "nullif(greatest(CAST(try_strptime(v, fmt) AS DATE), "
+                                         "DATE '0099-12-31'), DATE '0099-12-31')",
+                           "v in the strptime format fmt; a two-digit year read by %Y (year < 100) "
+                           "is no match, so 05/01/24 reaches the two-digit format"),
+    "date part": Rule(("v",), r"regexp_replace(regexp_extract(trim(v), '^[^\sT]+'), '[.-]', '/', 'g')",
+                      "the date before any time, with / for . and - (2024.01.31 10:00 -> 2024/01/31)"),
+    "shaped date": Rule(("p", "short", "long"), r"""CAST(CASE
+            WHEN regexp_full_match(p, '\d{4}/\d{1,2}/\d{1,2}') THEN try_strptime(p, '%Y/%m/%d')
+            WHEN regexp_full_match(p, '\d{8}') THEN try_strptime(p, '%Y%m%d')
+            WHEN regexp_full_match(p, '\d{1,2}/\d{1,2}/\d{2}') THEN try_strptime(p, short)
+            WHEN regexp_full_match(p, '\d{1,2}/\d{1,2}/\d{4}') THEN try_strptime(p, long)
+            WHEN regexp_full_match(p, '\d{4}年\d{1,2}月\d{1,2}日') THEN try_strptime(p, '%Y年%m月%d日')
+        END AS DATE)""",
+                        "a date part in the one format its shape allows: year first, YYYYMMDD, a/b/yy "
+                        "(short: the day/month order with %y) and a/b/yyyy (long, %Y), 2024年1月5日"),
+    "serial date": Rule(("t",), r"CASE WHEN regexp_full_match(t, '[2-6]\d{4}(\.\d+)?') "
+                                r"THEN DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) END",
+                        "an Excel serial day number (20000 to 69999: 1954 to 2091)"),
+    "any date": Rule(("v", "short", "long"), r"""CASE WHEN regexp_matches(trim(v), '^\d') THEN COALESCE(
+            seg_shaped_date(seg_date_part(v), short, long), TRY_CAST(trim(v) AS DATE),
+            seg_serial_date(trim(v))) END""",
+                     "a date in any of the accepted forms (the slow path, after the fast one): by its "
+                     "shape first, so a/b/yy is never read as ISO year a"),
+    # -- rejection reasons, in the order they are checked -------------------------------------
+    "malformed row": Rule((), None, "the reader: the row does not split into the header's columns "
+                                    "(RFC 4180); its cells are the row's text", reason=True),
+    "missing customer id": Rule(("customer_id",), "customer_id IS NULL", "no customer id", reason=True),
+    "missing date": Rule(("order_date", "date_blank"), "order_date IS NULL AND date_blank",
+                         "the date cell is blank", reason=True),
+    "unparseable date": Rule(("order_date",), "order_date IS NULL", "the date is not a date", reason=True),
+    "date out of range": Rule(("order_date", "first_date", "last_date"),
+                              "order_date NOT BETWEEN first_date AND last_date",
+                              "a date outside Limits (year 99999, 0024)", reason=True),
+    "missing amount": Rule(("amount", "amount_blank"), "amount IS NULL AND amount_blank",
+                           "the amount cell (quantity or unit price) is blank", reason=True),
+    "unparseable amount": Rule(("amount",), "amount IS NULL OR NOT isfinite(amount)",
+                               "the amount is not a finite number (ten, 1,2,3, --5, inf, nan)", reason=True),
+    "amount out of range": Rule(("amount", "max_amount"), "abs(amount) > max_amount",
+                                "an amount beyond Limits (1e305)", reason=True),
+    "duplicate": Rule(("is_copy",), "is_copy", "with drop_duplicates: the row equals an earlier row "
+                                               "in every cell", reason=True),
+}
+
+#: Rejection reasons, in the order they are checked (a row gets the first that applies).
+REASONS = tuple(name for name, rule in RULES.items() if rule.reason)
+
+
+def _macro(name: str) -> str:
+    return "seg_" + re.sub(r"\W+", "_", name)
+
+
+_MACROS = ";\n".join(f"CREATE OR REPLACE MACRO {_macro(name)}({', '.join(rule.params)}) AS {rule.duckdb}"
+                     for name, rule in RULES.items() if rule.duckdb is not None)
+
+
+def _call(name: str, args: dict[str, str]) -> str:
+    """SQL calling the rule ``name`` with ``args`` (parameter -> SQL)."""
+    return f"{_macro(name)}({', '.join(args[p] for p in RULES[name].params)})"
 
 
 @dataclass
 class IngestReport:
-    """What happened to every input row. ``rows_used + sum(rejected.values()) == rows_read``."""
+    """What happened to every input row. ``rows_used + sum(rejected.values()) == rows_read``.
+
+    ``duplicate_rows`` is None until counted (:meth:`Dataset.count_duplicates`). ``amount_source``
+    is ``"amount"``, ``"quantity x unit_price"`` or ``"none"`` (count-only: a file without amounts).
+    ``sheet`` is the Excel sheet read and ``sheets`` all the workbook's sheets. ``notes`` are
+    remarks on the reading, each ``{"code", "message", "params"}``.
+    """
 
     rows_read: int
     rows_used: int
     rejected: dict[str, int]
     returns_count: int
     returns_sum: float
-    duplicate_rows: int
+    duplicate_rows: int | None
     duplicates_dropped: bool
     date_min: date | None
     date_max: date | None
@@ -125,7 +241,9 @@ class IngestReport:
     date_order_ambiguous: bool
     file_format: str
     encoding: str | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
 
     @property
     def rows_rejected(self) -> int:
@@ -133,34 +251,386 @@ class IngestReport:
 
     def lines(self) -> list[str]:
         """The report as plain English lines (used by the command line)."""
-        out = [
-            f"File: {self.file_format}" + (f", {self.encoding}" if self.encoding else ""),
+        out = [f"File: {self.file_format}" + (f", {self.encoding}" if self.encoding else "")]
+        if self.sheet:
+            others = [s for s in self.sheets if s != self.sheet]
+            out.append(f"Sheet: {self.sheet}" + (f" (also in the workbook: {', '.join(others)})" if others else ""))
+        out += [
             "Columns: " + ", ".join(f"{k} <- {v!r}" for k, v in self.mapping.items()),
-            f"Amount: {self.amount_source}",
+            f"Amount: {self.amount_source}" + (" (count-only: no amounts, each line counts as an order)"
+                                               if self.amount_source == "none" else ""),
             f"Rows read: {self.rows_read:,}",
             f"Rows used: {self.rows_used:,}",
             f"Rows rejected: {self.rows_rejected:,}",
         ]
         out += [f"  - {reason}: {n:,}" for reason, n in self.rejected.items()]
-        out += [
-            f"Returns (negative amounts): {self.returns_count:,} rows, total {self.returns_sum:,.2f}",
-            f"Exact duplicate rows: {self.duplicate_rows:,}"
-            + (" (dropped)" if self.duplicates_dropped else " (kept)"),
-            f"Date range: {self.date_min} to {self.date_max}",
-            f"Customers: {self.customers:,}",
-        ]
+        if self.amount_source != "none":
+            out.append(f"Returns (negative amounts): {self.returns_count:,} rows, total {self.returns_sum:,.2f}")
+        if self.duplicate_rows is not None:
+            out.append(f"Exact duplicate rows: {self.duplicate_rows:,}"
+                       + (" (dropped)" if self.duplicates_dropped else " (kept)"))
+        out += [f"Date range: {self.date_min} to {self.date_max}", f"Customers: {self.customers:,}"]
         if self.date_order:
             out.append(
                 f"Dates read {'day-first' if self.date_order == 'dmy' else 'month-first'}"
                 + (" (ambiguous: no day above 12 seen; choose the other order if wrong)"
                    if self.date_order_ambiguous else "")
             )
-        return out + self.notes
+        return out + [note["message"] for note in self.notes]
+
+
+# --------------------------------------------------------------------------------------------
+# The plan: date order, the dominant date format, typed columns (from the first SAMPLE_ROWS values)
+# --------------------------------------------------------------------------------------------
+
+# Strptime formats a date column may have as a whole (its dominant format); ``{a}`` and ``{b}``
+# become the day and month in the file's order. ISO dates are cast, not parsed.
+_SHAPE = "translate(trim({v}), '012345678', '999999999')"  # a date's shape: 31/01/2024 -> 99/99/9999
+_FAST_FORMATS = ["%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] + [
+    f"{{a}}{sep}{{b}}{sep}{year}{time}" for sep in "/.-" for year in ("%Y", "%y")
+    for time in ("", " %H:%M", " %H:%M:%S")]
+_ORDER = {"dmy": ("%d", "%m"), "mdy": ("%m", "%d")}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How the pass reads the date column."""
+
+    order: str | None             # "dmy", "mdy" or None (no a/b/yyyy dates seen)
+    ambiguous: bool               # the order is the default: no value told
+    fast: str | None              # the dominant date format (None: ISO, cast)
+    typed: dict[int, str]         # {date column: "DATE"} when DuckDB's reader types it, else {}
+
+    @property
+    def short_long(self) -> tuple[str, str]:
+        a, b = _ORDER[self.order or "dmy"]
+        return f"{a}/{b}/%y", f"{a}/{b}/%Y"
+
+    def text(self) -> _Plan:
+        return replace(self, typed={})
+
+
+_SLASHED = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b"  # a/b/yy or a/b/yyyy, at the start of a value
+_EVIDENCE = r"""
+    WITH m AS (SELECT regexp_extract(trim(v), '""" + _SLASHED + r"""', ['a', 'b']) AS p
+               FROM (%s) WHERE NOT regexp_matches(trim(v), '^\d{3,}'))
+    SELECT count(*) FILTER (WHERE TRY_CAST(p.a AS INT) > 12), count(*) FILTER (WHERE TRY_CAST(p.b AS INT) > 12),
+           count(*) FILTER (WHERE p.a <> '')
+    FROM m"""
+
+
+def _order_of(evidence: tuple[int, int, int]) -> tuple[str | None, bool]:
+    """Day-first or month-first from ``(first part > 12, second part > 12, a/b/y values)``:
+    day-first when no value tells (ambiguous)."""
+    first_big, second_big, slashed = evidence
+    if not slashed:
+        return None, False
+    if first_big or second_big:
+        return ("dmy" if first_big >= second_big else "mdy"), False
+    return "dmy", True
+
+
+def _amount_columns(col: dict[str, int]) -> list[int]:
+    """The columns the amount comes from: the amount, else quantity and unit price, else none."""
+    if "amount" in col:
+        return [col["amount"]]
+    return [col["quantity"], col["unit_price"]] if "quantity" in col and "unit_price" in col else []
+
+
+def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan:
+    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
+    column, from the first ``SAMPLE_ROWS`` dates."""
+    d = col["order_date"]
+
+    def build():
+        sql, params = source.relation()
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape "
+                f"FROM {sql} LIMIT {SAMPLE_ROWS}", params)
+
+    read_source(con, source, build)  # the sample's errors are the pass's to report
+    # the evidence for the date order, and the dominant shape of the dates (digits as 9)
+    *evidence, shape = con.execute(f"""SELECT *, (SELECT shape FROM seg_sample WHERE NOT seg_blank(v)
+                                                  GROUP BY shape ORDER BY count(*) DESC, shape LIMIT 1)
+                                       FROM ({_EVIDENCE % "SELECT v FROM seg_sample"})""").fetchone()
+    order, ambiguous = (choice, False) if choice in _ORDER else _order_of(evidence)
+    a, b = _ORDER[order or "dmy"]
+    formats = [f.format(a=a, b=b) for f in _FAST_FORMATS]
+    fast, date_typed = None, False
+    if shape:  # the format that reads every sampled value of the dominant shape
+        probe = "(SELECT v FROM seg_sample WHERE shape = $shape LIMIT 1000)"
+        if con.execute(f"SELECT bool_and(seg_iso_date(trim(v)) IS NOT NULL) FROM {probe}",
+                       {"shape": shape}).fetchone()[0]:
+            fmt = "%Y-%m-%d"
+        else:
+            fmt = next((f for f in formats if con.execute(
+                f"SELECT bool_and(seg_formatted_date(trim(v), $f) IS NOT NULL) FROM {probe}",
+                {"shape": shape, "f": f}).fetchone()[0]), None)
+            fast = fmt
+        # typed: every sampled date is a date in this format, written as strftime writes it back
+        date_typed = fmt is not None and "%H" not in fmt and con.execute(
+            "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
+            "FROM seg_sample", {"f": fmt}).fetchone()[0]
+    typed = date_typed and not source.nul and source.file_format == "csv" and not source.table
+    return _Plan(order, ambiguous, fast, {d: "DATE"} if typed else {})
+
+
+# --------------------------------------------------------------------------------------------
+# The pass
+# --------------------------------------------------------------------------------------------
+
+def _date_sql(cell: str, plan: _Plan) -> str:
+    """SQL: the date in ``cell`` (text): the dominant format first, then every accepted form."""
+    fast = (_call("iso date", {"v": cell}) if plan.fast is None
+            else _call("formatted date", {"v": cell, "fmt": "$fast"}))
+    slow = _call("any date", {"v": cell, "short": "$short", "long": "$long"})
+    return f"COALESCE({fast}, CASE WHEN {cell} IS NOT NULL THEN {slow} END)"
+
+
+def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates: bool,
+          limits: Limits) -> dict:
+    """The one pass: the file into ``parsed``, the rejected rows' cells in ``_cells`` (and, with
+    drop_duplicates, their position among the rows read in ``_row``); returns the reader's errors."""
+    width = len(source.headers)
+    cells = [f"c{i}" for i in range(width)]
+    d = col["order_date"]
+    fmt = plan.fast or "%Y-%m-%d"
+    if d in plan.typed:
+        order_date, date_blank = f"c{d}", f"c{d} IS NULL"
+    else:
+        order_date, date_blank = _date_sql(f"c{d}", plan), _call("blank", {"v": f"c{d}"})
+    amount_cols = _amount_columns(col)
+    if amount_cols:
+        values = [_call("amount", {"v": f"c{i}"}) for i in amount_cols]
+        blanks = [_call("blank", {"v": f"c{i}"}) for i in amount_cols]
+        amount, amount_blank = " * ".join(values), " OR ".join(blanks)
+    else:
+        amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
+    mapped = [f for f in TEXT_FIELDS if f in col]
+    texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
+    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
+            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
+            "first_date": "$first_date", "last_date": "$last_date", "max_amount": "$max_amount"}
+    checks = [(name, _call(name, args)) for name, rule in RULES.items()
+              if rule.reason and rule.duckdb is not None
+              and (amount_cols or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
+    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+    as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
+
+    def build():
+        relation, params = source.relation(plan.typed, fmt if d in plan.typed and plan.fast else None)
+        return f"""
+        CREATE OR REPLACE TABLE parsed AS
+        WITH v AS (
+            SELECT hash({', '.join(cells)}) AS _hash,
+                   {_call('id', {'v': f"c{col['customer_id']}"})} AS customer_id,
+                   {order_date} AS order_date, {date_blank} AS date_blank,
+                   {amount} AS amount, {amount_blank} AS amount_blank{texts},
+                   {f"row_number() OVER (PARTITION BY {', '.join(cells)} ORDER BY _pos) > 1"
+                    if drop_duplicates else "false"} AS is_copy,
+                   {"_pos, " if drop_duplicates else ""}{', '.join(cells)}
+            FROM (SELECT {"row_number() OVER () AS _pos, " if drop_duplicates else ""}* FROM {relation})),
+        r AS (SELECT *, {reason} AS reason FROM v)
+        SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END AS _row, " if drop_duplicates else ""}
+               _hash, customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}reason,
+               CASE WHEN reason IS NOT NULL THEN [{', '.join(as_text)}] END AS _cells
+        FROM r""", {**params, "first_date": limits.first_date, "last_date": limits.last_date,
+                    **({"max_amount": limits.max_amount} if amount_cols else {}),
+                    **({"fast": plan.fast} if plan.fast and d not in plan.typed else {}),
+                    **({"short": plan.short_long[0], "long": plan.short_long[1]} if d not in plan.typed else {})}
+
+    return read_source(con, source, build)
+
+
+def _whole_column_order(con, source: Source, col: dict[str, int], plan: _Plan) -> tuple[str | None, bool]:
+    """Day-first or month-first on the whole date column, after a pass under ``plan``.
+
+    Only looked at when the sample could not tell, or when some rejected dates would be dates in
+    the other order: then the date column is read once more and its values counted.
+    """
+    d = col["order_date"] + 1
+    big, small = (2, 1) if plan.order == "dmy" else (1, 2)  # the parts that failed in this order
+    other = con.execute(rf"""
+        SELECT count(*) FROM parsed WHERE reason = 'unparseable date'
+           AND TRY_CAST(regexp_extract(trim(_cells[{d}]), '{_SLASHED}', {big}) AS INT) > 12
+           AND TRY_CAST(regexp_extract(trim(_cells[{d}]), '{_SLASHED}', {small}) AS INT) <= 12
+        """).fetchone()[0]
+    if not other and not plan.ambiguous:
+        return plan.order, False
+    sql, params = source.relation(rejects="seg_order_rejects")
+    evidence = con.execute(_EVIDENCE % f"SELECT c{d - 1} AS v FROM {sql}", params).fetchone()
+    drop_rejects(con, "seg_order_rejects")
+    return _order_of(evidence)
+
+
+def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool) -> None:
+    """Move the rejected rows' numbers and cells to ``rejected``; add the malformed rows the reader
+    left out (to ``parsed`` with their reason, to ``rejected`` with their text).
+
+    A row's position among the rows the reader gave is ``_row`` when the pass knew it
+    (``positioned``: drop_duplicates, whose window does not keep the file order), else its place in
+    ``parsed`` (``rowid + 1``). Its number in the file is its position plus the malformed rows
+    before it (malformed row ``k`` in file order, at row number ``m_k``, comes before the rows
+    whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
+    rows' numbers and cells (they would take 24 bytes on every row).
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
+    if malformed:
+        con.executemany("INSERT INTO seg_malformed VALUES ($1, $2, $3)",
+                        [(row, line, row - k) for k, (row, line) in enumerate(malformed)])
+    pos = "p._row" if positioned else "p.rowid + 1"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE rejected AS
+        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason, _cells
+        FROM parsed p WHERE reason IS NOT NULL
+        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""")
+    con.execute("INSERT INTO parsed (_hash, reason) SELECT hash(line), 'malformed row' FROM seg_malformed ORDER BY row")
+    con.execute("ALTER TABLE parsed DROP COLUMN _cells")
+    if positioned:
+        con.execute("ALTER TABLE parsed DROP COLUMN _row")
+
+
+def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[str, str], *,
+                 date_order: str | None = None, drop_duplicates: bool = False,
+                 limits: Limits | None = None) -> dict:
+    """Read and parse ``source`` into ``parsed`` (typed columns + rejection reason) and ``lines``.
+
+    Parameters
+    ----------
+    source : the file (:func:`open_source`).
+    mapping : ``{canonical_field: header}``; needs ``customer_id`` and ``order_date``, and either
+        ``amount``, both ``quantity`` and ``unit_price`` (amount = quantity x unit_price), or
+        neither (count-only: ``amount`` is NULL and no amount reason applies).
+    date_order : ``"dmy"``, ``"mdy"`` or None (decide from the data; day-first when no value tells).
+    drop_duplicates : reject exact duplicate rows (all cells equal) after their first occurrence.
+    limits : plausible dates and amounts (:class:`Limits`).
+
+    Returns
+    -------
+    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous`` and ``plan`` (how the date
+    column was read: a duplicate count reads the file the same way).
+    """
+    limits = limits or Limits()
+    col = {f: source.headers.index(h) for f, h in mapping.items()}
+    con.execute(_MACROS)
+    plan = _plan(con, source, col, date_order)
+    for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
+        errors = _pass(con, source, col, plan, drop_duplicates, limits)
+        if plan.typed and ("CAST" in errors or con.execute(
+                "SELECT count(*) FROM parsed WHERE order_date < DATE '0100-01-01' OR NOT isfinite(order_date) "
+                "OR order_date = DATE '1970-01-01'").fetchone()[0]):
+            # a value the typed reader refused, or one it reads where the rules do not: a two-digit
+            # year as %Y, the words epoch (1970-01-01) and infinity
+            plan = plan.text()
+            continue
+        if date_order is None and plan.order is not None:
+            order, ambiguous = _whole_column_order(con, source, col, plan)
+            if order != plan.order:
+                plan = replace(_plan(con, source, col, order), ambiguous=ambiguous)
+                continue
+            plan = replace(plan, ambiguous=ambiguous)
+        break
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates)
+    lines_view(con)
+    amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
+                     else "none")
+    return {"amount_source": amount_source, "date_order": plan.order, "date_order_ambiguous": plan.ambiguous,
+            "plan": plan}
+
+
+def lines_view(con) -> None:
+    """(Re)create the view ``lines``: the used rows of ``parsed``, with ``_line`` their position and
+    every text field (NULL when the file has no column for it)."""
+    have = {row[0] for row in con.execute("DESCRIBE parsed").fetchall()}
+    missing = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in TEXT_FIELDS if f not in have)
+    con.execute(f"CREATE OR REPLACE VIEW lines AS SELECT rowid AS _line, *{missing} FROM parsed WHERE reason IS NULL")
+
+
+def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) -> None:
+    unknown = {f: h for f, h in mapping.items() if f not in CANONICAL_FIELDS or h not in headers}
+    if unknown:
+        field_name, header = next(iter(unknown.items()))
+        if field_name not in CANONICAL_FIELDS:
+            raise IngestError("unknown_field", f"{field_name!r} is not a field; fields are "
+                              + ", ".join(CANONICAL_FIELDS) + ".", field=field_name)
+        raise IngestError("unknown_column", f"There is no column {header!r} in {file_name}; "
+                          "its columns are " + ", ".join(map(repr, headers)) + ".",
+                          column=header, columns=headers)
+    need = [f for f in ("customer_id", "order_date") if f not in mapping]
+    # without amounts the file is read count-only; an amount is missing beside a missing id or
+    # date, or when only one of quantity and unit price is there
+    priced = len({"quantity", "unit_price"} & set(mapping))
+    if "amount" not in mapping and (priced == 1 or (need and not priced)):
+        need.append("amount")
+    if need:
+        names = {"customer_id": "customer id", "order_date": "order date",
+                 "amount": "amount (or quantity and unit price)"}
+        raise IngestError(
+            "missing_field",
+            f"No column for the {' and the '.join(names[f] for f in need)} was found in {file_name}; "
+            "its columns are " + ", ".join(map(repr, headers)) + ". Map them by hand.",
+            fields=need, columns=headers)
+
+
+def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
+    """Rows equal in every cell to an earlier row (rejected rows included).
+
+    The rows are grouped by their stored 64-bit hash (8 bytes a row in the hash table, however wide
+    the rows). Only when some hash is shared are the cells compared: malformed rows by their text,
+    the others by reading the file again and grouping, by all their cells, only the rows whose hash
+    is shared, so the count stays exact when two different rows have the same hash.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
+                "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
+    if not con.execute("SELECT count(*) FROM seg_shared").fetchone()[0]:
+        return 0
+    copies = con.execute("""SELECT COALESCE(sum(n - 1), 0) FROM (
+                                SELECT count(*) AS n FROM rejected WHERE reason = 'malformed row'
+                                GROUP BY _cells)""").fetchone()[0]
+    if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
+                   "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
+        cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
+        plan = plan or _Plan(None, False, None, {})
+        relation, params = source.relation(plan.typed, plan.fast if plan.typed and plan.fast else None,
+                                           rejects="seg_dup_rejects")
+        copies += con.execute(f"""
+            SELECT COALESCE(sum(n - 1), 0) FROM (
+                SELECT count(*) AS n FROM {relation}
+                WHERE hash({cells}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""", params).fetchone()[0]
+        drop_rejects(con, "seg_dup_rejects")
+    return int(copies)
+
+
+def _report(con, mapping, info, drop_duplicates, source: Source) -> IngestReport:
+    # returns are added in whole steps, as the metrics add amounts (the same file, the same sum);
+    # the distinct customers are a query of their own (beside other aggregates DISTINCT is slower)
+    rows_read, rows_used, ret_n, ret_sum, dmin, dmax = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
+               count(*) FILTER (WHERE reason IS NULL AND amount < 0),
+               COALESCE(sum(round(amount * $steps)) FILTER (WHERE reason IS NULL AND amount < 0), 0)
+                   / $steps,
+               min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL)
+        FROM parsed""", {"steps": AMOUNT_STEPS}).fetchall()[0]
+    customers = con.execute("SELECT count(*) FROM (SELECT DISTINCT customer_id FROM parsed "
+                            "WHERE reason IS NULL)").fetchone()[0]
+    by_reason = dict(con.execute(
+        "SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY reason").fetchall())
+    return IngestReport(
+        rows_read=rows_read, rows_used=rows_used,
+        rejected={r: by_reason[r] for r in REASONS if r in by_reason},
+        returns_count=ret_n, returns_sum=float(ret_sum), duplicate_rows=None,
+        duplicates_dropped=drop_duplicates, date_min=dmin, date_max=dmax, customers=customers,
+        mapping=dict(mapping), file_format=source.file_format, encoding=source.encoding,
+        notes=list(source.notes), sheet=source.sheet, sheets=list(source.sheets),
+        amount_source=info["amount_source"], date_order=info["date_order"],
+        date_order_ambiguous=info["date_order_ambiguous"])
 
 
 @dataclass
 class Dataset:
-    """An ingested orders file: the DuckDB connection holding ``raw``/``parsed``/``lines``."""
+    """An ingested orders file: the DuckDB connection holding ``parsed``/``lines``.
+
+    ``source`` reads the file again (re-mapping: ``load_orders(ds.source, mapping)``).
+    """
 
     con: duckdb.DuckDBPyConnection
     headers: list[str]
@@ -171,12 +641,15 @@ class Dataset:
         return self.report.mapping
 
     def has(self, field_name: str) -> bool:
-        """True when the canonical field is mapped to a column."""
-        return field_name in self.report.mapping or (
-            field_name == "amount" and self.report.amount_source != "amount")
+        """True when the canonical field is mapped to a column (``amount``: the file has amounts)."""
+        if field_name == "amount":
+            return self.report.amount_source != "none"
+        return field_name in self.report.mapping
 
     customer_attributes: list[str] = field(default_factory=list)
     side_reports: dict[str, dict] = field(default_factory=dict)
+    source: Source | None = None
+    plan: _Plan | None = field(default=None, repr=False)
 
     def has_table(self, name: str) -> bool:
         """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""
@@ -192,14 +665,16 @@ class Dataset:
         memory goes once no cursor on it is open; the dataset cannot be queried after)."""
         self.con.close()
 
+    def count_duplicates(self) -> int:
+        """Count the exact duplicate rows (once) into ``report.duplicate_rows``; returns the count."""
+        if self.report.duplicate_rows is None:
+            self.report.duplicate_rows = _duplicate_rows(self.con, self.source, self.plan)
+        return self.report.duplicate_rows
+
     def rejected_rows(self):
-        """The rejected rows as a DataFrame: the file's own columns plus ``row`` and ``reason``."""
-        cols = ", ".join(f"c{i}" for i in range(len(self.headers)))
-        df = self.con.execute(
-            f"SELECT p._row AS row, {cols}, p.reason FROM parsed p "
-            "JOIN (SELECT rowid + 1 AS _row, * FROM raw) r USING (_row) "
-            "WHERE p.reason IS NOT NULL ORDER BY p._row"
-        ).df()
+        """The rejected rows as a DataFrame: ``row``, the file's own columns and ``reason``."""
+        cols = ", ".join(f"_cells[{i + 1}] AS c{i}" for i in range(len(self.headers)))
+        df = self.con.execute(f"SELECT _row AS row, {cols}, reason FROM rejected ORDER BY _row").df()
         df.columns = ["row", *self.headers, "reason"]
         return df
 
@@ -218,348 +693,22 @@ def dataset_connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
-
-def _kind(path: Path) -> str:
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
-        raise IngestError("empty", f"The file {path.name} is empty.", file=path.name)
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "excel"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        raise IngestError(
-            "binary",
-            f"The file {path.name} is not a table: it is neither CSV/TSV text, Excel (.xlsx/.xls) "
-            "nor Parquet.",
-            file=path.name,
-        )
-    return "text"
-
-
-def _encoding(path: Path) -> str:
-    """The first of UTF-8, GB18030 and Windows-1252 that decodes the whole file (else Latin-1)."""
-    for enc in ("utf-8", "gb18030", "cp1252"):
-        decoder = codecs.getincrementaldecoder(enc)()
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 22):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-def _transcode(path: Path, enc: str) -> Path:
-    """Stream ``path`` from ``enc`` into a temporary UTF-8 file (4 MB at a time)."""
-    fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="segcore-")
-    decoder = codecs.getincrementaldecoder(enc)(errors="strict")
-    with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
-        while chunk := src.read(1 << 22):
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
-    return Path(tmp)
-
-
-def _cell_text(value) -> str | None:
-    """Excel cell -> text as a person would read it (12346.0 -> '12346', dates as ISO)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
-    return str(value)
-
-
-def _read_excel(con, path: Path, table: str) -> list[str]:
-    import pyarrow as pa
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise IngestError("unreadable", f"The Excel file {path.name} could not be opened ({exc}).",
-                          file=path.name) from exc
-    for name in book.sheet_names:
-        rows = [r for r in book.get_sheet_by_name(name).to_python(skip_empty_area=True)
-                if any(v not in (None, "") for v in r)]
-        if len(rows) >= 1 and sum(v not in (None, "") for v in rows[0]) >= 2:
-            break
-    else:
-        raise IngestError("empty", f"The Excel file {path.name} has no sheet with a table in it.",
-                          file=path.name)
-    headers = [_cell_text(h) or f"column{i + 1}" for i, h in enumerate(rows[0])]
-    width = len(headers)
-    columns = [[] for _ in range(width)]
-    for row in rows[1:]:
-        for i in range(width):
-            columns[i].append(_cell_text(row[i]) if i < len(row) else None)
-    cells = pa.table({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)})
-    con.register("_excel", cells)
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _excel")
-    con.unregister("_excel")
-    return headers
-
-
-def _read_parquet(con, path: Path, table: str) -> list[str]:
-    schema = con.execute("DESCRIBE SELECT * FROM read_parquet($p)", {"p": str(path)}).fetchall()
-    headers = [row[0] for row in schema]
-    exprs = []
-    for i, (_, typ, *_rest) in enumerate(schema):
-        col = f"c{i}"
-        if typ in ("DOUBLE", "FLOAT"):  # an id or a date written as a float: 12346.0 -> '12346'
-            exprs.append(f"CASE WHEN {col} = floor({col}) AND abs({col}) < 1e15 "
-                         f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END AS {col}")
-        else:
-            exprs.append(f"CAST({col} AS VARCHAR) AS {col}")
-    names = ", ".join(f"c{i}" for i in range(len(headers)))
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {', '.join(exprs)} "
-                f"FROM read_parquet($p) AS t({names})", {"p": str(path)})
-    return headers
-
-
-def _read_csv(con, source: Path, table: str) -> list[str]:
-    """Read a UTF-8 CSV/TSV into ``table``; raises ``duckdb.Error`` when DuckDB cannot read it."""
-    opts = "all_varchar = true, header = true, null_padding = true, strict_mode = false"
-    schema = con.execute(f"DESCRIBE SELECT * FROM read_csv($p, {opts})", {"p": str(source)}).fetchall()
-    headers = [row[0] for row in schema]
-    names = ", ".join(f"c{i}" for i in range(len(headers)))
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($p, {opts}) AS t({names})",
-                {"p": str(source)})
-    return headers
-
-
-def _unreadable(path: Path, exc: duckdb.Error) -> IngestError:
-    return IngestError("unreadable", f"The file {path.name} could not be read as a CSV/TSV table "
-                       f"({str(exc).splitlines()[0]}).", file=path.name)
-
-
-def _read_text(con, path: Path, utf16: bool, table: str) -> tuple[list[str], str]:
-    """Read a text table into ``table``: ``(headers, encoding)``.
-
-    A file without a UTF-16 byte order mark is read as UTF-8 first, straight from disk: DuckDB's
-    reader checks every byte and refuses invalid UTF-8, so a UTF-8 file costs no separate pass.
-    Only when that read fails is the encoding looked for (:func:`_encoding`) and the file
-    transcoded to a temporary UTF-8 copy.
-    """
-    enc = "utf-16" if utf16 else "utf-8"
-    if enc == "utf-8":
-        try:
-            return _read_csv(con, path, table), enc
-        except duckdb.Error as exc:
-            enc = _encoding(path)
-            if enc == "utf-8":  # the text is valid UTF-8: the table itself is what DuckDB refused
-                raise _unreadable(path, exc) from exc
-    source = _transcode(path, enc)
-    try:
-        return _read_csv(con, source, table), enc
-    except duckdb.Error as exc:
-        raise _unreadable(path, exc) from exc
-    finally:
-        os.unlink(source)
-
-
-def read_table(con: duckdb.DuckDBPyConnection, path,
-               table: str = "raw") -> tuple[list[str], str, str | None]:
-    """Read a CSV/TSV, Excel or Parquet file into ``table`` (all text, columns ``c0..cN``).
-
-    ``table`` is one of the engine's own names (``raw``, ``raw_customers``, ``raw_interactions``).
-
-    The format is recognised from the file's bytes, not its name. Text files may be UTF-8 (with or
-    without BOM), UTF-16, GBK/GB18030 or Windows-1252, delimited by comma, semicolon, tab or pipe;
-    non-UTF-8 text is transcoded in 4 MB chunks to a temporary file first.
-
-    Returns
-    -------
-    (headers, file_format, encoding) : the file's column names in order, ``"csv"``, ``"excel"`` or
-    ``"parquet"``, and the text encoding (``None`` for binary formats).
-    """
-    path = Path(path)
-    kind = _kind(path)
-    if kind == "excel":
-        return _read_excel(con, path, table), "excel", None
-    if kind == "parquet":
-        try:
-            return _read_parquet(con, path, table), "parquet", None
-        except duckdb.Error as exc:
-            raise IngestError("unreadable", f"The Parquet file {path.name} could not be read.",
-                              file=path.name) from exc
-    headers, enc = _read_text(con, path, kind == "utf-16", table)
-    return headers, "csv", enc
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing
-# --------------------------------------------------------------------------------------------
-
-def _date_order(con, col: str, choice: str | None) -> tuple[str | None, bool]:
-    """Day-first or month-first for ``a/b/yyyy`` values; ``(order, ambiguous)``.
-
-    Only values DuckDB cannot read as ISO dates are looked at (the plain cast, which skips spaces
-    and tabs around the value, filters first; ``trim`` runs only on what it left).
-    """
-    if choice in ("dmy", "mdy"):
-        return choice, False
-    first_big, second_big, slashed = con.execute(f"""
-        WITH m AS (SELECT regexp_extract(trim({col}), '^(\\d{{1,2}})[/.-](\\d{{1,2}})[/.-]\\d{{2,4}}\\b',
-                                         ['a', 'b']) AS p
-                   FROM raw
-                   WHERE TRY_CAST({col} AS DATE) IS NULL AND TRY_CAST(trim({col}) AS DATE) IS NULL)
-        SELECT count(*) FILTER (WHERE TRY_CAST(p.a AS INT) > 12),
-               count(*) FILTER (WHERE TRY_CAST(p.b AS INT) > 12),
-               count(*) FILTER (WHERE p.a <> '')
-        FROM m""").fetchall()[0]
-    if not slashed:
-        return None, False
-    if first_big or second_big:
-        return ("dmy" if first_big >= second_big else "mdy"), False
-    return "dmy", True
-
-
-def parse_orders(con: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str],
-                 *, date_order: str | None = None, drop_duplicates: bool = False) -> dict:
-    """Parse ``raw`` into ``parsed`` (typed columns + rejection reason) and the view ``lines``.
-
-    Parameters
-    ----------
-    headers : the file's column names (``raw.c{i}`` is ``headers[i]``).
-    mapping : ``{canonical_field: header}``; needs ``customer_id``, ``order_date`` and either
-        ``amount`` or both ``quantity`` and ``unit_price`` (then amount = quantity x unit_price).
-    date_order : ``"dmy"``, ``"mdy"`` or None (decide from the data; day-first when no value tells).
-    drop_duplicates : reject exact duplicate rows (all columns equal) after their first occurrence.
-
-    Returns
-    -------
-    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``.
-    """
-    col = {f: f"c{headers.index(h)}" for f, h in mapping.items()}
-    if "amount" in col:
-        amount = f"seg_amount({col['amount']})"
-        amount_cols = [f"{col['amount']} AS amount_text"]
-        amount_blank = "seg_blank(amount_text)"
-        amount_source = "amount"
-    else:
-        q, p = col["quantity"], col["unit_price"]
-        amount = f"seg_amount({q}) * seg_amount({p})"
-        amount_cols = [f"{q} AS quantity_text", f"{p} AS price_text"]
-        amount_blank = "(seg_blank(quantity_text) OR seg_blank(price_text))"
-        amount_source = "quantity x unit_price"
-    order, ambiguous = _date_order(con, col["order_date"], date_order)
-    formats = _DATE_FORMATS_ANY + _DATE_FORMATS_ORDERED[order or "dmy"]
-    texts = ", ".join(
-        f"seg_text({col[f]}) AS {f}" if f in col
-        else f"CAST(NULL AS VARCHAR) AS {f}"
-        for f in TEXT_FIELDS
-    )
-    all_cols = ", ".join(f"c{i}" for i in range(len(headers)))
-    duplicate = (f"row_number() OVER (PARTITION BY {all_cols} ORDER BY rowid) > 1"
-                 if drop_duplicates else "false")
-    cid, dte = col["customer_id"], col["order_date"]
-    con.execute(_MACROS)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE parsed AS
-        WITH v AS (
-            SELECT rowid + 1 AS _row,
-                   seg_id({cid}) AS customer_id,
-                   seg_date({dte}, $formats) AS order_date,
-                   {amount} AS amount,
-                   {duplicate} AS dup,
-                   {texts},
-                   {dte} AS date_text, {', '.join(amount_cols)}
-            FROM raw)
-        SELECT _row, customer_id, order_date,
-               CASE WHEN isfinite(amount) THEN amount END AS amount, {', '.join(TEXT_FIELDS)},
-               CASE WHEN customer_id IS NULL THEN '{REASONS[0]}'
-                    WHEN order_date IS NULL THEN
-                        CASE WHEN seg_blank(date_text) THEN '{REASONS[1]}' ELSE '{REASONS[2]}' END
-                    WHEN amount IS NULL OR NOT isfinite(amount) THEN
-                        CASE WHEN {amount_blank} THEN '{REASONS[3]}' ELSE '{REASONS[4]}' END
-                    WHEN dup THEN '{REASONS[5]}' END AS reason
-        FROM v""", {"formats": formats})
-    con.execute("CREATE OR REPLACE VIEW lines AS SELECT * FROM parsed WHERE reason IS NULL")
-    return {"amount_source": amount_source, "date_order": order, "date_order_ambiguous": ambiguous}
-
-
-def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) -> None:
-    unknown = {f: h for f, h in mapping.items() if f not in CANONICAL_FIELDS or h not in headers}
-    if unknown:
-        field_name, header = next(iter(unknown.items()))
-        if field_name not in CANONICAL_FIELDS:
-            raise IngestError("unknown_field", f"{field_name!r} is not a field; fields are "
-                              + ", ".join(CANONICAL_FIELDS) + ".", field=field_name)
-        raise IngestError("unknown_column", f"There is no column {header!r} in {file_name}; "
-                          "its columns are " + ", ".join(map(repr, headers)) + ".",
-                          column=header, columns=headers)
-    need = [f for f in ("customer_id", "order_date") if f not in mapping]
-    if "amount" not in mapping and not {"quantity", "unit_price"} <= set(mapping):
-        need.append("amount")
-    if need:
-        names = {"customer_id": "customer id", "order_date": "order date",
-                 "amount": "amount (or quantity and unit price)"}
-        raise IngestError(
-            "missing_field",
-            f"No column for the {' and the '.join(names[f] for f in need)} was found in {file_name}; "
-            "its columns are " + ", ".join(map(repr, headers)) + ". Map them by hand.",
-            fields=need, columns=headers)
-
-
-def _duplicate_rows(con, width: int) -> int:
-    """Rows of ``raw`` equal in every column to an earlier row.
-
-    The rows are grouped by a 64-bit hash of all their columns, so the hash table holds 8 bytes a
-    row however wide the rows and long their texts (grouping by the columns copies every cell into
-    it); only the rows whose hash is shared with another row are then grouped by their columns, so
-    the count stays exact when two different rows have the same hash.
-    """
-    cols = ", ".join(f"c{i}" for i in range(width))
-    return con.execute(f"""
-        WITH shared AS (SELECT hash({cols}) AS h FROM raw GROUP BY h HAVING count(*) > 1)
-        SELECT COALESCE(sum(n - 1), 0)
-        FROM (SELECT count(*) AS n FROM raw SEMI JOIN shared ON hash({cols}) = shared.h
-              GROUP BY {cols})""").fetchall()[0][0]
-
-
-def _report(con, headers, mapping, info, drop_duplicates, file_format, encoding) -> IngestReport:
-    # returns are added in whole steps, as the metrics add amounts (the same file, the same sum)
-    rows_read, rows_used, ret_n, ret_sum, dmin, dmax, customers = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
-               count(*) FILTER (WHERE reason IS NULL AND amount < 0),
-               COALESCE(sum(round(amount * $steps)) FILTER (WHERE reason IS NULL AND amount < 0), 0)
-                   / $steps,
-               min(order_date) FILTER (WHERE reason IS NULL), max(order_date) FILTER (WHERE reason IS NULL),
-               count(DISTINCT customer_id) FILTER (WHERE reason IS NULL)
-        FROM parsed""", {"steps": AMOUNT_STEPS}).fetchall()[0]
-    by_reason = dict(con.execute(
-        "SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY reason").fetchall())
-    return IngestReport(
-        rows_read=rows_read, rows_used=rows_used,
-        rejected={r: by_reason[r] for r in REASONS if r in by_reason},
-        returns_count=ret_n, returns_sum=float(ret_sum),
-        duplicate_rows=int(_duplicate_rows(con, len(headers))),
-        duplicates_dropped=drop_duplicates, date_min=dmin, date_max=dmax, customers=customers,
-        mapping=dict(mapping), file_format=file_format, encoding=encoding, **info)
-
-
 def load_orders(path, mapping: dict[str, str] | None = None, *, date_order: str | None = None,
-                drop_duplicates: bool = False,
-                con: duckdb.DuckDBPyConnection | None = None) -> Dataset:
-    """Read and parse an orders file: the one call the CLI and the app make.
+                drop_duplicates: bool = False, con: duckdb.DuckDBPyConnection | None = None,
+                sheet: str | None = None, limits: Limits | None = None,
+                count_duplicates: bool = True) -> Dataset:
+    """Read and parse an orders file in one pass: the one call the CLI and the app make.
 
     Parameters
     ----------
-    path : CSV/TSV/Excel/Parquet file.
-    mapping : ``{canonical_field: header}`` overriding the guessed mapping field by field.
-    date_order, drop_duplicates : see :func:`parse_orders`.
+    path : CSV/TSV/Excel/Parquet file, or a :class:`Source` (``ds.source``: re-mapping reads the
+        file again; a source that is a table in a connection is read with ``con`` = that one).
+    mapping : ``{canonical_field: header}`` overriding the guessed mapping field by field (an empty
+        header unmaps the field).
+    date_order, drop_duplicates, limits : see :func:`parse_source`.
     con : DuckDB connection to load into (a new in-memory one by default).
+    sheet : the Excel sheet to read (default: the first one holding a table).
+    count_duplicates : count exact duplicate rows now (else later: :meth:`Dataset.count_duplicates`).
 
     Returns
     -------
@@ -567,20 +716,29 @@ def load_orders(path, mapping: dict[str, str] | None = None, *, date_order: str 
 
     Raises
     ------
-    IngestError : the file is empty, not a table, lacks a customer/date/amount column, or every
+    IngestError : the file is empty, not a table, too big, lacks a customer/date column, or every
         row was rejected. The message is one plain sentence.
     """
-    if con is None:
-        con = dataset_connection()
-    path = Path(path)
-    headers, file_format, encoding = read_table(con, path)
-    return parse_loaded(con, headers, path.name, file_format, encoding, mapping,
-                        date_order=date_order, drop_duplicates=drop_duplicates)
+    source = path if isinstance(path, Source) else open_source(path, sheet=sheet)
+    return _load(con, source, mapping, date_order=date_order, drop_duplicates=drop_duplicates,
+                 limits=limits, count_duplicates=count_duplicates)
 
 
 def parse_loaded(con, headers, file_name, file_format, encoding, mapping=None, *,
                  date_order=None, drop_duplicates=False) -> Dataset:
-    """Parse an already read ``raw`` table under ``guess_mapping(headers)`` updated by ``mapping``."""
+    """Parse the text table ``raw`` (``c0..cN``, one row per data row, e.g. from :func:`read_table`)
+    already in ``con``, under ``guess_mapping(headers)`` updated by ``mapping``."""
+    source = Source(None, file_name, file_format, list(headers), encoding=encoding, table="raw")
+    return _load(con, source, mapping, date_order=date_order, drop_duplicates=drop_duplicates)
+
+
+def _load(con, source: Source, mapping, *, date_order=None, drop_duplicates=False, limits=None,
+          count_duplicates=True) -> Dataset:
+    if source.table and con is None:
+        raise ValueError(f"{source.name} is the table {source.table} of a connection: pass con.")
+    if con is None:
+        con = dataset_connection()
+    headers, file_name = source.headers, source.name
     if len(headers) < 2:
         raise IngestError("no_columns", f"{file_name} has only one column ({headers[0]!r}): "
                           "the delimiter or the format was not recognised.",
@@ -593,8 +751,9 @@ def parse_loaded(con, headers, file_name, file_format, encoding, mapping=None, *
         else:
             full.pop(f, None)
     _check_mapping(headers, full, file_name)
-    info = parse_orders(con, headers, full, date_order=date_order, drop_duplicates=drop_duplicates)
-    report = _report(con, headers, full, info, drop_duplicates, file_format, encoding)
+    info = parse_source(con, source, full, date_order=date_order, drop_duplicates=drop_duplicates,
+                        limits=limits)
+    report = _report(con, full, info, drop_duplicates, source)
     if report.rows_read == 0:
         raise IngestError("empty", f"{file_name} has a header but no data rows.", file=file_name)
     if report.rows_used == 0:
@@ -602,23 +761,37 @@ def parse_loaded(con, headers, file_name, file_format, encoding, mapping=None, *
         raise IngestError("all_rejected", f"None of the {report.rows_read:,} rows of {file_name} "
                           f"could be used ({reasons}).", rows=report.rows_read,
                           rejected=report.rejected, report=report)
-    return Dataset(con=con, headers=headers, report=report)
+    ds = Dataset(con=con, headers=headers, report=report, source=source, plan=info["plan"])
+    if count_duplicates:
+        ds.count_duplicates()
+    return ds
 
 
 # --------------------------------------------------------------------------------------------
 # Optional files: customers master and interactions
 # --------------------------------------------------------------------------------------------
 
-def _side_mapping(headers, synonyms, mapping, need, path: Path) -> dict[str, int]:
+def _side_table(ds: Dataset, path, synonyms, mapping, need, table: str) -> tuple[Source, dict[str, int], int]:
+    """Read a customers / interactions file into ``table``: (source, field -> column, malformed rows)."""
+    source = open_source(path)
+    malformed = read_into(ds.con, source, table)
+    headers = source.headers
     full = guess_mapping(headers, synonyms)
     full.update({f: h for f, h in (mapping or {}).items() if h})
     missing = [f for f in need if f not in full or full[f] not in headers]
     if missing:
         raise IngestError(
             "missing_field", f"No column for the {' and the '.join(m.replace('_', ' ') for m in missing)} "
-            f"was found in {path.name}; its columns are " + ", ".join(map(repr, headers)) + ".",
+            f"was found in {source.name}; its columns are " + ", ".join(map(repr, headers)) + ".",
             fields=missing, columns=headers)
-    return {f: headers.index(h) for f, h in full.items()}
+    ds.con.execute(_MACROS)
+    return source, {f: headers.index(h) for f, h in full.items()}, malformed
+
+
+def _side_rejected(con, table: str, malformed: int) -> dict[str, int]:
+    rejected = dict(con.execute(f"SELECT reason, count(*) FROM {table} "
+                                "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason").fetchall())
+    return {"malformed row": malformed, **rejected} if malformed else rejected
 
 
 def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> dict:
@@ -633,17 +806,15 @@ def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> 
 
     Returns
     -------
-    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: missing customer id,
-    duplicate customer id), ``prospects`` (customers without any used order line), ``attributes``.
-    The table ``customers`` has ``customer_id``, ``name`` and ``a0..aK`` (text), the attributes
-    named by ``ds.customer_attributes``.
+    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: malformed row, missing
+    customer id, duplicate customer id), ``prospects`` (customers without any used order line),
+    ``attributes``. The table ``customers`` has ``customer_id``, ``name`` and ``a0..aK`` (text),
+    the attributes named by ``ds.customer_attributes``.
     """
-    path = Path(path)
-    headers, _, _ = read_table(ds.con, path, "raw_customers")
-    col = _side_mapping(headers, CUSTOMER_FIELDS, mapping, ["customer_id"], path)
+    source, col, malformed = _side_table(ds, path, CUSTOMER_FIELDS, mapping, ["customer_id"], "raw_customers")
+    headers = source.headers
     attrs = [i for i in range(len(headers)) if i not in col.values()]
     name = f"seg_text(c{col['name']})" if "name" in col else "CAST(NULL AS VARCHAR)"
-    ds.con.execute(_MACROS)
     ds.con.execute(f"""
         CREATE OR REPLACE TABLE customers_parsed AS
         SELECT rowid + 1 AS _row, seg_id(c{col['customer_id']}) AS customer_id, {name} AS name,
@@ -663,9 +834,8 @@ def load_customers(ds: Dataset, path, mapping: dict[str, str] | None = None) -> 
         SELECT (SELECT count(*) FROM customers_parsed), (SELECT count(*) FROM customers),
                (SELECT count(*) FROM customers c WHERE NOT EXISTS
                     (SELECT 1 FROM lines l WHERE l.customer_id = c.customer_id))""").fetchone()
-    rejected = dict(ds.con.execute("SELECT reason, count(*) FROM customers_parsed "
-                                   "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason").fetchall())
-    report = {"rows_read": read, "rows_used": used, "rejected": rejected, "prospects": prospects,
+    report = {"rows_read": read + malformed, "rows_used": used,
+              "rejected": _side_rejected(ds.con, "customers_parsed", malformed), "prospects": prospects,
               "attributes": ds.customer_attributes,
               "mapping": {f: headers[i] for f, i in col.items()}}
     ds.side_reports["customers"] = report
@@ -683,26 +853,26 @@ def load_interactions(ds: Dataset, path, mapping: dict[str, str] | None = None) 
 
     Returns
     -------
-    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: missing customer id,
-    missing date, unparseable date), ``unknown_customers`` (used rows whose customer is in neither
-    the orders nor the customers file), ``date_min``, ``date_max``. The table ``interactions`` has
-    ``customer_id``, ``date`` (DATE) and ``type``.
+    dict report: ``rows_read``, ``rows_used``, ``rejected`` ({reason: n}: malformed row, missing
+    customer id, missing date, unparseable date), ``unknown_customers`` (used rows whose customer is
+    in neither the orders nor the customers file), ``date_min``, ``date_max``. The table
+    ``interactions`` has ``customer_id``, ``date`` (DATE, read in the orders' day/month order) and
+    ``type``.
     """
-    path = Path(path)
-    headers, _, _ = read_table(ds.con, path, "raw_interactions")
-    col = _side_mapping(headers, INTERACTION_FIELDS, mapping, ["customer_id", "date"], path)
+    source, col, malformed = _side_table(ds, path, INTERACTION_FIELDS, mapping, ["customer_id", "date"],
+                                         "raw_interactions")
     kind = f"seg_text(c{col['type']})" if "type" in col else "CAST(NULL AS VARCHAR)"
     d = f"c{col['date']}"
-    ds.con.execute(_MACROS)
+    plan = _Plan(ds.report.date_order, False, None, {})
     ds.con.execute(f"""
         CREATE OR REPLACE TABLE interactions_parsed AS
         WITH v AS (SELECT seg_id(c{col['customer_id']}) AS customer_id,
-                          seg_date({d}, $formats) AS date, {kind} AS type, seg_blank({d}) AS blank
+                          {_date_sql(d, plan)} AS date, {kind} AS type, seg_blank({d}) AS blank
                    FROM raw_interactions)
         SELECT customer_id, date, type,
                CASE WHEN customer_id IS NULL THEN 'missing customer id'
                     WHEN blank THEN 'missing date' WHEN date IS NULL THEN 'unparseable date' END AS reason
-        FROM v""", {"formats": _DATE_FORMATS_ANY + _DATE_FORMATS_ORDERED[ds.report.date_order or "dmy"]})
+        FROM v""", dict(zip(("short", "long"), plan.short_long)))
     ds.con.execute("CREATE OR REPLACE TABLE interactions AS "
                    "SELECT customer_id, date, type FROM interactions_parsed WHERE reason IS NULL")
     known = "SELECT customer_id FROM lines" + (" UNION SELECT customer_id FROM customers"
@@ -711,10 +881,9 @@ def load_interactions(ds: Dataset, path, mapping: dict[str, str] | None = None) 
         SELECT (SELECT count(*) FROM interactions_parsed), count(*),
                count(*) FILTER (WHERE customer_id NOT IN ({known})), min(date), max(date)
         FROM interactions""").fetchone()
-    rejected = dict(ds.con.execute("SELECT reason, count(*) FROM interactions_parsed "
-                                   "WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason").fetchall())
-    report = {"rows_read": read, "rows_used": used, "rejected": rejected,
+    report = {"rows_read": read + malformed, "rows_used": used,
+              "rejected": _side_rejected(ds.con, "interactions_parsed", malformed),
               "unknown_customers": unknown, "date_min": dmin, "date_max": dmax,
-              "mapping": {f: headers[i] for f, i in col.items()}}
+              "mapping": {f: source.headers[i] for f, i in col.items()}}
     ds.side_reports["interactions"] = report
     return report

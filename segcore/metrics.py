@@ -78,7 +78,8 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         ``order_id``, ``product`` ...) made by :func:`segcore.load_orders`, and optionally the
         tables ``customers`` and ``interactions`` (:func:`segcore.load_customers`,
         :func:`segcore.load_interactions`). An order is an ``order_id``; lines without one (or
-        files without the column) make one order per customer-day.
+        files without the column) make one order per customer-day, or in count-only mode (no
+        amounts) one order per line.
     as_of : the date ``D`` metrics are taken at; lines after it are ignored. Default: the latest
         order date.
     since : optional window start; lines before it are ignored. Default: the earliest order date.
@@ -110,15 +111,27 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     ``last_interaction_date``; ``name`` and the customers file's attribute columns (which win over a same-named attribute from the orders).
 
     Customers whose lines all net to <= 0 appear with frequency 0 and empty dates.
+
+    Count-only mode (the lines have no amounts, :func:`segcore.load_orders` on a file without an
+    amount column): every order counts (frequency = orders, one per line without an order id),
+    dates, recency, tenure, intervals, breadth and activity as above; ``monetary``,
+    ``avg_order_value``, ``spend_first_half``, ``spend_second_half`` and ``trend`` are NaN.
     """
     start, as_of = window_bounds(con, as_of, since)
     mid = start + timedelta(days=(as_of - start).days // 2)
     tables = _tables(con)
     # Which optional columns hold a value: EXISTS stops at the first one, and a column that is
     # empty everywhere is answered from the table's statistics without a scan.
-    optional = ["product", *_LINE_ATTRIBUTES]
-    filled = dict(zip(optional, con.execute("SELECT " + ", ".join(
-        f"EXISTS (SELECT 1 FROM lines WHERE {c} IS NOT NULL)" for c in optional)).fetchall()[0]))
+    optional = ["product", *_LINE_ATTRIBUTES, "order_id", "amount"]
+    probes = [f"EXISTS (SELECT 1 FROM lines WHERE {c} IS NOT NULL)" for c in optional]
+    filled = dict(zip([*optional, "order_id_gaps"], con.execute("SELECT " + ", ".join(
+        [*probes, "EXISTS (SELECT 1 FROM lines WHERE order_id IS NULL)"])).fetchall()[0]))
+    # An order is its order id; a line without one is its customer-day, or in count-only mode
+    # (a file without amounts) the line itself. The cheapest key that says so is grouped by.
+    priced = filled["amount"]
+    alone = "order_date" if priced else "_line"
+    order_key = ("order_id" if filled["order_id"] and not filled["order_id_gaps"] else
+                 alone if not filled["order_id"] else f"COALESCE(order_id, CAST({alone} AS VARCHAR))")
     attr_names = (dict(con.execute("SELECT col, header FROM customer_attribute_names").fetchall())
                   if "customer_attribute_names" in tables else {})
     line_attrs = [f"mode({c} ORDER BY {c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
@@ -126,8 +139,8 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     has_customers, has_interactions = "customers" in tables, "interactions" in tables
     df = con.execute(f"""
         WITH w AS NOT MATERIALIZED (
-            SELECT customer_id, COALESCE(order_id, CAST(order_date AS VARCHAR)) AS order_key,
-                   order_date, amount, round(amount * $steps) AS amount_steps,
+            SELECT customer_id, {order_key} AS order_key,
+                   order_date, amount, {"round(amount * $steps)" if priced else "1"} AS amount_steps,
                    product, region, city, channel, category
             FROM lines WHERE order_date BETWEEN $start AND $as_of),
         orders AS (
@@ -151,7 +164,7 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
             FROM order_days GROUP BY customer_id),
         breadth AS (
             SELECT customer_id, count(DISTINCT product) AS product_breadth
-            FROM w WHERE $has_product AND amount > 0 GROUP BY customer_id),
+            FROM w WHERE $has_product AND {"amount > 0" if priced else "true"} GROUP BY customer_id),
         line_attrs AS (
             SELECT customer_id {''.join(', ' + a for a in line_attrs)}
             FROM w WHERE $has_line_attrs GROUP BY customer_id),
@@ -167,17 +180,18 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         SELECT e.customer_id,
                date_diff('day', last_order_date, $as_of) AS recency_days,
                COALESCE(frequency, 0) AS frequency,
-               COALESCE({_cents("net")}, 0) AS monetary,
-               CASE WHEN frequency > 0 THEN {_cents("net", "frequency")} END AS avg_order_value,
+               {f"COALESCE({_cents('net')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS monetary,
+               CASE WHEN {"frequency > 0" if priced else "false"} THEN {_cents("net", "frequency")} END
+                   AS avg_order_value,
                first_order_date, last_order_date,
                date_diff('day', first_order_date, $as_of) AS tenure_days,
                CASE WHEN $has_product THEN COALESCE(product_breadth, 0) END AS product_breadth,
                CASE WHEN order_days >= 2
                     THEN {half_up("10 * date_diff('day', first_order_date, last_order_date)", "order_days - 1")} / 10
                END AS avg_interval_days,
-               COALESCE({_cents("first_half")}, 0) AS spend_first_half,
-               COALESCE({_cents("second_half")}, 0) AS spend_second_half,
-               CASE WHEN first_half > 0
+               {f"COALESCE({_cents('first_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_first_half,
+               {f"COALESCE({_cents('second_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_second_half,
+               CASE WHEN {"first_half > 0" if priced else "false"}
                     THEN {half_up("10000 * (second_half - first_half)", "first_half")} / 10000 END AS trend,
                p.customer_id IS NULL AS is_prospect
                {''.join(f', l.{a.split(" AS ")[1]}' for a in line_attrs)}
@@ -191,7 +205,7 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
         LEFT JOIN activity a USING (customer_id)
         {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
         ORDER BY e.customer_id""",
-        {"start": start, "as_of": as_of, "mid": mid, "steps": AMOUNT_STEPS,
+        {"start": start, "as_of": as_of, "mid": mid, **({"steps": AMOUNT_STEPS} if priced else {}),
          "has_product": filled["product"], "has_line_attrs": bool(line_attrs),
          **({"activity_days": ACTIVITY_DAYS} if has_interactions else {})}).df()
     return df.rename(columns=attr_names)

@@ -7,6 +7,7 @@ sort of the customers and nothing more.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,6 @@ __all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "suggest_cuts", "tier_su
 
 #: Default cumulative shares for 2 to 5 levels.
 DEFAULT_CUTS = {2: (0.80,), 3: (0.80, 0.95), 4: (0.50, 0.80, 0.95), 5: (0.50, 0.80, 0.90, 0.97)}
-
-_EPS = 1e-9  # shares within this of a cut count as reaching it (float sums)
 
 
 
@@ -93,7 +92,29 @@ def suggest_cuts(metrics: pd.DataFrame) -> ComputedABC:
     computed groups (so the UI can set its sliders to them).
     """
     buyers = metrics[~metrics["is_prospect"]] if "is_prospect" in metrics.columns else metrics
-    return computed_abc(buyers["monetary"].to_numpy(dtype=float))
+    return computed_abc(_finite(buyers["monetary"]))
+
+
+def _finite(values) -> np.ndarray:
+    """Spend as floats, with non-finite values (NaN, inf: no spend known) as 0."""
+    spend = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(spend), spend, 0.0)
+
+
+def _reached(before: np.ndarray, total: int, cuts) -> np.ndarray:
+    """For each position, how many cuts the whole steps held before it reach: ``before >= cut *
+    total``, decided exactly on integers (a float cut is the decimal it is written as, 0.8 = 4/5;
+    a Fraction is itself).
+
+    ``before`` does not decrease along the ranking, so each cut is a search for the first position
+    holding at least the smallest whole number of steps that reaches it.
+    """
+    levels = np.zeros(len(before), dtype=np.int64)
+    for cut in cuts:
+        share = cut if isinstance(cut, Fraction) else Fraction(str(cut))
+        need = -(-share.numerator * int(total) // share.denominator)  # ceil(cut * total)
+        levels[np.searchsorted(before, min(need, np.iinfo(np.int64).max), side="left"):] += 1
+    return levels
 
 
 def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.DataFrame:
@@ -112,16 +133,20 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     from ``rules.weights`` when the table has none), ``rank`` (1 = highest spend; ties broken
     by ``customer_id``) and ``cumulative_share`` (share of total positive spend held by customers
     ranked up to and including this one), rows in the input's order. Customers with
-    ``monetary <= 0`` are always in the last level. Prospects (``is_prospect``) get
+    ``monetary <= 0`` or without a finite one (NaN, inf) are always in the last level, ranked
+    after the others. Shares are decided on whole cents (exact sums): a customer starts a new
+    level when those ranked above hold at least the cut's share. Prospects (``is_prospect``) get
     ``rules.prospect_label`` and no rank or share.
 
     Only the columns the ranking needs go through DuckDB (one sort); the running shares along the
     sorted spend are a numpy cumulative sum, and the input rows are not moved, so re-tiering
     500k customers takes about a tenth of a second.
     """
+    counts = None  # computed ABC: the top customers in A and in A or B
     if rules.method == "computed":
         found = suggest_cuts(metrics)
         rules = replace(rules, method="pareto", by="value", cuts=(found.a_share, found.b_share))
+        counts = (found.a_count, found.a_count + found.b_count)
     last = len(rules.cuts)
     prospect = (metrics["is_prospect"].to_numpy(dtype=bool) if "is_prospect" in metrics.columns
                 else np.zeros(len(metrics), dtype=bool))
@@ -130,16 +155,22 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
                            "monetary": metrics["monetary"].to_numpy(dtype=float),
                            "_pos": np.arange(len(metrics))})
     con.register("buyers", buyers[~prospect] if prospect.any() else buyers)
-    order = con.execute("SELECT _pos, monetary FROM buyers ORDER BY monetary DESC, customer_id").fetchnumpy()
-    # Along the ranking: what the customers ranked above hold, as a share of spend or of customers.
-    spend = np.maximum(np.asarray(order["monetary"], dtype=float), 0)
-    cum = np.cumsum(spend)
-    total = cum[-1] if len(cum) else 0.0
+    order = con.execute("SELECT _pos, monetary FROM buyers "
+                        "ORDER BY CASE WHEN isfinite(monetary) THEN monetary END DESC NULLS LAST, "
+                        "customer_id").fetchnumpy()
+    # Along the ranking: what the customers ranked above hold, in whole cents or customers.
+    spend = np.maximum(_finite(order["monetary"]), 0)
+    cents = np.round(spend * 100).astype(np.int64)
+    cum = np.cumsum(cents)
+    total = int(cum[-1]) if len(cum) else 0
     n = len(spend)
-    before = (cum - spend) / total if total > 0 else np.zeros(n)
     if rules.by == "count":
-        before = np.arange(n) / max(n, 1)
-    levels = np.searchsorted(np.asarray(rules.cuts) - _EPS, before, side="right")
+        levels = _reached(np.arange(n), n, rules.cuts)
+    else:
+        # computed cuts are the exact shares the computed groups hold (a float share is not)
+        cuts = rules.cuts if counts is None else [Fraction(int(cum[c - 1]) if c else 0, max(total, 1))
+                                                  for c in counts]
+        levels = _reached(cum - cents, total, cuts) if total > 0 else np.zeros(n, dtype=np.int64)
     levels[spend <= 0] = last
     ranked = {"_pos": order["_pos"], "level": levels, "rank": np.arange(1, n + 1),
               "cumulative_share": cum / total if total > 0 else np.full(n, np.nan)}
@@ -180,11 +211,13 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     of the buyers (as on the Pareto curve and in by-count tiering); the prospect level has none.
     """
     con = cursor()
-    con.register("tiered", tiered)
+    con.register("tiered_in", tiered)
     labels = list(labels) + sorted(set(tiered["tier"].dropna()) - set(labels))
     prospect = "t.is_prospect" if "is_prospect" in tiered.columns else "false"
     return con.execute(f"""
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
+        tiered AS (SELECT * REPLACE (CASE WHEN isfinite(monetary) THEN monetary END AS monetary)
+                   FROM tiered_in),
         totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(monetary) AS revenue
                    FROM tiered t)
         SELECT l.tier,

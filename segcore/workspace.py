@@ -81,7 +81,10 @@ Tables in the file (layout 2)
 segcore_meta : ``key, value`` (``schema_version``).
 datasets     : ``id, owner, name, created, file_name, headers, report, extra, tables`` (JSON text),
                ``lines``, ``customers``; the dataset's engine tables are ``d<id>_<table>``
-               (``raw``, ``parsed``, ``customers``, ``interactions`` ... as the dataset had them).
+               (``parsed``, ``rejected``, ``customers``, ``interactions`` ... as the dataset had them),
+               and ``d<id>_file`` holds the original orders file (``part, data``: 16 MB pieces) so
+               that it can be read again (re-mapping); a dataset parsed from a text table keeps
+               ``raw`` instead.
 settings     : ``owner, name, saved, body`` (the settings file's JSON).
 snapshots    : ``id, owner, dataset, content, name, as_of, created, settings, labels, customers,
                revenue``; ``content`` is the dataset's :func:`content_key`; the per-customer rows
@@ -107,6 +110,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -115,8 +119,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .ingest import Dataset, IngestReport, dataset_connection
+from .ingest import Dataset, IngestReport, dataset_connection, lines_view, parse_loaded
 from .settings import Settings, SettingsError
+from .sources import Source, open_source
 
 __all__ = ["SCHEMA_VERSION", "SNAPSHOT_COLUMNS", "WORKSPACE_MODES", "LastSession", "Snapshot", "StoredFile",
            "Workspace", "WorkspaceError", "browser_workspace", "content_key", "default_workspace_path",
@@ -128,9 +133,12 @@ SCHEMA_VERSION = 2
 #: Values of ``$SEGCORE_WORKSPACE_MODE``; the first is the default.
 WORKSPACE_MODES = ("private", "shared")
 
-#: Engine tables of a dataset that are saved with it, when the dataset has them.
-DATASET_TABLES = ("raw", "parsed", "raw_customers", "customers_parsed", "customers",
+#: Engine tables of a dataset that are saved with it, when the dataset has them (``raw``: a dataset
+#: parsed from a text table, or saved before the original file was kept).
+DATASET_TABLES = ("raw", "parsed", "rejected", "raw_customers", "customers_parsed", "customers",
                   "customer_attribute_names", "raw_interactions", "interactions_parsed", "interactions")
+
+_FILE_PART = 1 << 24  # bytes per piece of a saved orders file
 
 #: Per-customer columns kept in a snapshot (those the tiered table has).
 SNAPSHOT_COLUMNS = ("customer_id", "tier", "rank", "cumulative_share", "monetary", "frequency",
@@ -589,9 +597,10 @@ class Workspace:
         ----------
         name : the name to list it under; saving under an existing name (of this owner) replaces
             that dataset (all at once) unless ``replace`` is False.
-        ds : :class:`segcore.Dataset`. Its engine tables (``raw``, ``parsed``, and the customers
-            and interactions tables) are copied, so a reopened dataset can be re-mapped and its
-            rejected rows downloaded like a fresh upload.
+        ds : :class:`segcore.Dataset`. Its engine tables (``parsed``, ``rejected``, and the customers and
+            interactions tables) and its orders file are copied, so a reopened dataset can be
+            re-mapped and its rejected rows downloaded like a fresh upload. Exact duplicates are
+            counted first when they were not yet.
         file_name : the original file's name, shown in the list (default: ``name``).
 
         Returns
@@ -602,7 +611,13 @@ class Workspace:
         tables = [t for t in DATASET_TABLES if _has_table(ds.con, t)]
         if "parsed" not in tables:
             raise WorkspaceError("no_lines", "This dataset has no parsed order lines to save.")
-        extra = {"customer_attributes": list(ds.customer_attributes), "side_reports": ds.side_reports}
+        original = ds.source.path if ds.source is not None and ds.source.table is None else None
+        if original is not None and not original.exists():  # an upload cleaned away meanwhile
+            original = None
+        if ds.report.duplicate_rows is None:
+            ds.count_duplicates()
+        extra = {"customer_attributes": list(ds.customer_attributes), "side_reports": ds.side_reports,
+                 **({"source_name": ds.source.name, "sheet": ds.source.sheet} if original else {})}
         with self._transaction(ds.con) as con:
             source = _quote(con.execute("SELECT current_database()").fetchone()[0])
             old = con.execute("SELECT id FROM ws.datasets WHERE owner = $o AND name = $n",
@@ -612,6 +627,12 @@ class Workspace:
             new_id = self._next_id(con)
             for t in tables:
                 con.execute(f"CREATE TABLE ws.d{new_id}_{t} AS SELECT rowid AS _rowid, * FROM {source}.main.{t}")
+            if original is not None:
+                con.execute(f"CREATE TABLE ws.d{new_id}_file (part INTEGER, data BLOB)")
+                with open(original, "rb") as fh:
+                    for part, data in enumerate(iter(lambda: fh.read(_FILE_PART), b"")):
+                        con.execute(f"INSERT INTO ws.d{new_id}_file VALUES ($p, $d)", {"p": part, "d": data})
+                tables.append("file")
             lines, customers = con.execute(
                 f"SELECT count(*), count(DISTINCT customer_id) FROM {source}.main.parsed "
                 "WHERE reason IS NULL").fetchone()
@@ -631,7 +652,7 @@ class Workspace:
         (tables,) = con.execute("SELECT tables FROM ws.datasets WHERE id = $id AND owner = $o",
                                 {"id": dataset_id, "o": self.owner}).fetchone()
         for t in _loads(tables, list):
-            if t in DATASET_TABLES:
+            if t in (*DATASET_TABLES, "file"):
                 con.execute(f"DROP TABLE IF EXISTS ws.d{int(dataset_id)}_{t}")
         con.execute("DELETE FROM ws.datasets WHERE id = $id AND owner = $o", {"id": dataset_id, "o": self.owner})
 
@@ -653,25 +674,44 @@ class Workspace:
 
     def open_dataset(self, name: str) -> Dataset:
         """A saved dataset as a :class:`segcore.Dataset` in a new in-memory connection, with the
-        same tables (``raw``, ``parsed``, the view ``lines``, customers, interactions) it had."""
+        same tables (``parsed``, ``rejected``, the view ``lines``, customers, interactions) it had; its
+        orders file, written to a temporary file that lives as long as the dataset, is ``source``."""
         con = dataset_connection()
         try:
             with self._use(con=con) as cur:
-                row = cur.execute("SELECT id, headers, report, extra, tables FROM ws.datasets "
+                row = cur.execute("SELECT id, headers, report, extra, tables, file_name FROM ws.datasets "
                                   "WHERE owner = $o AND name = $n", {"o": self.owner, "n": name}).fetchone()
                 if row is None:
                     raise WorkspaceError("not_found", f"No dataset named {name!r} is saved.",
                                          what="dataset", name=name)
-                dataset_id, headers, report, extra, tables = row
-                for t in _loads(tables, list):
+                dataset_id, headers, report, extra, tables, file_name = row
+                tables = _loads(tables, list)
+                for t in tables:
                     if t in DATASET_TABLES:
                         cur.execute(f"CREATE TABLE memory.main.{t} AS SELECT * EXCLUDE (_rowid) "
                                     f"FROM ws.d{int(dataset_id)}_{t} ORDER BY _rowid")
-                cur.execute("CREATE OR REPLACE VIEW memory.main.lines AS SELECT * FROM parsed WHERE reason IS NULL")
                 extra = _loads(extra, dict)
-                return Dataset(con=con, headers=_loads(headers, list), report=_report_from(_loads(report, dict)),
-                               customer_attributes=extra.get("customer_attributes", []),
-                               side_reports=extra.get("side_reports", {}))
+                headers, report = _loads(headers, list), _report_from(_loads(report, dict))
+                source = None
+                if "file" in tables:
+                    folder = Path(tempfile.mkdtemp(prefix="segcore-"))
+                    path = folder / Path(extra["source_name"]).name
+                    with open(path, "wb") as fh:
+                        for (data,) in cur.execute(
+                                f"SELECT data FROM ws.d{int(dataset_id)}_file ORDER BY part").fetchall():
+                            fh.write(data)
+                    source = open_source(path, name=extra["source_name"], sheet=extra.get("sheet"))
+                    weakref.finalize(source, shutil.rmtree, folder, True)
+            if "raw" in tables:
+                source = Source(None, file_name, report.file_format, headers, encoding=report.encoding, table="raw")
+            if "rejected" not in tables:
+                # saved before the rejected rows kept their cells: parse the saved text table again
+                report = parse_loaded(con, headers, file_name, report.file_format, report.encoding, report.mapping,
+                                      date_order=report.date_order, drop_duplicates=report.duplicates_dropped).report
+            lines_view(con)
+            return Dataset(con=con, headers=headers, report=report, source=source,
+                           customer_attributes=extra.get("customer_attributes", []),
+                           side_reports=extra.get("side_reports", {}))
         except BaseException:
             con.close()
             raise

@@ -306,8 +306,7 @@ def test_every_text_has_both_languages_with_the_same_placeholders():
         zh = zh_texts[key]
         assert en.strip() and zh.strip(), key
         assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
-    for reason in ("missing customer id", "missing date", "unparseable date", "missing amount",
-                   "unparseable amount", "duplicate", "duplicate customer id"):
+    for reason in (*segcore.ingest.REASONS, "duplicate customer id"):
         assert i18n.has(f"reason_{reason}")
     for field in segcore.CANONICAL_FIELDS:
         assert i18n.has(f"field_{field}")
@@ -401,6 +400,20 @@ def test_empty_and_unrecognised_files_are_explained_and_can_be_mapped_by_hand():
     run(at)
     assert not at.error
     assert metrics(at, "Rows used") == ["2"]
+
+
+def test_how_the_file_was_read_is_said_in_both_languages():
+    # lines in two encodings, and NUL bytes
+    data = ("customer,date,amount\n张三,2024-01-01,5\n".encode() + "李四,2024-01-02,7\n".encode("gbk")
+            + b"W\x00u,2024-01-03,9\n")
+    at = upload(start(), "mixed.csv", data)
+    assert not at.error and metrics(at, "Customers") == ["3"]
+    assert [i.value for i in at.info] == [
+        "Lines not in UTF-8: 1; they were read as gb18030, the others as UTF-8: check the names in those lines.",
+        "NUL bytes removed from the values: 1."]
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    assert at.info[0].value.startswith("有 1 行不是 UTF-8 编码")
 
 
 def test_all_rows_rejected_names_the_reasons():

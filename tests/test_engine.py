@@ -256,3 +256,27 @@ def test_a_dataset_says_what_it_holds_and_can_be_released(write, monkeypatch):
     monkeypatch.setenv("SEGCORE_THREADS", "lots")   # not a number: the default (cores, at most 4)
     threads = segcore.load_orders(path).con.execute("SELECT current_setting('threads')").fetchone()[0]
     assert 1 <= threads <= 4
+
+
+def test_the_crossing_customer_is_placed_on_exact_sums():
+    # a holds 79,999,999.99 of 100,000,000.00: 0.7999999999, short of 80% by less than 1e-9, so b
+    # is the customer who crosses the cut and belongs to A; c starts at exactly 95%: C
+    m = pd.DataFrame({"customer_id": ["a", "b", "c"], "monetary": [79_999_999.99, 15_000_000.01, 5_000_000.00]})
+    assert by_id(segcore.assign_tiers(m)).tier.to_dict() == {"a": "A", "b": "A", "c": "C"}
+    # ten customers of 0.10 each: their float running sum is 0.7999999999999999 after eight
+    m = pd.DataFrame({"customer_id": [f"k{i}" for i in range(10)], "monetary": [0.1] * 10})
+    assert segcore.assign_tiers(m).tier.tolist() == ["A"] * 8 + ["B"] * 2
+
+
+def test_tiering_is_guarded_against_non_finite_spend():
+    m = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "monetary": [float("nan"), 100.0, float("inf"), 50.0],
+                      "recency_days": [1, 2, 3, 4]})
+    tiered = by_id(segcore.assign_tiers(m))
+    # no spend known counts as none: the lowest level, ranked after the others (ties by id)
+    assert tiered.tier.to_dict() == {"a": "C", "b": "A", "c": "C", "d": "A"}
+    assert tiered["rank"].to_dict() == {"b": 1, "d": 2, "a": 3, "c": 4}
+    assert tiered.cumulative_share.round(4).to_dict() == {"a": 1.0, "b": round(100 / 150, 4), "c": 1.0, "d": 1.0}
+    summary = segcore.tier_summary(tiered.reset_index(), ("A", "B", "C")).set_index("tier")
+    assert summary.revenue.to_dict() == {"A": 150.0, "B": 0.0, "C": 0.0}
+    assert summary.revenue_share["A"] == 1.0
+    assert segcore.suggest_cuts(m).a_count + segcore.suggest_cuts(m).b_count <= 2

@@ -22,6 +22,7 @@ import segcore
 from segcore import dynamics, views
 from segcore.headers import CUSTOMER_FIELDS, INTERACTION_FIELDS
 from segcore.ingest import REASONS
+from segcore.sources import NOTE_CODES
 from ui import churn, data, data_page, i18n, migration, naming, segments, sidebar, state
 from ui import playbook as playbook_page
 
@@ -166,6 +167,7 @@ def families(shown_columns) -> dict[str, set]:
         "stage_{}": set(dynamics.STAGES), "fu_{}": set(naming.FOLLOW_STATUSES),
         "fu_help_{}": set(naming.FOLLOW_STATUSES), "sg_mix_{}": set(segments.MIXES),
         "reason_{}": {*REASONS, "duplicate customer id"},  # + the customer list's own reason
+        "note_{}": set(NOTE_CODES),
         "col_{}": shown_columns,
     }
 

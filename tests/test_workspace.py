@@ -65,9 +65,9 @@ def test_save_open_delete_in_one_process(tmp_path, orders, write):
     assert back.customer_attributes == ds.customer_attributes and back.side_reports == ds.side_reports
     pd.testing.assert_frame_equal(segcore.customer_metrics(back.con), segcore.customer_metrics(ds.con))
     pd.testing.assert_frame_equal(back.rejected_rows(), ds.rejected_rows())  # the row with "oops"
-    # the raw table came along, so the dataset can be re-mapped like a fresh upload
-    again = segcore.parse_loaded(back.con, back.headers, "orders.csv", "csv", "utf-8", {"product": ""})
-    assert "product" not in again.mapping
+    # the orders file came along, so the dataset can be re-mapped like a fresh upload
+    again = segcore.load_orders(back.source, {"product": ""})
+    assert "product" not in again.mapping and again.report.rows_used == ds.report.rows_used
     with pytest.raises(WorkspaceError, match="already saved"):
         ws.save_dataset("January", ds, replace=False)
     with pytest.raises(WorkspaceError, match="No dataset named"):
@@ -481,3 +481,28 @@ def test_a_layout_1_file_is_upgraded_in_place(tmp_path):
         assert con.execute("SELECT value FROM segcore_meta").fetchall() == [("2",)]
     new = pd.DataFrame({"customer_id": ["c1"], "tier": ["A"], "monetary": [60.0]})
     assert shared.save_snapshot("orders.csv", new, date(2025, 1, 31)) == 8   # ids go on after the old ones
+
+
+def test_a_dataset_saved_before_the_file_was_kept_still_opens(tmp_path, orders):
+    """Datasets saved by earlier versions kept the text table ``raw`` and no cells in ``parsed``."""
+    from segcore.workspace import _dumps
+
+    ds = segcore.load_orders(orders)
+    segcore.read_table(ds.con, orders)  # the text table raw, as it was kept then
+    path = tmp_path / "ws.duckdb"
+    Workspace(path)
+    ds.con.execute(f"ATTACH '{path}' AS ws")
+    ds.con.execute("CREATE TABLE ws.d1_raw AS SELECT rowid AS _rowid, * FROM raw")
+    ds.con.execute("""CREATE TABLE ws.d1_parsed AS SELECT rowid AS _rowid, rowid + 1 AS _row, customer_id,
+                          order_date, amount, order_id, product, NULL::VARCHAR AS category,
+                          NULL::VARCHAR AS region, NULL::VARCHAR AS city, NULL::VARCHAR AS channel, reason
+                      FROM parsed""")
+    ds.con.execute("INSERT INTO ws.datasets (id, owner, name, created, file_name, headers, report, extra, tables, "
+                   "lines, customers) VALUES (1, '', 'old', now()::TIMESTAMP, 'orders.csv', $h, $r, '{}', "
+                   "'[\"raw\", \"parsed\"]', 5, 3)", {"h": _dumps(ds.headers), "r": _dumps(ds.report)})
+    ds.con.execute("DETACH ws")
+    back = Workspace(path).open_dataset("old")
+    pd.testing.assert_frame_equal(back.rejected_rows(), ds.rejected_rows())
+    pd.testing.assert_frame_equal(segcore.customer_metrics(back.con), segcore.customer_metrics(ds.con))
+    assert back.report == ds.report
+    assert "product" not in segcore.load_orders(back.source, {"product": ""}, con=back.con).mapping

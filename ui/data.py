@@ -35,6 +35,7 @@ import pandas as pd
 import streamlit as st
 
 import segcore
+from segcore.sources import open_source
 from segcore.workspace import Workspace, WorkspaceError
 from ui import fmt, state
 from ui.i18n import t
@@ -160,8 +161,7 @@ def _prune_uploads(keep: Path) -> None:
 
 def headers_of(path: str) -> list[str] | None:
     try:
-        headers, _, _ = segcore.read_table(duckdb.connect(), path)
-        return headers
+        return open_source(path).headers  # reads the start of the file, never the whole table
     except Exception:  # the file is unreadable: the error already says so
         return None
 
@@ -175,6 +175,9 @@ def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
                                  date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+        if not ds.has("amount"):  # the engine reads a file without amounts count-only; the pages do not yet
+            raise segcore.IngestError("missing_field", f"No column for the amount was found in {spec.orders.name}.",
+                                      fields=["amount"], columns=ds.headers)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")

@@ -13,11 +13,12 @@ import pandas as pd
 import streamlit as st
 
 import segcore
+from segcore.sources import NOTE_CODES
 from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
-FILE_PROBLEMS = ("empty", "binary", "unreadable")  # engine error codes whose message names only the file
+FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big")  # engine error codes whose message names only the file
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 
@@ -103,6 +104,16 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
         label = t(f"side_field_{field_name}") + (" *" if required else "")
         cols[i % 4].selectbox(label, options, key=wkey, on_change=_set, placeholder=t("choose_column"),
                               format_func=labeller({"": t("not_used")}))
+
+
+def report_notes(report: segcore.IngestReport) -> list[str]:
+    """Remarks on how the file was read (the sheet of a workbook, mixed encodings ...), translated."""
+    notes = [t(f"note_{n['code']}", **{k: fmt.integer(v) if isinstance(v, int) else v for k, v in n["params"].items()})
+             if n["code"] in NOTE_CODES else n["message"] for n in report.notes]
+    if report.sheet and len(report.sheets) > 1:
+        notes.insert(0, t("note_sheet", sheet=report.sheet,
+                          others=t("list_sep").join(s for s in report.sheets if s != report.sheet)))
+    return notes
 
 
 def failure_message(failure: data.LoadFailure) -> str:
