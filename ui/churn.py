@@ -1,6 +1,7 @@
-"""The Churn warning page's helpers: the at-risk list, the customers on the rise and every
-customer's lifecycle stage (each memoised per session for the tiers and settings it depends on),
-risk counts per tier, and the engine's rule tables in the UI language.
+"""The Churn warning page's helpers: the at-risk list, P(alive) beside the rule, the customers on
+the rise and every customer's lifecycle stage (each memoised per session for the tiers and
+settings it depends on), risk and disagreement counts, and the engine's rule tables in the UI
+language.
 
 Must not hold anything another page uses; the rules themselves are ``segcore.dynamics``.
 """
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from segcore import dynamics, views
+from segcore import dynamics, forecast, views
 from ui import context, naming, state
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 RISK_COLUMNS = ("customer_id", "name", "tier", "risk", "reason", "recency_days", "typical_interval_days",
                 "overdue_ratio", "spend_first_half", "spend_second_half", "monetary", "frequency",
                 "last_order_date", "region", "city", "channel")
+PALIVE_COLUMNS = ("customer_id", "name", "tier", "p_alive", "risk", "reason_code", "recency_days",
+                  "typical_interval_days", "x", "monetary", "last_order_date", "region", "city", "channel")
 RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason", "spend_first_half",
                   "spend_second_half", "monetary", "frequency", "region", "city", "channel")
 
@@ -63,3 +66,21 @@ def lifecycle(ctx: Ctx) -> pd.DataFrame:
         life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
         return life
     return state.memo("lifecycle", (context.tiers_key(), tuple(options.values())), compute)
+
+
+def palive_beside_rule(ctx: Ctx) -> pd.DataFrame:
+    """P(alive) beside the churn rule for every buyer with a prediction, with the reason where
+    they disagree (:func:`segcore.forecast.palive_vs_churn`; memoised). Raises
+    :class:`segcore.PredictError` when the data cannot support the model."""
+    _, table = context.predictions(ctx)
+    options = state.churn_options()
+    return state.memo("palive_rule", (context.tiers_key(), tuple(state.forecast_options().values()),
+                                      tuple(options.values())),
+                      lambda: forecast.palive_vs_churn(table, ctx.levels, **options))
+
+
+def reason_counts(both: pd.DataFrame) -> dict:
+    """Customers on whom the model and the rule agree (``"agree"``), and per disagreement reason."""
+    counts = both["reason_code"].value_counts()
+    return {"agree": int(both["agree"].sum()),
+            **{code: int(counts.get(code, 0)) for code in forecast.DISAGREEMENT_REASONS}}
