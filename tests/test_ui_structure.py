@@ -171,7 +171,7 @@ def families(shown_columns) -> dict[str, set]:
         "stage_{}": set(dynamics.STAGES), "fu_{}": set(naming.FOLLOW_STATUSES),
         "fu_help_{}": set(naming.FOLLOW_STATUSES), "sg_mix_{}": set(segments.MIXES),
         "reason_{}": {*REASONS, "duplicate customer id"},  # + the customer list's own reason
-        "fc_unit_{}": set(state.FC_UNITS), "fc_horizon_{}": set(state.FC_UNITS),
+        "fc_unit_{}": set(state.FC_UNITS), "fc_horizon_{}": set(state.FC_UNITS), "fc_per_{}": set(state.FC_UNITS),
         "fc_why_{}": set(naming.PREDICT_CODES), "fc_list_{}": set(forecast_page.LISTS),
         "fc_list_help_{}": set(forecast_page.LISTS),
         "fc_ho_corr_{}": {word for _, word in forecast_page.CORRELATION_WORDS},

@@ -58,7 +58,7 @@ def horizon_note(ctx: Ctx) -> str:
              months=fmt.duration(days * 12 / state.YEAR_DAYS, "month", 1))
     if ss["s_fc_rate"]:
         note += " · " + t("fc_rate_note", rate=fmt.percent(ss["s_fc_rate"] / 100, 0),
-                          per_unit=fmt.percent(options["discount_rate"], 3), unit=fmt.duration(1, unit))
+                          per_unit=fmt.percent(options["discount_rate"], 3), per=t(f"fc_per_{unit}"))
     return note
 
 
