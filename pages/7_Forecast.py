@@ -65,9 +65,10 @@ with forecast_tab:
                           help=t("fc_kpi_active_help", n=fmt.integer(row.predicted_customers),
                                  palive=fmt.percent(row.avg_p_alive, 0)))
                 st.metric(t("fc_kpi_orders"), fmt.number(row.expected_orders))
-                st.metric(t("fc_kpi_clv"), fmt.money(row.clv, compact=True),
-                          help=t("fc_kpi_clv_help", spend=fmt.money(row.expected_spend), value=fmt.money(row.clv),
-                                 share=fmt.percent(row.clv_share)))
+                if fit.gamma_gamma is not None:  # else: no order values, so no lifetime value (the note says why)
+                    st.metric(t("fc_kpi_clv"), fmt.money(row.clv, compact=True),
+                              help=t("fc_kpi_clv_help", spend=fmt.money(row.expected_spend),
+                                     value=fmt.money(row.clv), share=fmt.percent(row.clv_share)))
                 st.metric(t("fc_kpi_next"), fmt.date(row.median_next_order_date),
                           help=t("fc_kpi_next_help", n=fmt.integer(row.next_order_customers)))
         if ctx.has_prospects:

@@ -217,12 +217,15 @@ def test_upload_slide_download(server, tmp_path):
         shutil.copytree(shots, keep, dirs_exist_ok=True)
 
 
-def tab_shots(page, shots: Path, stem: str) -> None:
-    """A full-page screenshot with each tab of the page open in turn."""
-    for i, tab in enumerate(page.get_by_role("tab").all()):
-        tab.click()
-        settle(page, 0.5)
-        page.screenshot(path=shots / f"{stem}_{i}.png", full_page=True)
+def tab_shots(page, shots: Path, stem: str, widths) -> None:
+    """At each width (pixels), a full-page screenshot with each tab of the page open in turn."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 3400})
+        settle(page, 1.0)
+        for i, tab in enumerate(page.get_by_role("tab").all()):
+            tab.click()
+            settle(page, 0.5)
+            page.screenshot(path=shots / f"{stem}_{width}_{i}.png", full_page=True)
 
 
 def test_forecast_page_in_both_languages(server, tmp_path):
@@ -247,10 +250,7 @@ def test_forecast_page_in_both_languages(server, tmp_path):
         settle(page)
         nav(page, "Forecast")
         page.get_by_text(f"expect {orders} orders").wait_for(timeout=60_000)
-        tab_shots(page, shots, "forecast_en_1280")
-        page.set_viewport_size({"width": 1024, "height": 3400})
-        settle(page, 1.0)
-        tab_shots(page, shots, "forecast_en_1024")
+        tab_shots(page, shots, "forecast_en", (1280, 1024))
         nav(page, "Churn warning")
         page.get_by_text("P(alive) beside the rule").wait_for(timeout=30_000)
         page.screenshot(path=shots / "churn_en_1024.png", full_page=True)
@@ -261,10 +261,7 @@ def test_forecast_page_in_both_languages(server, tmp_path):
         page.screenshot(path=shots / "churn_zh_1024.png", full_page=True)
         nav(page, "预测")
         page.get_by_text(f"将下 {orders} 单").wait_for(timeout=60_000)
-        tab_shots(page, shots, "forecast_zh_1024")
-        page.set_viewport_size({"width": 1280, "height": 3400})
-        settle(page, 1.0)
-        tab_shots(page, shots, "forecast_zh_1280")
+        tab_shots(page, shots, "forecast_zh", (1024, 1280))
         assert page.locator("[data-testid='stException']").count() == 0
         browser.close()
 
