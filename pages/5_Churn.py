@@ -4,7 +4,7 @@ who is rising, and every customer's lifecycle stage."""
 import streamlit as st
 
 import segcore
-from segcore import dynamics, forecast, views
+from segcore import dynamics, views
 from ui import charts, churn, context, filters, fmt, naming, state, tables
 from ui.i18n import t
 
@@ -60,13 +60,7 @@ try:
 except segcore.PredictError as exc:
     st.info(t("ch_pa_unavailable", why=naming.predict_problem(exc.code, exc.params, str(exc))), icon=":material/info:")
 else:
-    counts = churn.reason_counts(both)
-    with st.container(key="card_pa"):
-        cells = st.columns(1 + len(forecast.DISAGREEMENT_REASONS))
-        cells[0].metric(t("ch_pa_agree"), fmt.integer(counts["agree"]), border=True, help=t("ch_pa_agree_help"))
-        for cell, code in zip(cells[1:], forecast.DISAGREEMENT_REASONS):
-            cell.metric(t(f"ch_pa_reason_{code}"), fmt.integer(counts[code]), border=True,
-                        help=naming.disagreement_reason(code))
+    churn.reason_table(both)
     differ = views.keep_rows(naming.shown(both), agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
     st.caption(t("ch_pa_showing", n=fmt.integer(len(differ)), total=fmt.integer(len(both))))
     tables.table(differ, churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))

@@ -235,12 +235,14 @@ def test_churn_page_lists_where_palive_and_the_rule_disagree(engine):
     at = start(CHURN)
     both = forecast.palive_vs_churn(engine["predicted"](), ["A", "B", "C", "Iron"], k=2.0, drop_share=0.5)
     differ = both[~both["agree"]]
-    assert metric(at, "Both agree") == [f"{int(both['agree'].sum()):,}"]
-    for code, label in (("one_time_buyer", "One-time buyers the rule flags"),
-                        ("spend_drop_only", "Flagged for spend only"),
-                        ("overdue_but_likely_active", "Overdue, model says active"),
-                        ("gone_within_usual_interval", "Model says gone, rule not")):
-        assert metric(at, label) == [f"{int((differ['reason_code'] == code).sum()):,}"]
+    counts = next(t.value for t in at.table if "Model and rule" in t.value.columns)
+    assert counts.values.tolist() == [
+        ["Both agree", f"{int(both['agree'].sum()):,}", "Both call them at risk or likely gone, or neither does."],
+        *([label, f"{int((differ['reason_code'] == code).sum()):,}", forecast.DISAGREEMENT_REASONS[code][0]]
+          for code, label in (("one_time_buyer", "Rule flags a one-time buyer"),
+                              ("spend_drop_only", "Rule flags falling spend only"),
+                              ("overdue_but_likely_active", "Rule: overdue; model: likely active"),
+                              ("gone_within_usual_interval", "Model: likely gone; rule: not overdue")))]
     shown = next(d.value for d in at.dataframe if "reason_code" in d.value.columns)
     assert shown["customer_id"].tolist() == differ["customer_id"].tolist()[:len(shown)]
     assert shown["reason_code"].tolist() == [forecast.DISAGREEMENT_REASONS[c][0] for c in differ["reason_code"]]

@@ -14,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from segcore import dynamics, forecast, views
-from ui import context, naming, state
+from ui import context, fmt, naming, state
+from ui.i18n import t
 
 if TYPE_CHECKING:
     from ui.context import Ctx
@@ -79,8 +80,13 @@ def palive_beside_rule(ctx: Ctx) -> pd.DataFrame:
                       lambda: forecast.palive_vs_churn(table, ctx.levels, **options))
 
 
-def reason_counts(both: pd.DataFrame) -> dict:
-    """Customers on whom the model and the rule agree (``"agree"``), and per disagreement reason."""
+def reason_table(both: pd.DataFrame) -> None:
+    """How many buyers the model and the rule agree on, and how many they judge differently for
+    each reason, with the reason in words: a static table, so the texts wrap."""
     counts = both["reason_code"].value_counts()
-    return {"agree": int(both["agree"].sum()),
-            **{code: int(counts.get(code, 0)) for code in forecast.DISAGREEMENT_REASONS}}
+    rows = [(t("ch_pa_agree"), fmt.integer(int(both["agree"].sum())), t("ch_pa_agree_help"))]
+    rows += [(t(f"ch_pa_reason_{code}"), fmt.integer(int(counts.get(code, 0))), naming.disagreement_reason(code))
+             for code in forecast.DISAGREEMENT_REASONS]
+    st.table(pd.DataFrame(rows, columns=[t("ch_pa_case"), naming.col_label("customers"),
+                                         naming.col_label("reason_code")]),
+             hide_index=True, border="horizontal")
