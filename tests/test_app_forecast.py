@@ -62,7 +62,7 @@ def check_forecast(at, table):
     summary = forecast.forecast_summary(table, ("A", "B", "C")).set_index("tier")
     n, active = int(summary["predicted_customers"].sum()), int(summary["likely_active"].sum())
     orders = round(summary["expected_orders"].sum())
-    assert any(m.startswith(f"**In the next ") and f"expect {orders:,} orders from your {n:,} customers.** "
+    assert any(m.startswith("**In the next ") and f"expect {orders:,} orders from your {n:,} customers.** "
                f"{active:,} of them ({pct(active / n)}) are more likely still customers than gone." in m
                for m in markdown(at))
     cards = summary.loc[["A", "B", "C"]]

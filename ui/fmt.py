@@ -1,9 +1,10 @@
 """Numbers, money, percents, dates and sizes as text for the UI language, formatted by Babel.
 
 Holds one function per kind of value (an integer count, money, a percent, a plain number, days, a
-length of time in weeks / days / months, a date, a time stamp, a file size, a histogram bin); a missing value (None, NaN, NA, NaT) is shown as
-the "na" text. Separators, signs and the compact units (8.12M / 812.35万 / 1.23亿) come from Babel's
-locale data for the UI language (``ui.i18n.babel_locale``). All money goes through :func:`money`,
+length of time in weeks / days / months, a date, a time stamp, a file size, a histogram bin); a
+missing value (None, NaN, NA, NaT) is shown as the "na" text. Separators, signs and the compact
+units (8.12M / 812.35万 / 1.23亿) come from Babel's locale data for the UI language
+(``ui.i18n.babel_locale``). All money goes through :func:`money`,
 so a currency setting has one place to go. Formatted numbers are memoised per language (a rerun
 shows mostly the same numbers again: the Pareto curve's hover texts, the cards).
 
