@@ -1,4 +1,5 @@
-"""How long the dashboard takes with 1M order lines: the upload, a column choice, a slider move.
+"""How long the dashboard takes with 1M order lines: the upload, a column choice, a slider move, and the
+Forecast page's first view and horizon moves on the sample data and on the 1M lines.
 
 Usage::
 
@@ -15,6 +16,12 @@ A-share slider to several values and times each ``set_value + run`` (a full scri
 summary, KPI cards, tier mix, Pareto curve, three histograms, sidebar). The same on the Customers
 page (filtered table, downloads wired, profile hidden). Prints a table; the target is well under a
 second per move.
+
+The Forecast page: its first view (the models fitted on the orders up to the as-of date and for
+the holdout check, the predictions, cohorts, every tab drawn), then horizon slider moves (predict
+again from the cached fit, re-draw), and a switch of the time unit (a new fit) and back (cached). On
+the Churn page, k slider moves (the at-risk list and P(alive) beside the rule). First views are
+single measurements (a cold cache); moves are medians of several.
 
 AppTest runs the script in-process without a browser, so the figures exclude the network and the
 browser's drawing; they include everything the server does for a rerun.
@@ -83,6 +90,33 @@ def slider_moves(at: AppTest, values) -> list[float]:
     return times
 
 
+HORIZONS = [26, 39, 13, 65, 78, 104, 30, 45, 52]
+
+
+def forecast_page(at: AppTest) -> dict:
+    """Times of the Forecast page on the data loaded in ``at``: first view, horizon moves, a new
+    unit and back, then the Churn page's k moves."""
+    at.switch_page("pages/7_Forecast.py")
+    out = {"first": [timed(at)]}
+    at.slider(key="w_fc_horizon").set_value(51)  # warm-up
+    timed(at)
+    out["horizon"] = []
+    for value in HORIZONS:
+        at.slider(key="w_fc_horizon").set_value(value)
+        out["horizon"].append(timed(at))
+    at.segmented_control(key="w_fc_unit").set_value("day")
+    out["unit_refit"] = [timed(at)]
+    at.segmented_control(key="w_fc_unit").set_value("week")
+    out["unit_cached"] = [timed(at)]
+    at.switch_page("pages/5_Churn.py")
+    out["churn_first"] = [timed(at)]
+    out["churn_k"] = []
+    for value in (2.5, 3.0, 1.5, 2.25, 4.0, 2.0):
+        at.slider(key="w_churn_k").set_value(value)
+        out["churn_k"].append(timed(at))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -94,6 +128,9 @@ def main() -> None:
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
     first = timed(at)
+    sample_forecast = forecast_page(at)
+    at.switch_page("app.py")
+    timed(at)
     at.segmented_control(key="w_source").set_value("upload")
     timed(at)
     at.file_uploader(key="w_upload_orders").set_value((path.name, path.read_bytes(), "text/csv"))
@@ -119,6 +156,7 @@ def main() -> None:
     at.switch_page("pages/2_Customers.py")
     customers_first = timed(at)
     customers_page = slider_moves(at, values)
+    big_forecast = forecast_page(at)
 
     # the engine part of a move, alone
     ds = segcore.load_orders(path)
@@ -142,6 +180,18 @@ def main() -> None:
     row("Customers page rerun (AppTest)", customers_page)
     row("engine only: assign_tiers + tier_summary", retier)
     print(f"\n(Customers page first view: {customers_first:.2f} s)")
+
+    print("\nForecast page (and the Churn page with P(alive)), milliseconds; first views and unit switches "
+          "are single measurements:")
+    print(f"| {'what':<42} | {'data':<16} | {'median':>8} | {'min':>6} | {'max':>6} |")
+    print(f"|{'-' * 44}|{'-' * 18}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
+    names = {"first": "Forecast, first view (two fits)", "horizon": "Forecast, horizon slider move",
+             "unit_refit": "Forecast, unit weeks -> days (new fit)", "unit_cached": "Forecast, back to weeks (cached)",
+             "churn_first": "Churn page, first view after Forecast", "churn_k": "Churn page, k slider move"}
+    for key, name in names.items():
+        for data, result in (("sample", sample_forecast), (f"{args.lines:,} lines", big_forecast)):
+            ms = [t * 1000 for t in result[key]]
+            print(f"| {name:<42} | {data:<16} | {statistics.median(ms):>8.0f} | {min(ms):>6.0f} | {max(ms):>6.0f} |")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""Churn warning: who is slipping away (high tiers first), who is rising, and every customer's
-lifecycle stage."""
+"""Churn warning: who is slipping away (high tiers first), where P(alive) and the rule disagree,
+who is rising, and every customer's lifecycle stage."""
 
 import streamlit as st
 
+import segcore
 from segcore import dynamics, views
 from ui import charts, churn, context, filters, fmt, naming, state, tables
 from ui.i18n import t
@@ -49,6 +50,21 @@ listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, cu
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
 tables.table(listed, churn.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 tables.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
+
+# P(alive) beside the rule ---------------------------------------------------------------------------------
+st.divider()
+st.subheader(t("ch_pa_title"))
+st.caption(t("ch_pa_intro"))
+try:
+    both = churn.palive_beside_rule(ctx)
+except segcore.PredictError as exc:
+    st.info(t("ch_pa_unavailable", why=naming.predict_problem(exc.code, exc.params, str(exc))), icon=":material/info:")
+else:
+    churn.reason_table(both)
+    differ = views.keep_rows(naming.shown(both), agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
+    st.caption(t("ch_pa_showing", n=fmt.integer(len(differ)), total=fmt.integer(len(both))))
+    tables.table(differ, churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))
+    tables.downloads(differ, f"palive_vs_rule_{ctx.as_of}", "w_pa_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
 st.divider()

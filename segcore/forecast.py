@@ -5,7 +5,8 @@ the models (:mod:`segcore.models`: BG/NBD and Gamma-Gamma) are fitted once
 (:func:`fit_models`) and predict for any horizon and discount rate without refitting
 (:func:`predict`). :func:`holdout_check` fits on the orders up to a date and compares the
 prediction with what happened after it. The rest serves the Forecast page: predictions beside
-the tiers (:func:`forecast_table`, :func:`forecast_summary`, :func:`value_lists`), P(alive)
+the tiers (:func:`forecast_table`, :func:`forecast_summary`, :func:`palive_bands`,
+:func:`value_lists`), P(alive)
 beside the churn rule (:func:`palive_vs_churn`) and first-order cohorts (:func:`cohort_table`).
 
 Orders follow the product's definition everywhere: an order is an ``order_id`` (else one
@@ -34,7 +35,7 @@ from .tiers import DEFAULT_CUTS, TierRules, assign_tiers
 __all__ = [
     "UNITS", "PREDICTION_COLUMNS", "DISAGREEMENT_REASONS", "Note", "ModelFit", "Holdout", "Cohorts",
     "customer_summary", "default_calibration_end", "fit_models", "predict", "holdout_check",
-    "forecast_table", "forecast_summary", "value_lists", "palive_vs_churn", "cohort_table",
+    "forecast_table", "forecast_summary", "palive_bands", "value_lists", "palive_vs_churn", "cohort_table",
 ]
 
 #: Time units of the models, in days.
@@ -575,6 +576,9 @@ _DB = duckdb.connect()
 _CARRIED = ("x", "t_x", "T", "p_alive", "expected_orders", "prob_no_order", "expected_next_order_date",
             "expected_order_value", "expected_spend", "clv")
 
+# Columns of the churn rule's table carried into :func:`palive_vs_churn`, when it has them.
+_CONTACT_COLUMNS = ("name", "monetary", "last_order_date", "region", "city", "channel")
+
 # Columns of the lists, when the table has them (who to call, and where).
 _LIST_COLUMNS = ("customer_id", "name", "tier", "expected_tier", "monetary", "frequency", "recency_days",
                  "last_order_date", "p_alive", "expected_orders", "expected_next_order_date",
@@ -644,15 +648,20 @@ def forecast_summary(table: pd.DataFrame, labels) -> pd.DataFrame:
     -------
     DataFrame, one row per level in order: ``tier, customers, predicted_customers,
     avg_p_alive, likely_active`` (customers with P(alive) >= 0.5), ``expected_orders,
-    expected_spend, clv, clv_share`` (of the total CLV), ``avg_clv``. Sums over the customers
-    with a prediction; a level without customers has zeros (NaN averages).
+    expected_spend, clv, clv_share`` (of the total CLV), ``avg_clv``, ``next_order_customers``
+    (customers with an expected next-order date, i.e. more likely than not to order within the
+    horizon) and ``median_next_order_date`` (the middle one of those dates, the earlier of the
+    two middle ones for an even count; empty without any). Sums over the customers with a
+    prediction; a level without customers has zeros (NaN averages).
     """
     con = _DB.cursor()
-    con.register("t", table[["tier", "p_alive", "expected_orders", "expected_spend", "clv"]])
+    con.register("t", table[["tier", "p_alive", "expected_orders", "expected_spend", "clv",
+                             "expected_next_order_date"]])
     levels = _level_order(table, labels)
     return con.execute("""
         WITH levels AS (SELECT unnest($levels) AS tier, generate_subscripts($levels, 1) AS pos),
-        d AS (SELECT CAST(tier AS VARCHAR) AS tier, p_alive, expected_orders, expected_spend, clv FROM t),
+        d AS (SELECT CAST(tier AS VARCHAR) AS tier, p_alive, expected_orders, expected_spend, clv,
+                     CAST(expected_next_order_date AS DATE) AS next_date FROM t),
         total AS (SELECT sum(clv) AS clv FROM d)
         SELECT l.tier, count(d.tier) AS customers, count(d.p_alive) AS predicted_customers,
                avg(d.p_alive) AS avg_p_alive, count(*) FILTER (WHERE d.p_alive >= 0.5) AS likely_active,
@@ -660,9 +669,47 @@ def forecast_summary(table: pd.DataFrame, labels) -> pd.DataFrame:
                round(COALESCE(sum(d.expected_spend), 0), 2) AS expected_spend,
                round(COALESCE(sum(d.clv), 0), 2) AS clv,
                COALESCE(sum(d.clv), 0) / NULLIF(any_value(total.clv), 0) AS clv_share,
-               round(avg(d.clv), 2) AS avg_clv
+               round(avg(d.clv), 2) AS avg_clv,
+               count(d.next_date) AS next_order_customers,
+               quantile_disc(d.next_date, 0.5) AS median_next_order_date
         FROM levels l CROSS JOIN total LEFT JOIN d ON d.tier = l.tier
         GROUP BY l.tier, l.pos ORDER BY l.pos""", {"levels": levels}).df()
+
+
+def palive_bands(table: pd.DataFrame, labels, width: float = 0.1) -> pd.DataFrame:
+    """How P(alive) is spread in each tier: customers per band of P(alive), for a histogram.
+
+    Parameters
+    ----------
+    table : :func:`forecast_table` (``tier, p_alive``).
+    labels : the levels, best first (levels found but not listed follow).
+    width : the width of a band; bands are ``[0, w), [w, 2w), ...`` and the last one includes 1.
+
+    Returns
+    -------
+    DataFrame, one row per level with a prediction and band, levels in order, bands from 0:
+    ``tier, band`` (0 = the lowest), ``lo, hi`` (its bounds), ``customers`` and ``tier_share``
+    (of the level's customers with a prediction). Every band is listed for every such level,
+    with 0 where nobody is in it.
+    """
+    if not 0 < width <= 1:
+        raise ValueError("The band width is above 0 and at most 1.")
+    bands = math.ceil(round(1 / width, 9))
+    con = _DB.cursor()
+    con.register("t", table[["tier", "p_alive"]])
+    return con.execute("""
+        WITH d AS (SELECT CAST(tier AS VARCHAR) AS tier,
+                          least(CAST(floor(p_alive / $width + 1e-9) AS BIGINT), $bands - 1) AS band
+                   FROM t WHERE p_alive IS NOT NULL AND NOT isnan(p_alive)),
+        levels AS (SELECT DISTINCT tier FROM d),
+        grid AS (SELECT tier, unnest(range($bands)) AS band FROM levels),
+        counts AS (SELECT tier, band, count(*) AS customers FROM d GROUP BY ALL)
+        SELECT g.tier, g.band, g.band * $width AS lo, least((g.band + 1) * $width, 1.0) AS hi,
+               COALESCE(c.customers, 0) AS customers,
+               COALESCE(c.customers, 0) / sum(COALESCE(c.customers, 0)) OVER (PARTITION BY g.tier) AS tier_share
+        FROM grid g LEFT JOIN counts c USING (tier, band)
+        ORDER BY COALESCE(list_position($levels, g.tier), 1000000), g.tier, g.band""",
+        {"width": float(width), "bands": bands, "levels": [str(x) for x in labels]}).df()
 
 
 def value_lists(table: pd.DataFrame, labels, *, top_levels: int = 1, gone_below: float = 0.5) -> dict[str, pd.DataFrame]:
@@ -718,8 +765,9 @@ def palive_vs_churn(table: pd.DataFrame, labels=None, *, k: float = 2.0, drop_sh
     -------
     DataFrame, one row per buyer with a prediction: ``customer_id, tier, p_alive, x, risk``
     (the rule's level, empty when not at risk), ``overdue, spend_drop, recency_days,
-    typical_interval_days, interval_basis, model_gone, rule_at_risk, agree, reason_code``;
-    disagreements first, then by tier and P(alive). ``reason_code`` (empty when they agree;
+    typical_interval_days, interval_basis, model_gone, rule_at_risk, agree, reason_code``, then
+    the columns of ``_CONTACT_COLUMNS`` the table has (who to call: name, spend, last order,
+    region ...); disagreements first, then by tier and P(alive). ``reason_code`` (empty when they agree;
     explained in ``DISAGREEMENT_REASONS``):
 
     - the rule flags the customer, the model finds them likely active: ``one_time_buyer``
@@ -730,25 +778,29 @@ def palive_vs_churn(table: pd.DataFrame, labels=None, *, k: float = 2.0, drop_sh
       ``gone_within_usual_interval``.
     """
     risk = churn_risk(table, labels, k=k, drop_share=drop_share, all_customers=True)
+    contact = [c for c in _CONTACT_COLUMNS if c in risk.columns]
     con = _DB.cursor()
     con.register("r", risk[["customer_id", "risk", "overdue", "spend_drop", "recency_days",
-                            "typical_interval_days", "interval_basis"]])
+                            "typical_interval_days", "interval_basis", *contact]])
     con.register("p", pd.DataFrame({"customer_id": table["customer_id"].array, "tier": table["tier"].astype(str),
                                     "p_alive": table["p_alive"].to_numpy(dtype=float),
                                     "x": table["x"].to_numpy(dtype=float), "_pos": np.arange(len(table))}))
-    return con.execute("""
+    carried = "".join(f', r."{c}"' for c in contact)
+    return con.execute(f"""
         WITH j AS (
             SELECT p.customer_id, p.tier, p.p_alive, CAST(p.x AS BIGINT) AS x, r.risk, r.overdue, r.spend_drop,
                    r.recency_days, r.typical_interval_days, r.interval_basis,
                    p.p_alive < $gone AS model_gone, r.risk IS NOT NULL AS rule_at_risk
-            FROM p JOIN r USING (customer_id) WHERE NOT isnan(p.p_alive))
-        SELECT *, model_gone = rule_at_risk AS agree,
-               CASE WHEN model_gone = rule_at_risk THEN NULL
-                    WHEN rule_at_risk AND x = 0 THEN 'one_time_buyer'
-                    WHEN rule_at_risk AND NOT overdue THEN 'spend_drop_only'
-                    WHEN rule_at_risk THEN 'overdue_but_likely_active'
-                    ELSE 'gone_within_usual_interval' END AS reason_code
-        FROM j
+            FROM p JOIN r USING (customer_id) WHERE NOT isnan(p.p_alive)),
+        k AS (
+            SELECT *, model_gone = rule_at_risk AS agree,
+                   CASE WHEN model_gone = rule_at_risk THEN NULL
+                        WHEN rule_at_risk AND x = 0 THEN 'one_time_buyer'
+                        WHEN rule_at_risk AND NOT overdue THEN 'spend_drop_only'
+                        WHEN rule_at_risk THEN 'overdue_but_likely_active'
+                        ELSE 'gone_within_usual_interval' END AS reason_code
+            FROM j)
+        SELECT k.*{carried} FROM k JOIN r USING (customer_id)
         ORDER BY agree, list_position($levels, tier) NULLS LAST, p_alive, customer_id""",
         {"gone": float(gone_below), "levels": _level_order(table, labels or [])}).df()
 

@@ -180,9 +180,9 @@ def test_churn_page_matches_the_engine(engine):
     assert drawn == {name: (life["stage"] == code).sum() for code, name in (
         ("prospect", "Prospect"), ("new", "New"), ("reactivated", "Reactivated"), ("lapsed", "Lapsed"),
         ("at risk", "At risk"), ("active", "Active"))}
-    rules = [t.value for t in at.table]
-    assert rules[1].iloc[:, 0].tolist() == ["Prospect", "New", "Reactivated", "Lapsed", "At risk", "Active"]
-    assert rules[1].iloc[:, 1].tolist() == dynamics.lifecycle_rules()["rule"].tolist()
+    rules = [t.value for t in at.table]  # the risk rules first, the lifecycle stages last
+    assert rules[-1].iloc[:, 0].tolist() == ["Prospect", "New", "Reactivated", "Lapsed", "At risk", "Active"]
+    assert rules[-1].iloc[:, 1].tolist() == dynamics.lifecycle_rules()["rule"].tolist()
 
 
 def test_k_slider_changes_the_at_risk_count(engine):

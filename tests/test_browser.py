@@ -215,3 +215,60 @@ def test_upload_slide_download(server, tmp_path):
     keep = os.environ.get("SEGCORE_SCREENSHOT_DIR")
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)
+
+
+def tab_shots(page, shots: Path, stem: str, widths) -> None:
+    """At each width (pixels), a full-page screenshot with each tab of the page open in turn."""
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 3400})
+        settle(page, 1.0)
+        for i, tab in enumerate(page.get_by_role("tab").all()):
+            tab.click()
+            settle(page, 0.5)
+            page.screenshot(path=shots / f"{stem}_{width}_{i}.png", full_page=True)
+
+
+def test_forecast_page_in_both_languages(server, tmp_path):
+    """The Forecast page on the sample data, each tab at 1280 and 1024 pixels wide, in English
+    and Chinese, and the Churn page's P(alive) list; the headline shows the engine's forecast."""
+    from playwright.sync_api import sync_playwright
+
+    from segcore import forecast
+
+    ds = segcore.load_orders(REPO / "sample_data" / "orders.csv")
+    end = ds.report.date_max
+    fit = forecast.fit_models(forecast.customer_summary(ds.con, end), end)
+    orders = f"{round(forecast.predict(fit, 52)['expected_orders'].sum()):,}"
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 3400})
+        page.goto(server)
+        page.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(page)
+        nav(page, "Forecast")
+        page.get_by_text(f"expect {orders} orders").wait_for(timeout=60_000)
+        tab_shots(page, shots, "forecast_en", (1280, 1024))
+        nav(page, "Churn warning")
+        page.get_by_text("P(alive) beside the rule").wait_for(timeout=30_000)
+        page.screenshot(path=shots / "churn_en_1024.png", full_page=True)
+
+        page.locator(".st-key-w_lang button").filter(has_text="简体中文").click()
+        settle(page, 1.0)
+        page.get_by_text("P(alive) 与规则对照").wait_for(timeout=30_000)
+        page.screenshot(path=shots / "churn_zh_1024.png", full_page=True)
+        nav(page, "预测")
+        page.get_by_text(f"将下 {orders} 单").wait_for(timeout=60_000)
+        tab_shots(page, shots, "forecast_zh", (1024, 1280))
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+    saved = sorted(p.name for p in shots.iterdir())
+    assert saved == sorted(["churn_en_1024.png", "churn_zh_1024.png",
+                            *(f"forecast_{lang}_{width}_{i}.png" for lang in ("en", "zh") for width in (1024, 1280)
+                              for i in range(4))])
+    keep = os.environ.get("SEGCORE_SCREENSHOT_DIR")
+    if keep:
+        shutil.copytree(shots, keep, dirs_exist_ok=True)

@@ -461,14 +461,14 @@ c2,2024-01-20,20
 
 
 def page_table(write, predictions: dict, rules=segcore.TierRules()):
-    """The page's table for PAGE_ORDERS with hand-made predictions (x, p_alive, clv per customer)."""
+    """The page's table for PAGE_ORDERS with hand-made predictions (x, p_alive, clv ... per customer)."""
     ds = segcore.load_orders(write("o.csv", PAGE_ORDERS))
     tiered = segcore.assign_tiers(segcore.customer_metrics(ds.con, as_of=date(2024, 6, 30)), rules)
     ids = list(predictions)
     pred = pd.DataFrame({"customer_id": ids, **{c: np.nan for c in forecast.PREDICTION_COLUMNS[1:]},
                          "expected_spend": np.nan})
-    for col in ("x", "p_alive", "clv"):
-        pred[col] = [predictions[i][col] for i in ids]
+    for col in dict.fromkeys(c for p in predictions.values() for c in p):
+        pred[col] = [predictions[i].get(col) for i in ids]
     return tiered, forecast.forecast_table(pred, tiered, rules)
 
 
@@ -503,6 +503,49 @@ def test_forecast_table_tiers_predicted_clv_with_the_same_rules(write):
     assert summary.loc["A", "clv"] == 45 and summary.loc["C", "clv"] == 105
     assert summary.loc["A", "likely_active"] == 1 and summary.loc["A", "avg_p_alive"] == pytest.approx(0.55)
     assert summary["clv_share"].sum() == pytest.approx(1)
+    assert summary["next_order_customers"].tolist() == [0, 0, 0]  # nobody has a next-order date here
+
+
+def test_the_summary_counts_next_orders_and_takes_the_middle_date(write):
+    # A: a1 and a2 expected on 07-20 and 07-02; B: b1 without a date; C: c1 08-15, c2 07-10.
+    # The middle date of two is the earlier one.
+    dates = {"a1": "2024-07-20", "a2": "2024-07-02", "b1": None, "c1": "2024-08-15", "c2": "2024-07-10"}
+    predictions = {c: dict(x=1, p_alive=0.9, clv=10, expected_next_order_date=pd.Timestamp(d) if d else pd.NaT)
+                   for c, d in dates.items()}
+    _, table = page_table(write, predictions)
+    summary = forecast.forecast_summary(table, ["A", "B", "C"]).set_index("tier")
+    assert summary["next_order_customers"].tolist() == [2, 0, 2]
+    assert summary["median_next_order_date"].tolist()[0] == pd.Timestamp("2024-07-02")
+    assert pd.isna(summary.loc["B", "median_next_order_date"])
+    assert summary.loc["C", "median_next_order_date"] == pd.Timestamp("2024-07-10")
+    predictions["c2"]["expected_next_order_date"] = pd.Timestamp("2024-09-01")
+    predictions["b1"]["expected_next_order_date"] = pd.Timestamp("2024-07-05")
+    _, table = page_table(write, predictions)
+    summary = forecast.forecast_summary(table, ["A", "B", "C"]).set_index("tier")
+    assert summary.loc["C", "median_next_order_date"] == pd.Timestamp("2024-08-15")
+    assert summary.loc["B", "median_next_order_date"] == pd.Timestamp("2024-07-05")
+
+
+def test_palive_bands_spread_each_tier_over_bands(write):
+    # P(alive): A a1 0.2, a2 0.9; B b1 0.95; C c1 1.0 (the last band holds 1), c2 0.1 (a band's
+    # lower bound belongs to it)
+    predictions = {"a1": dict(x=1, p_alive=0.2, clv=30), "a2": dict(x=2, p_alive=0.9, clv=15),
+                   "b1": dict(x=1, p_alive=0.95, clv=50), "c1": dict(x=0, p_alive=1.0, clv=100),
+                   "c2": dict(x=1, p_alive=0.1, clv=5)}
+    _, table = page_table(write, predictions)
+    bands = forecast.palive_bands(table, ["A", "B", "C"])
+    assert len(bands) == 30 and bands["tier"].unique().tolist() == ["A", "B", "C"]
+    filled = bands[bands["customers"] > 0]
+    assert filled[["tier", "band", "customers"]].values.tolist() == [
+        ["A", 2, 1], ["A", 9, 1], ["B", 9, 1], ["C", 1, 1], ["C", 9, 1]]
+    assert filled["tier_share"].tolist() == [0.5, 0.5, 1.0, 0.5, 0.5]
+    assert bands.loc[9, ["lo", "hi"]].tolist() == pytest.approx([0.9, 1.0])
+    quarters = forecast.palive_bands(table, ["C", "B", "A"], width=0.25)
+    assert quarters["tier"].unique().tolist() == ["C", "B", "A"]
+    assert quarters[quarters["tier"] == "A"]["customers"].tolist() == [1, 0, 0, 1]
+    assert quarters["hi"].max() == 1.0
+    with pytest.raises(ValueError):
+        forecast.palive_bands(table, ["A"], width=0)
 
 
 def test_palive_beside_the_churn_rule_explains_each_disagreement(write):
@@ -521,6 +564,9 @@ def test_palive_beside_the_churn_rule_explains_each_disagreement(write):
     assert both.loc["c1", "agree"]  # bought 5 days ago: neither calls them gone
     assert list(both.index[:2]) == ["a1", "a2"]  # disagreements first, best tier first
     assert set(forecast.DISAGREEMENT_REASONS) >= set(both["reason_code"].dropna())
+    # who to call: the spend and the last order come along (no names, regions in this file)
+    assert both.loc["a1", "monetary"] == 1800 and both.loc["a1", "last_order_date"] == pd.Timestamp("2024-06-01")
+    assert list(both.columns[-2:]) == ["monetary", "last_order_date"]
 
 
 @needs_sample

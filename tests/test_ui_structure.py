@@ -22,8 +22,10 @@ import segcore
 from segcore import dynamics, views
 from segcore.headers import CUSTOMER_FIELDS, INTERACTION_FIELDS
 from segcore.ingest import REASONS
+from segcore import forecast
 from segcore.sources import NOTE_CODES
 from ui import churn, data, data_page, i18n, migration, naming, segments, sidebar, state
+from ui import forecast as forecast_page
 from ui import playbook as playbook_page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +36,8 @@ CODE_FILES = UI_FILES + PAGE_FILES
 
 # Modules of one page family and the page that uses them; every other ui module is shared.
 PAGE_MODULES = {"data_page": "app.py", "customers": "2_Customers.py", "segments": "3_Segments.py",
-                "migration": "4_Migration.py", "churn": "5_Churn.py", "playbook": "6_Playbook.py"}
+                "migration": "4_Migration.py", "churn": "5_Churn.py", "playbook": "6_Playbook.py",
+                "forecast": "7_Forecast.py"}
 SHARED_MODULES = {"__init__", "i18n", "fmt", "naming", "state", "data", "context", "sidebar", "charts", "tables",
                   "filters", "settings"}
 KEY_FUNCTIONS = {"t", "page", "setup"}  # their first argument is a text key
@@ -149,7 +152,9 @@ def shown_columns() -> set[str]:
                views.customer_interactions(ds.con.cursor(), one))
     return (set(tiered.columns) | set(segcore.EXPORT_COLUMNS) | {c for table in profile for c in table.columns}
             | set(migration.MIG_LIST_COLUMNS) | set(churn.RISK_COLUMNS) | set(churn.RISING_COLUMNS)
-            | set(playbook_page.FOLLOW_COLUMNS) | {"risk", "stage", "rule"})  # the rules tables' columns
+            | set(playbook_page.FOLLOW_COLUMNS) | {"risk", "stage", "rule"}  # the rules tables' columns
+            | set(forecast_page.TABLE_COLUMNS) | set(forecast_page.SORTS) | set(forecast_page.FREQUENCY_COLUMNS)
+            | set(churn.PALIVE_COLUMNS))
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +173,11 @@ def families(shown_columns) -> dict[str, set]:
         "fu_help_{}": set(naming.FOLLOW_STATUSES), "sg_mix_{}": set(segments.MIXES),
         "reason_{}": {*REASONS, "duplicate customer id"},  # + the customer list's own reason
         "note_{}": set(NOTE_CODES),
+        "fc_unit_{}": set(state.FC_UNITS), "fc_horizon_{}": set(state.FC_UNITS), "fc_per_{}": set(state.FC_UNITS),
+        "fc_why_{}": set(naming.PREDICT_CODES), "fc_list_{}": set(forecast_page.LISTS),
+        "fc_list_help_{}": set(forecast_page.LISTS),
+        "fc_ho_corr_{}": {word for _, word in forecast_page.CORRELATION_WORDS},
+        "ch_pa_reason_{}": set(forecast.DISAGREEMENT_REASONS),
         "col_{}": shown_columns,
     }
 

@@ -20,5 +20,5 @@ Shared by every page:
 - ``settings``: the settings file and named settings in the workspace.
 
 One module per page family (only that page imports it): ``data_page`` (``app.py``),
-``customers``, ``segments``, ``migration``, ``churn``, ``playbook``.
+``customers``, ``segments``, ``migration``, ``churn``, ``playbook``, ``forecast``.
 """

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from segcore import dynamics, views
+from segcore import dynamics, forecast, views
 from ui import fmt, naming
 from ui.i18n import lang, t
 
@@ -30,6 +31,8 @@ PROSPECT_COLOR = "#D7CCC8"
 RETURN_COLOR = "#C62828"
 CURVE_COLOR = "#263238"
 NEW_COLOR = "#2E7D32"
+PREDICTED_COLOR = "#EF6C00"
+HOLDOUT_SHADE = "#ECEFF1"
 RISK_COLORS = {"high": "#C62828", "medium": "#EF6C00", "low": "#FBC02D"}
 STAGE_COLORS = {"prospect": PROSPECT_COLOR, "new": "#2E7D32", "reactivated": "#00897B", "lapsed": "#9E9E9E",
                 "at risk": "#EF6C00", "active": "#1565C0"}
@@ -273,4 +276,105 @@ def stack_counts_figure(long: pd.DataFrame, colors: dict, names: dict, title: st
     fig.update_yaxes(title=dict(text=t("axis_customers")))
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
                       margin=dict(b=40))
+    return fig
+
+
+def palive_figure(bands: pd.DataFrame, ctx: Ctx) -> go.Figure:
+    """How P(alive) is spread in each tier (:func:`segcore.forecast.palive_bands`): bars per band,
+    one colour per tier, each tier's bars adding up to 100%."""
+    fig = go.Figure()
+    for tier in dict.fromkeys(bands["tier"]):
+        part = bands[bands["tier"] == tier]
+        labels = [f"{fmt.number(100 * lo)}–{hi}" for lo, hi in zip(part["lo"], fmt.percents(part["hi"], 0))]
+        fig.add_trace(go.Bar(x=labels, y=part["tier_share"], name=str(tier), marker_color=ctx.color(tier),
+                             customdata=[t("fc_palive_hover", tier=tier, n=fmt.integer(n), share=s, band=b)
+                                         for n, s, b in zip(part["customers"], fmt.percents(part["tier_share"]),
+                                                            labels)],
+                             hovertemplate="%{customdata}<extra></extra>"))
+    _layout(fig, t("fc_palive_title"), t("fc_palive_x"), t("fc_palive_y"), height=360)
+    fig.update_layout(barmode="group", bargap=0.15)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
+def tracking_figure(holdout: forecast.Holdout) -> go.Figure:
+    """The holdout check week by week: cumulative repeat orders as they came and as the model
+    expected them, the calibration end marked and the held-out period shaded."""
+    track = holdout.tracking
+    after = track[track["date"] >= pd.Timestamp(holdout.calibration_end)]
+    fig = go.Figure()
+    fig.add_vrect(x0=pd.Timestamp(holdout.calibration_end), x1=pd.Timestamp(holdout.holdout_end),
+                  fillcolor=HOLDOUT_SHADE, opacity=0.5, line_width=0, layer="below")
+    lines = ((track, "actual", t("fc_track_actual"), dict(color=CURVE_COLOR, width=3)),
+             (track, "predicted", t("fc_track_model"), dict(color=PREDICTED_COLOR, width=2, dash="dash")),
+             (after, "predicted_from_e", t("fc_track_from_e", date=fmt.date(holdout.calibration_end)),
+              dict(color=NEW_COLOR, width=2, dash="dot")))
+    for frame, column, name, line in lines:
+        fig.add_trace(go.Scatter(
+            x=frame["date"], y=frame[column], mode="lines", name=name, line=line,
+            customdata=[t("fc_track_hover", date=fmt.date(d), n=fmt.number(v)) for d, v in
+                        zip(frame["date"], frame[column])],
+            hovertemplate=f"{name}<br>%{{customdata}}<extra></extra>"))
+    fig.add_shape(type="line", x0=pd.Timestamp(holdout.calibration_end), x1=pd.Timestamp(holdout.calibration_end),
+                  y0=0, y1=1, yref="paper", line=dict(color=RETURN_COLOR, width=2))
+    fig.add_annotation(x=pd.Timestamp(holdout.calibration_end), y=1, yref="paper", yanchor="bottom",
+                       text=t("fc_track_end", date=fmt.date(holdout.calibration_end)), showarrow=False,
+                       xanchor="right", font=dict(size=12, color=RETURN_COLOR))
+    fig.add_annotation(x=pd.Timestamp(holdout.holdout_end), y=0.02, yref="paper", text=t("fc_track_held_out"),
+                       showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=12, color=CURVE_COLOR))
+    _layout(fig, t("fc_track_title"), "", t("fc_track_y"), height=400)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), margin=dict(b=40))
+    return fig
+
+
+def frequency_figure(holdout: forecast.Holdout) -> go.Figure:
+    """The holdout check by calibration frequency: orders per customer after the calibration end,
+    as they came and as predicted, for customers with 0, 1, ... 7+ repeat orders before it."""
+    f = holdout.by_frequency
+    fig = go.Figure()
+    for column, name, color in (("actual_mean", t("fc_track_actual"), CURVE_COLOR),
+                                ("predicted_mean", t("fc_freq_predicted"), PREDICTED_COLOR)):
+        fig.add_trace(go.Bar(
+            x=f["frequency"], y=f[column], name=name, marker_color=color,
+            customdata=[t("fc_freq_hover", n=fmt.integer(n), x=x, value=fmt.number(v, 2))
+                        for n, x, v in zip(f["customers"], f["frequency"], f[column])],
+            hovertemplate=f"{name}<br>%{{customdata}}<extra></extra>"))
+    _layout(fig, t("fc_freq_title"), t("fc_freq_x", date=fmt.date(holdout.calibration_end)), t("fc_freq_y"),
+            height=400)
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+# Cohort heatmaps write their values in when there are at most this many months (else: hover).
+COHORT_TEXT_MONTHS = {"retention": 24, "revenue": 12}
+
+
+def cohort_figure(matrix: pd.DataFrame, title: str, money: bool) -> go.Figure:
+    """A cohort matrix (:class:`segcore.forecast.Cohorts`) as a heatmap: first-order months down,
+    months since across (0 = the first-order month). Retention is written in as whole percents
+    and coloured up to the highest share after the first month (which is 100% by definition);
+    revenue is coloured up to the largest cell, written in when there are few months."""
+    values = matrix.to_numpy(dtype=float)
+    shown = [["" if fmt.is_missing(v) else fmt.money(v, compact=True) if money else fmt.percent(v, 0) for v in row]
+             for row in values]
+    months = [str(c) for c in matrix.columns]
+    hover = [[t("fc_cohort_hover", cohort=c, months=m, value=x) for m, x in zip(months, row)]
+             for c, row in zip(matrix.index, shown)]
+    top = np.nanmax(values if money else values[:, 1:], initial=0) or 1
+    if len(months) > COHORT_TEXT_MONTHS["revenue" if money else "retention"]:
+        text = None
+    elif money:
+        text = shown
+    else:  # percents without the sign: they fit narrow cells; the title says they are percents
+        text = [["" if fmt.is_missing(v) else fmt.number(100 * v) for v in row] for row in values]
+    fig = go.Figure(go.Heatmap(z=np.minimum(values / top, 1), x=months, y=list(matrix.index), colorscale="Blues",
+                               showscale=False, zmin=0, zmax=1, text=text, texttemplate="%{text}" if text else None,
+                               textfont=dict(size=9), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                               xgap=1, ygap=1, hoverongaps=False))
+    _layout(fig, title, "", t("fc_cohort_y"), height=150 + 22 * len(matrix.index), legend=False)
+    fig.update_layout(margin=dict(t=90))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="top")
     return fig

@@ -1,6 +1,7 @@
-"""The Churn warning page's helpers: the at-risk list, the customers on the rise and every
-customer's lifecycle stage (each memoised per session for the tiers and settings it depends on),
-risk counts per tier, and the engine's rule tables in the UI language.
+"""The Churn warning page's helpers: the at-risk list, P(alive) beside the rule, the customers on
+the rise and every customer's lifecycle stage (each memoised per session for the tiers and
+settings it depends on), risk and disagreement counts, and the engine's rule tables in the UI
+language.
 
 Must not hold anything another page uses; the rules themselves are ``segcore.dynamics``.
 """
@@ -12,8 +13,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from segcore import dynamics, views
-from ui import context, naming, state
+from segcore import dynamics, forecast, views
+from ui import context, fmt, naming, state
+from ui.i18n import t
 
 if TYPE_CHECKING:
     from ui.context import Ctx
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 RISK_COLUMNS = ("customer_id", "name", "tier", "risk", "reason", "recency_days", "typical_interval_days",
                 "overdue_ratio", "spend_first_half", "spend_second_half", "monetary", "frequency",
                 "last_order_date", "region", "city", "channel")
+PALIVE_COLUMNS = ("customer_id", "name", "tier", "p_alive", "risk", "reason_code", "recency_days",
+                  "typical_interval_days", "x", "monetary", "last_order_date", "region", "city", "channel")
 RISING_COLUMNS = ("customer_id", "name", "tier", "next_tier", "trend", "reason", "spend_first_half",
                   "spend_second_half", "monetary", "frequency", "region", "city", "channel")
 
@@ -63,3 +67,26 @@ def lifecycle(ctx: Ctx) -> pd.DataFrame:
         life["monetary"] = ctx.tiered["monetary"].to_numpy()  # same rows, same order
         return life
     return state.memo("lifecycle", (context.tiers_key(), tuple(options.values())), compute)
+
+
+def palive_beside_rule(ctx: Ctx) -> pd.DataFrame:
+    """P(alive) beside the churn rule for every buyer with a prediction, with the reason where
+    they disagree (:func:`segcore.forecast.palive_vs_churn`; memoised). Raises
+    :class:`segcore.PredictError` when the data cannot support the model."""
+    _, table = context.predictions(ctx)
+    options = state.churn_options()
+    return state.memo("palive_rule", (context.tiers_key(), tuple(state.forecast_options().values()),
+                                      tuple(options.values())),
+                      lambda: forecast.palive_vs_churn(table, ctx.levels, **options))
+
+
+def reason_table(both: pd.DataFrame) -> None:
+    """How many buyers the model and the rule agree on, and how many they judge differently for
+    each reason, with the reason in words: a static table, so the texts wrap."""
+    counts = both["reason_code"].value_counts()
+    rows = [(t("ch_pa_agree"), fmt.integer(int(both["agree"].sum())), t("ch_pa_agree_help"))]
+    rows += [(t(f"ch_pa_reason_{code}"), fmt.integer(int(counts.get(code, 0))), naming.disagreement_reason(code))
+             for code in forecast.DISAGREEMENT_REASONS]
+    st.table(pd.DataFrame(rows, columns=[t("ch_pa_case"), naming.col_label("customers"),
+                                         naming.col_label("reason_code")]),
+             hide_index=True, border="horizontal")

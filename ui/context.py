@@ -1,11 +1,14 @@
 """What a page starts with: page config and session defaults (:func:`setup`), then the dataset,
-its per-customer metrics with scores and the tiers for the current settings, as a :class:`Ctx`.
+its per-customer metrics with scores and the tiers for the current settings, as a :class:`Ctx`;
+and on demand the predictions beside the tiers (:func:`predictions`: the Forecast and Churn pages).
 
 Caching
 -------
 The per-customer table is cached per dataset (``ui.data``); scores are memoised per session for the
 score settings and tiering (``assign_tiers`` + ``tier_summary``) for the tier rules, so moving a
-tier slider costs one re-tier of the cached per-customer table and nothing else.
+tier slider costs one re-tier of the cached per-customer table and nothing else. The prediction
+models are cached per dataset, window and unit (``ui.data``); predictions are memoised per session
+for the horizon, discount rate and tiers.
 
 Must not draw anything but the sidebar (``ui.sidebar``) and the page config, nor hold one page's
 helpers. Pages call :func:`page` (the Data page: :func:`setup`, then :func:`current` once its own
@@ -21,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 import segcore
+from segcore import forecast
 from ui import charts, data, sidebar, state
 from ui.i18n import t
 
@@ -130,3 +134,21 @@ def page(title_key: str) -> Ctx:
 def tiers_key():
     """What the current tiers (``ctx.tiered``) were made from: :func:`current`'s memo signature."""
     return st.session_state["_tiers"][0]
+
+
+def predictions(ctx: Ctx) -> tuple[forecast.ModelFit, pd.DataFrame]:
+    """(the models fitted on the orders up to the as-of date, the tiered table with each
+    customer's predictions for the session's horizon and discount rate:
+    :func:`segcore.forecast.forecast_table`).
+
+    The fit is cached per dataset, window and unit (``ui.data.forecast_fit``); a new horizon,
+    discount rate or tiering only predicts again (memoised per session). Raises
+    :class:`segcore.PredictError` when the data cannot support the models.
+    """
+    options = state.forecast_options()
+    fit = data.forecast_fit(ctx.spec.key, ctx.as_of, ctx.start, options["unit"], ctx.ds)
+    if isinstance(fit, segcore.PredictError):
+        raise fit
+    table = state.memo("forecast", (tiers_key(), tuple(options.values())), lambda: forecast.forecast_table(
+        forecast.predict(fit, options["horizon"], options["discount_rate"]), ctx.tiered, ctx.rules))
+    return fit, table

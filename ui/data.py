@@ -8,6 +8,8 @@ Caching
   everything that decides it.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
+- :func:`forecast_fit` (``st.cache_resource``): the prediction models per dataset key +
+  calibration end + window start + time unit (a horizon or discount rate only predicts again).
 DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
 
 Holds the file references and specs, uploads written to disk, :func:`load` (with the reason a file
@@ -35,6 +37,7 @@ import pandas as pd
 import streamlit as st
 
 import segcore
+from segcore import forecast
 from segcore.sources import open_source
 from segcore.workspace import Workspace, WorkspaceError
 from ui import fmt, state
@@ -252,6 +255,20 @@ def candidate_spec() -> Spec | None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def forecast_fit(key: str, calibration_end: date, since: date, unit: str,
+                 _ds: segcore.Dataset) -> forecast.ModelFit | segcore.PredictError:
+    """The prediction models fitted on the orders from ``since`` up to ``calibration_end`` in
+    ``unit``, or why the data cannot support them (kept too: a failing fit is not tried again on
+    every rerun). Shared between sessions and never changed: predictions are made from it."""
+    try:
+        con = _ds.con.cursor()
+        return forecast.fit_models(forecast.customer_summary(con, calibration_end, unit, since=since),
+                                   calibration_end, unit)
+    except segcore.PredictError as exc:
+        return exc
 
 
 def active() -> tuple[Spec, segcore.Dataset]:

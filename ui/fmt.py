@@ -1,9 +1,10 @@
 """Numbers, money, percents, dates and sizes as text for the UI language, formatted by Babel.
 
 Holds one function per kind of value (an integer count, money, a percent, a plain number, days, a
-date, a time stamp, a file size, a histogram bin); a missing value (None, NaN, NA, NaT) is shown as
-the "na" text. Separators, signs and the compact units (8.12M / 812.35万 / 1.23亿) come from Babel's
-locale data for the UI language (``ui.i18n.babel_locale``). All money goes through :func:`money`,
+length of time in weeks / days / months, a date, a time stamp, a file size, a histogram bin); a
+missing value (None, NaN, NA, NaT) is shown as the "na" text. Separators, signs and the compact
+units (8.12M / 812.35万 / 1.23亿) come from Babel's locale data for the UI language
+(``ui.i18n.babel_locale``). All money goes through :func:`money`,
 so a currency setting has one place to go. Formatted numbers are memoised per language (a rerun
 shows mostly the same numbers again: the Pareto curve's hover texts, the cards).
 
@@ -20,6 +21,7 @@ from functools import lru_cache
 import pandas as pd
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
+from babel.units import format_unit
 
 from ui.i18n import babel_locale, lang, t
 
@@ -93,6 +95,15 @@ def percents(xs, decimals: int = 1) -> list[str]:
 
 def days(x) -> str:
     return t("na") if is_missing(x) else t("days", n=number(x))
+
+
+def duration(n, unit: str, decimals: int = 0) -> str:
+    """A length of time in a unit (``"week"``, ``"day"``, ``"month"``): ``52 weeks`` / ``52周``,
+    ``1 day``; up to ``decimals`` decimals, trailing zeros dropped."""
+    if is_missing(n):
+        return t("na")
+    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    return format_unit(float(n) + 0.0, f"duration-{unit}", format=pattern, locale=babel_locale())
 
 
 def date(d) -> str:

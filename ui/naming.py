@@ -1,17 +1,19 @@
 """Engine codes named in the UI language: columns, rejection reasons, score dimensions, RFM
-segments and their actions, coded values (risk levels, stages, movements, follow-up statuses), and
-engine tables with their columns and codes in words.
+segments and their actions, coded values (risk levels, stages, movements, follow-up statuses, why
+P(alive) and the churn rule disagree), why a prediction cannot be made, and engine tables with
+their columns and codes in words.
 
 Must not hold texts (they are in the locale files, looked up with ``ui.i18n.t``) or draw anything.
-Segment names, segment actions, dimension labels and the bilingual columns of engine tables come
-from ``segcore`` in English and Chinese; another language shows them in English.
+Segment names, segment actions, dimension labels, the reasons P(alive) and the churn rule disagree
+and the bilingual columns of engine tables come from ``segcore`` in English and Chinese; another
+language shows them in English.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from segcore import dynamics, views
+from segcore import dynamics, forecast, views
 from segcore.scores import DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
 from ui import fmt
 from ui.i18n import has, lang, t
@@ -68,4 +70,32 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     """An engine table in the UI language: bilingual columns and coded values as words."""
     return views.localise(frame, lang(), {
         "risk": names_of("risk", dynamics.RISK_LEVELS), "stage": names_of("stage", dynamics.STAGES),
-        "movement": names_of("mv", dynamics.MOVEMENTS), "status": names_of("fu", FOLLOW_STATUSES)})
+        "movement": names_of("mv", dynamics.MOVEMENTS), "status": names_of("fu", FOLLOW_STATUSES),
+        "reason_code": {code: disagreement_reason(code) for code in forecast.DISAGREEMENT_REASONS}})
+
+
+# The codes of segcore.PredictError and of a fit's warnings (segcore.forecast.Note).
+PREDICT_CODES = ("no_customers", "calibration_too_short", "too_few_repeat_buyers", "no_convergence", "no_holdout",
+                 "too_few_spend_values", "spend_no_convergence", "spend_unbounded", "spend_excluded",
+                 "spend_depends_on_frequency")
+
+
+def predict_problem(code: str, params: dict, english: str) -> str:
+    """Why the data cannot support a prediction (a :class:`segcore.PredictError`), or a fit's
+    warning, in one sentence of the UI language with its numbers and dates; ``english``, the
+    engine's own sentence, for a code without a text."""
+    if not has(f"fc_why_{code}"):
+        return english
+
+    def shown_value(v):
+        if hasattr(v, "strftime"):
+            return fmt.date(v)
+        return fmt.integer(v) if isinstance(v, int) else fmt.number(v, 2)
+    return t(f"fc_why_{code}", **{k: shown_value(v) for k, v in params.items()})
+
+
+def disagreement_reason(code) -> str:
+    """Why P(alive) and the churn rule judge a customer differently
+    (:data:`segcore.forecast.DISAGREEMENT_REASONS`), in the UI language."""
+    texts = forecast.DISAGREEMENT_REASONS.get(code)
+    return (texts[1] if lang() == "zh" else texts[0]) if texts else t("na")

@@ -19,7 +19,8 @@ from ui.i18n import t
 
 
 def from_session() -> segcore.Settings:
-    """Everything a re-run needs, from the session: mapping, as-of rules, tiers, churn, playbook.
+    """Everything a re-run needs, from the session: mapping, as-of rules, tiers, churn, playbook,
+    forecast (the discount rate per year becomes the rate per time unit).
 
     The as-of date and window start are saved only when they differ from the data's own range
     (else "latest" / the first order). Raises :class:`SettingsError` when the session's settings
@@ -44,7 +45,10 @@ def from_session() -> segcore.Settings:
         since=None if ss["s_since"] in (None, rep.date_min) else ss["s_since"],
         playbook=rows, churn_k=float(ss["s_churn_k"]), churn_drop_share=ss["s_churn_drop"] / 100,
         new_days=int(ss["s_new_days"]), lapse_days=int(ss["s_lapse_days"]),
-        rising_min_trend=ss["s_rising_trend"] / 100, migration_period=period)
+        rising_min_trend=ss["s_rising_trend"] / 100, migration_period=period,
+        forecast_calibration_end=ss["s_fc_end"], forecast_unit=ss["s_fc_unit"],
+        forecast_horizon=float(ss["s_fc_horizon"]),
+        forecast_discount_rate=state.per_unit_rate(ss["s_fc_rate"], ss["s_fc_unit"]))
 
 
 def apply(s: segcore.Settings) -> None:
@@ -73,6 +77,10 @@ def apply(s: segcore.Settings) -> None:
     else:
         ss["s_mig_period"] = "custom"
         ss["s_mig_before"] = (s.as_of or ds.report.date_max) - timedelta(days=s.migration_period)
+    ss["s_fc_end"], ss["s_fc_unit"] = s.forecast_calibration_end, s.forecast_unit
+    ss["s_fc_horizon"] = _clamp(round(s.forecast_horizon), (1, state.FC_HORIZON_MAX[s.forecast_unit]))
+    ss["s_fc_rate"] = _clamp(round(state.percent_a_year(s.forecast_discount_rate, s.forecast_unit)),
+                             state.FC_RATE_RANGE)
     _, prospect, _ = state.current_labels()
     state.replace_playbook([dict(r, level=prospect) if r["level"] == s.prospect_label else r for r in s.playbook])
 

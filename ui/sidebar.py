@@ -26,13 +26,14 @@ PAGES = {
     "migration": "pages/4_Migration.py",
     "churn": "pages/5_Churn.py",
     "playbook": "pages/6_Playbook.py",
+    "forecast": "pages/7_Forecast.py",
 }
 
 
 PAGE_ICONS = {"data": ":material/upload_file:", "overview": ":material/insights:",
               "customers": ":material/groups:", "segments": ":material/donut_small:",
               "migration": ":material/swap_vert:", "churn": ":material/notification_important:",
-              "playbook": ":material/checklist:"}
+              "playbook": ":material/checklist:", "forecast": ":material/query_stats:"}
 
 
 def _apply_preset(name: str) -> None:

@@ -11,7 +11,8 @@ when a page without that widget runs). Keys starting with ``_`` are the session'
 Holds the defaults (:data:`DEFAULTS`, slider bounds, quick level names), :func:`bound`, the
 per-session memo for results that depend on settings (:func:`memo`), messages kept for the next run
 (:func:`flash`), and the readers and writers of settings as the engine takes them: the tier rules,
-score, churn and lifecycle options, the playbook rows, the column choices per file, the window.
+score, churn, lifecycle and forecast options, the playbook rows, the column choices per file, the
+window.
 
 Must not load data or compute anything heavy (that is ``ui.data`` and ``ui.context``), nor know
 about one page's layout.
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import segcore
+from segcore import forecast
 from segcore import playbook as playbooks
 from segcore import views
 from segcore.scores import DEFAULT_SCORE_CUTS
@@ -91,8 +93,21 @@ DEFAULTS = {
     "s_fu_tiers": [],
     "s_fu_status": [],
     "s_ws_dataset": None,
+    "s_fc_unit": "week",          # the models' time unit: "week" or "day"
+    "s_fc_horizon": 52,           # the forecast horizon, in the unit
+    "s_fc_rate": 0,               # the discount rate, percent a year
+    "s_fc_end": None,             # the holdout check's calibration end; None = the last third held out
+    "s_fc_tiers": [],
+    "s_fc_sort": "clv",
+    "s_fc_desc": True,
+    "s_fc_list": "likely_gone",
+    "s_fc_cohort_tiers": [],
 }
 K_RANGE, DROP_RANGE, TREND_RANGE = (0.5, 6.0), (5, 100), (10, 300)  # slider bounds (k; percents)
+FC_UNITS = ("week", "day")  # choices of s_fc_unit
+FC_HORIZON_MAX = {"week": 104, "day": 730}  # the horizon slider's end per unit: 24 months
+FC_RATE_RANGE = (0, 50)  # discount rate slider, percent a year
+YEAR_DAYS = 365.25
 
 
 def init_state() -> None:
@@ -272,6 +287,24 @@ def score_options() -> dict:
 def churn_options() -> dict:
     ss = st.session_state
     return {"k": float(ss["s_churn_k"]), "drop_share": ss["s_churn_drop"] / 100}
+
+
+def per_unit_rate(percent_a_year: float, unit: str) -> float:
+    """A yearly discount rate in percent as the rate per time unit the engine takes."""
+    return (1 + percent_a_year / 100) ** (forecast.UNITS[unit] / YEAR_DAYS) - 1
+
+
+def percent_a_year(rate: float, unit: str) -> float:
+    """A discount rate per time unit as percent a year (the reverse of :func:`per_unit_rate`)."""
+    return ((1 + rate) ** (YEAR_DAYS / forecast.UNITS[unit]) - 1) * 100
+
+
+def forecast_options() -> dict:
+    """The session's forecast settings as :func:`segcore.forecast.predict` takes them, with the unit."""
+    ss = st.session_state
+    unit = ss["s_fc_unit"]
+    return {"unit": unit, "horizon": float(ss["s_fc_horizon"]),
+            "discount_rate": per_unit_rate(ss["s_fc_rate"], unit)}
 
 
 def lifecycle_options() -> dict:

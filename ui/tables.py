@@ -29,8 +29,8 @@ TABLE_LAST = (*SCORE_COLUMNS, "cumulative_share", "tenure_days", "spend_first_ha
 TABLE_HIDDEN = ("is_prospect",)
 PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
 _MONEY = ("monetary_before", "monetary_after", "revenue", "spend_first_half", "spend_second_half",
-          "next_tier_recent_median", "monetary")
-_DATES = ("next_contact_date", "as_of", "created")
+          "next_tier_recent_median", "monetary", "expected_order_value", "expected_spend", "clv")
+_DATES = ("next_contact_date", "as_of", "created", "expected_next_order_date")
 
 
 def table_columns(table: pd.DataFrame) -> list[str]:
@@ -72,19 +72,23 @@ def column_config(columns) -> dict:
 
 
 def dyn_column_config(columns) -> dict:
-    """:func:`column_config` plus the columns of the dynamics and playbook tables."""
+    """:func:`column_config` plus the columns of the dynamics, playbook and forecast tables."""
     cfg = column_config(columns)
     for name in columns:
         label = naming.col_label(name)
         if name in _MONEY:
             cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
-        elif name in ("spend_drop_share", "trend"):
+        elif name == "p_alive":
+            cfg[name] = st.column_config.ProgressColumn(label, min_value=0, max_value=1, format="percent")
+        elif name in ("spend_drop_share", "trend", "prob_no_order"):
             cfg[name] = st.column_config.NumberColumn(label, format="percent")
         elif name in ("overdue_ratio", "typical_interval_days"):
             cfg[name] = st.column_config.NumberColumn(label, format="%.1f")
+        elif name == "expected_orders":
+            cfg[name] = st.column_config.NumberColumn(label, format="%.2f")
         elif name in _DATES:
             cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
-        elif name in ("reason", "strategy"):
+        elif name in ("reason", "strategy", "reason_code"):
             cfg[name] = st.column_config.TextColumn(label, width="large")
     return cfg
 
