@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 import segcore
+from tests.conftest import CDNOW, needs_cdnow
 from segcore.scores import (DEFAULT_SEGMENT_RULES, DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH, composite_score,
                             default_segment_rules, rfm_segments, score_customers, score_levels, add_scores,
                             validate_segment_rules)
 
-CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow_transactions.csv"
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
@@ -410,8 +410,7 @@ def reference_scores(values, n, reverse=False):
     return [score[k] for k in keys]
 
 
-@pytest.mark.skipif(not CDNOW.exists(), reason=f"CDNOW data not found at {CDNOW} (it ships with the shared "
-                                                "folder next to the repository, not in the repo)")
+@needs_cdnow
 @pytest.mark.parametrize("n", [5, 3])
 def test_cdnow_counts_per_score(n):
     ds = segcore.load_orders(CDNOW)
