@@ -243,7 +243,7 @@ def candidate_spec() -> Spec | None:
         if refs.get("orders") is None:
             return None
     orders = refs["orders"]
-    side = {f"{role}_mapping": tuple(sorted(state.side_overrides(refs[role].sha).items()))
+    side = {f"{role}_mapping": tuple(sorted(state.overrides_for(refs[role].sha, role).items()))
             for role in SIDE_FIELDS if refs.get(role) is not None}
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
                 mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,

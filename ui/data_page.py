@@ -87,7 +87,7 @@ def mapping_editor(headers: list[str], sha: str) -> None:
 def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
     """Select boxes for the fields of a customers / interactions file; a change reloads."""
     ss = st.session_state
-    overrides = state.side_overrides(sha)
+    overrides = state.overrides_for(sha, role)
     guess = segcore.guess_mapping(headers, data.SIDE_FIELDS[role])
     effective = {**guess, **{f: h for f, h in overrides.items() if h}}
     cols = st.columns(4)
@@ -99,7 +99,7 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
         ss[wkey] = current if current in options else None  # None: "choose a column"
 
         def _set(field_name=field_name, wkey=wkey):
-            state.side_overrides(sha)[field_name] = ss[wkey] or ""
+            state.overrides_for(sha, role)[field_name] = ss[wkey] or ""
 
         label = t(f"side_field_{field_name}") + (" *" if required else "")
         cols[i % 4].selectbox(label, options, key=wkey, on_change=_set, placeholder=t("choose_column"),
