@@ -178,9 +178,6 @@ def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
                                  date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
-        if not ds.has("amount"):  # the engine reads a file without amounts count-only; the pages do not yet
-            raise segcore.IngestError("missing_field", f"No column for the amount was found in {spec.orders.name}.",
-                                      fields=["amount"], columns=ds.headers)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
