@@ -166,7 +166,8 @@ def test_public_api_is_pinned():
     assert sorted(segcore.__all__) == sorted([
         "CANONICAL_FIELDS", "DEFAULT_CUTS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
         "IngestReport", "Settings", "TierRules", "add_scores", "assign_tiers", "customer_metrics", "export_columns",
-        "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "neutralise",
+        "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "mapping_checks",
+        "neutralise",
         "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
         "window_bounds", "write_export",
         # predictions

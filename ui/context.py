@@ -11,8 +11,9 @@ models are cached per dataset, window and unit (``ui.data``); predictions are me
 for the horizon, discount rate and tiers.
 
 Must not draw anything but the sidebar (``ui.sidebar``), the page config and the note that a
-count-only file has no amounts (:func:`count_only_note`), nor hold one page's helpers. Pages call :func:`page` (the Data page: :func:`setup`, then :func:`current` once its own
-controls have chosen the data).
+count-only file has no amounts (:func:`count_only_note`), nor hold one page's helpers. Pages call
+:func:`page` (the Data page: :func:`setup`, then :func:`current` once its own controls have chosen
+the data).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Caching
   everything that decides it.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
+- :func:`mapping_checks` (``st.cache_data``): what looks wrong about the chosen columns, per dataset key.
 - :func:`forecast_fit` (``st.cache_resource``): the prediction models per dataset key +
   calibration end + window start + time unit (a horizon or discount rate only predicts again).
 DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
@@ -252,6 +253,12 @@ def candidate_spec() -> Spec | None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def mapping_checks(key: str, _ds: segcore.Dataset) -> list[dict]:
+    """What looks wrong about the columns of the dataset ``key`` (:func:`segcore.mapping_checks`)."""
+    return segcore.mapping_checks(_ds)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

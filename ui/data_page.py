@@ -146,6 +146,24 @@ def failure_message(failure: data.LoadFailure) -> str:
     return t("err_other", file=name)
 
 
+def mapping_warnings(spec: data.Spec, ds: segcore.Dataset) -> list[str]:
+    """One translated sentence per column that looks wrongly chosen (:func:`segcore.mapping_checks`)."""
+    texts = []
+    for found in data.mapping_checks(spec.key, ds):
+        code, column = found["code"], found["column"]
+        if code == "few_customers":
+            texts.append(t("chk_few_customers", column=column, customers=fmt.integer(found["customers"]),
+                           lines=fmt.integer(found["lines"]),
+                           per=fmt.integer(round(found["lines"] / found["customers"]))))
+        elif code == "amount_codes":
+            texts.append(t("chk_amount_codes", column=column, low=fmt.number(found["low"]),
+                           high=fmt.number(found["high"])))
+        else:
+            texts.append(t("chk_date_range", column=column, first=fmt.date(found["first"]),
+                           last=fmt.date(found["last"])))
+    return texts
+
+
 def show_failure(failure: data.LoadFailure) -> None:
     st.error(f"**{t('err_title')}**  \n{failure_message(failure)}", icon=":material/error:")
     with st.expander(t("err_details")):
