@@ -16,6 +16,7 @@ Predictions (who is still a customer, what they will buy, what they are worth)::
     check = segcore.holdout_check(ds.con)                  # fit on 2/3 of the time span, test on the rest
 """
 
+from .checks import mapping_checks
 from .export import EXPORT_COLUMNS, export_columns, neutralise, tier_sheets, to_csv_bytes, to_excel_bytes, write_export
 from .forecast import (PREDICTION_COLUMNS, Cohorts, Holdout, ModelFit, cohort_table, customer_summary,
                        default_calibration_end, fit_models, forecast_summary, forecast_table, holdout_check,
@@ -59,6 +60,7 @@ __all__ = [
     "load_customers",
     "load_interactions",
     "load_orders",
+    "mapping_checks",
     "load_settings",
     "neutralise",
     "palive_vs_churn",
