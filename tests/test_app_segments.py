@@ -212,3 +212,17 @@ def test_segments_page_in_chinese():
     shown = table(at, "segments")
     assert shown["分群"].tolist()[0] == "冠军客户"
     assert shown["建议行动"].tolist()[0] == scores.SEGMENT_ACTIONS["Champions"][1]
+
+
+def test_the_rules_editor_shows_segment_names_in_chinese_and_keeps_the_engine_names(sample):
+    at = start(SEGMENTS)
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    editor = table(at, "rules")
+    assert editor["segment"].tolist() == [scores.SEGMENT_NAMES_ZH[s] for s in scores.DEFAULT_SEGMENT_RULES.segment]
+    assert editor["segment"][0] == "冠军客户" and table(at, "segments")["分群"][0] == "冠军客户"
+    # the shown names map back to the engine's: the default rules stay in force, no rule of the user's
+    assert at.session_state["s_segment_rules"] == [] and not at.error
+    at.segmented_control(key="w_lang").set_value("en")
+    run(at)
+    assert table(at, "rules")["segment"][0] == "Champions"

@@ -147,6 +147,16 @@ def tier_mix_figure(ctx: Ctx) -> go.Figure:
     return fig
 
 
+def date_axis(fig: go.Figure) -> go.Figure:
+    """The x axis of ``fig`` as dates written in the UI language ("2025年1月" / "Jan 2025"), as
+    far apart as the ticks are (days, months, years); the hover shows the ISO date as ``fmt.date``."""
+    fig.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
+        dict(dtickrange=[None, "M1"], value=t("axis_date_day")),
+        dict(dtickrange=["M1", "M12"], value=t("axis_date_month")),
+        dict(dtickrange=["M12", None], value=t("axis_date_year"))])
+    return fig
+
+
 def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     """One customer's orders as bars over time (returns in red)."""
     color = ctx.color(tier)
@@ -160,7 +170,7 @@ def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     _layout(fig, t("orders_title"), t("orders_x"), t("orders_y"), height=320, legend=False)
     fig.update_xaxes(range=[pd.Timestamp(ctx.start) - pd.Timedelta(days=7),
                             pd.Timestamp(ctx.as_of) + pd.Timedelta(days=7)])
-    return fig
+    return date_axis(fig)
 
 
 def segment_figure(summary: pd.DataFrame) -> go.Figure:
@@ -219,7 +229,7 @@ def _rgba(color: str, alpha: float) -> str:
 
 def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_title: str, x_title: str) -> go.Figure:
     """A transition matrix as a heatmap: cells coloured by their share of the row, values written in."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
     rows = [names.get(r, r) for r in matrix.index]
     cols = [names.get(c, c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float)
@@ -242,7 +252,7 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
 def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -> go.Figure:
     """The flows between the two dates' levels (new customers enter on the left, lost ones leave
     on the right); flows with a negative net revenue are drawn as 0."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
 
     def color(level):
         return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)
@@ -325,7 +335,7 @@ def tracking_figure(holdout: forecast.Holdout) -> go.Figure:
                        showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=12, color=CURVE_COLOR))
     _layout(fig, t("fc_track_title"), "", t("fc_track_y"), height=400)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), margin=dict(b=40))
-    return fig
+    return date_axis(fig)
 
 
 def frequency_figure(holdout: forecast.Holdout) -> go.Figure:

@@ -78,6 +78,7 @@ DEFAULTS = {
     "s_cust_desc": False,
     "s_cust_selected": None,
     "s_dl_scope": "filter",
+    "s_export_lang": "",          # the downloads' language; empty = the UI language
     "s_mig_period": "quarter",
     "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
     "s_mig_measure": "customers",
