@@ -169,7 +169,7 @@ def families(shown_columns) -> dict[str, set]:
         "what_{}": set(data.SIDE_FIELDS), "side_mapping_{}": set(data.SIDE_FIELDS), "side_field_{}": side_fields,
         "mv_help_{}": set(dynamics.MOVEMENTS), "period_{}": set(migration.MIG_PERIODS),
         "fu_help_{}": set(naming.FOLLOW_STATUSES), "dl_lang_{}": set(segcore.EXPORT_LANGS),
-        "sg_mix_{}": set(segments.MIXES),
+        "sg_mix_{}": set(segments.MIXES), "sg_scatter_{}": set(segments.SCATTERS),
         "reason_{}": {*REASONS, "duplicate customer id"},  # + the customer list's own reason
         "note_{}": set(NOTE_CODES),
         "fc_unit_{}": set(state.FC_UNITS), "fc_horizon_{}": set(state.FC_UNITS), "fc_per_{}": set(state.FC_UNITS),

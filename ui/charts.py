@@ -201,6 +201,50 @@ def cross_figure(long: pd.DataFrame, title: str, x_title: str, y_title: str) -> 
     return fig
 
 
+def rf_heatmap_figure(grid: pd.DataFrame, n: int) -> go.Figure:
+    """Mean spend per recency x frequency score cell (:func:`segcore.views.rf_grid`): recency
+    score up, frequency score across, the mean written in, the customers on hover."""
+    scores = list(range(1, n + 1))
+    z = [[None] * n for _ in scores]
+    text = [[""] * n for _ in scores]
+    hover = [[""] * n for _ in scores]
+    for row in grid.itertuples():
+        r, f = int(row.r_score) - 1, int(row.f_score) - 1
+        if row.customers:
+            z[r][f] = float(row.mean_monetary)
+            text[r][f] = fmt.money(row.mean_monetary, compact=True)
+        hover[r][f] = t("sg_rf_hover", r=r + 1, f=f + 1, n=fmt.integer(row.customers),
+                        spend=fmt.money(row.mean_monetary))
+    fig = go.Figure(go.Heatmap(z=z, x=scores, y=scores, colorscale="Blues", showscale=False, text=text,
+                               texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                               xgap=2, ygap=2, hoverongaps=False))
+    _layout(fig, t("sg_rf_title"), t("sg_rf_x"), t("sg_rf_y"), height=120 + 56 * n, legend=False)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def rfm_scatter_figure(points: pd.DataFrame, ctx: Ctx, x: str, y: str, title: str) -> go.Figure:
+    """The scored customers (:func:`segcore.views.rfm_points`) as points of ``x`` against ``y``
+    (two of recency_days, frequency, monetary), one colour per tier, best level first."""
+    fig = go.Figure()
+    x_name, y_name = naming.col_label(x), naming.col_label(y)
+
+    def shown(column, v):
+        return fmt.money(v) if column == "monetary" else fmt.integer(v)
+    for tier in ctx.levels:
+        rows = points[points["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=rows[x], y=rows[y], mode="markers", name=str(tier),
+            marker=dict(color=ctx.color(tier), size=6, opacity=0.7),
+            customdata=[t("sg_scatter_hover", id=c, tier=tier, x=x_name, xv=shown(x, a), y=y_name, yv=shown(y, b))
+                        for c, a, b in zip(rows["customer_id"], rows[x], rows[y])],
+            hovertemplate="%{customdata}<extra></extra>"))
+    return _layout(fig, title, x_name, y_name, height=440)
+
+
 def stack_figure(long: pd.DataFrame, colors: dict, title: str, x_title: str, shares: bool,
                  names: dict | None = None) -> go.Figure:
     """Stacked bars: one bar per ``row`` value, stacked by ``column`` (tier or segment colours)."""

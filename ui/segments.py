@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 CUSTOM_EXAMPLES = {"recency": "30, 90, 180, 365", "frequency": "2, 3, 5, 10", "monetary": "100, 500, 1000, 5000",
                    "activity": "1, 2, 4, 8", "breadth": "2, 3, 5, 8"}
 MIXES = ("tier", "segment")  # choices of s_sg_mix: what a breakdown stacks
+# choices of s_sg_scatter: the axes of the scatter plot (as the R rfm package's rm, fm and rf plots)
+SCATTERS = {"recency_monetary": ("recency_days", "monetary"), "frequency_monetary": ("frequency", "monetary"),
+            "recency_frequency": ("recency_days", "frequency")}
 STACK_TOP = 20  # attribute values charted in a breakdown (the table has all)
 BREAKDOWN_SKIP = {"customer_id", "name", "tier", "rfm_segment", "is_prospect"}
 

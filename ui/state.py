@@ -68,6 +68,7 @@ DEFAULTS = {
     "s_sg_attr": None,
     "s_sg_mix": "tier",
     "s_sg_share": True,
+    "s_sg_scatter": "recency_monetary",
     "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
     "s_source": "sample",
     "s_date_order": "auto",
