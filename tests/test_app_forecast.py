@@ -14,7 +14,7 @@ import pytest
 import segcore
 from segcore import forecast, views
 from tests.test_app import GOOD_CSV, SAMPLE, run, start, text_of, upload, values
-from tests.test_app_dynamics import CHURN, chart, go, media, messages, upload_settings  # noqa: F401 (fixture)
+from tests.test_app_dynamics import CHURN, chart, go, media, messages, upload_settings  # noqa: F401, F811 (fixture)
 
 FORECAST = "pages/7_Forecast.py"
 LAST, FIRST = date(2026, 10, 31), date(2024, 11, 1)  # the sample's dates
