@@ -14,7 +14,7 @@ import pytest
 import segcore
 from segcore import forecast, views
 from tests.test_app import GOOD_CSV, SAMPLE, run, start, text_of, upload, values
-from tests.test_app_dynamics import CHURN, chart, go, media, messages, upload_settings  # noqa: F401, F811 (fixture)
+from tests.test_app_dynamics import CHURN, chart, go, media, messages, upload_settings  # noqa: F401 (fixture)
 
 FORECAST = "pages/7_Forecast.py"
 LAST, FIRST = date(2026, 10, 31), date(2024, 11, 1)  # the sample's dates
@@ -269,7 +269,7 @@ def test_churn_page_lists_where_palive_and_the_rule_disagree(engine):
 
 # --- the settings file ------------------------------------------------------------------------------
 
-def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):
+def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):  # noqa: F811 (the fixture imported above)
     at = start(FORECAST)
     at.segmented_control(key="w_fc_unit").set_value("day")
     run(at)
