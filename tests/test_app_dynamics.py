@@ -216,7 +216,8 @@ def test_playbook_page_matches_the_engine(engine):
     assert editor["level"].tolist() == ["A", "B", "C", "Iron"]
     assert editor["cadence_days"].tolist() == [p["cadence_days"] for p in defaults]
     assert editor["strategy"].tolist() == [p["strategy"] for p in defaults]
-    calls = playbook.follow_ups(engine["now"], defaults)
+    calls = playbook.follow_ups(engine["now"], defaults, lapse_days=180)
+    calls = calls[~calls["lapsed"]]   # lapsed customers are on the win-back list instead
     for status, label in (("overdue", "Overdue"), ("due", "Due within 7 days"), ("scheduled", "Later")):
         assert metric(at, label) == [count((calls["status"] == status).sum())]
     table = frame(at, "calls")
@@ -231,6 +232,34 @@ def test_playbook_page_matches_the_engine(engine):
     assert frame(at, "calls")["customer_id"].tolist() == wanted["customer_id"].tolist()
 
 
+def test_lapsed_customers_leave_the_call_list_for_a_win_back_list():
+    from tests.test_app import upload
+    from tests.test_app_count_only import VISITS
+
+    # the visit log with an amount of 10 a line; as-of 2024-06-30: E last bought 2024-01-01,
+    # 181 days ago (over the 180 days after which the Churn page calls a customer lapsed)
+    priced = b"\n".join(line + (b",amount" if i == 0 else b",10") for i, line in enumerate(VISITS.splitlines()))
+    at = go(upload(start(), "visits.csv", priced + b"\n"), PLAYBOOK)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "B", "A"]
+    assert [metric(at, m) for m in ("Overdue", "Due within 7 days", "Later")] == [["3"], ["0"], ["1"]]
+    assert frame(at, "calls", 1)["customer_id"].tolist() == ["E"]   # the win-back list
+    assert ("Customers silent for longer than 180 days (the “lapsed” threshold on the Churn warning page): 1. "
+            "Not a routine follow-up but a win-back offer; most overdue first.") in [c.value for c in at.caption]
+    assert {"w_wb_dl_csv", "w_wb_dl_xlsx"} <= {b.key for b in at.download_button}
+    at.toggle(key="w_fu_lapsed").set_value(True)   # the filter brings them back
+    run(at)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "E", "B", "A"]
+    assert metric(at, "Overdue") == ["4"]
+    at.toggle(key="w_fu_lapsed").set_value(False)
+    run(at)
+    at = go(at, CHURN)   # a longer threshold there: E is no longer lapsed
+    at.number_input(key="w_lapse_days").set_value(200)
+    run(at)
+    at = go(at, PLAYBOOK)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "E", "B", "A"]
+    assert "No lapsed customers: nobody has been silent for longer than 200 days." in [c.value for c in at.caption]
+
+
 def test_playbook_edit_changes_the_follow_up_dates(engine):
     at = start(PLAYBOOK)
     key = at.data_editor[0].key
@@ -238,8 +267,10 @@ def test_playbook_edit_changes_the_follow_up_dates(engine):
     run(at)
     edited = playbook.default_playbook(("A", "B", "C"), "Iron")
     edited[0]["cadence_days"] = 7
-    calls = playbook.follow_ups(engine["now"], edited)
-    before = playbook.follow_ups(engine["now"], playbook.default_playbook(("A", "B", "C"), "Iron"))
+    calls = playbook.follow_ups(engine["now"], edited, lapse_days=180)
+    calls = calls[~calls["lapsed"]]
+    before = playbook.follow_ups(engine["now"], playbook.default_playbook(("A", "B", "C"), "Iron"), lapse_days=180)
+    before = before[~before["lapsed"]]
     assert metric(at, "Overdue") == [count((calls["status"] == "overdue").sum())]
     assert metric(at, "Overdue") != [count((before["status"] == "overdue").sum())]
     at.pills(key="w_fu_tiers").set_value(["A"])
