@@ -248,7 +248,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
         tiered AS (SELECT * REPLACE (CASE WHEN isfinite(monetary) THEN monetary END AS monetary)
                    FROM tiered_in),
-        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(greatest(round(monetary * 100), 0)) AS positive,
+        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n,
+                          sum(greatest(round(monetary * 100), 0)) AS positive,
                           sum(frequency) AS orders
                    FROM tiered t)
         SELECT l.tier,

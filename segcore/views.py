@@ -25,8 +25,8 @@ from .frames import cursor
 __all__ = [
     "pareto_points", "pareto_cuts", "customer_position", "distribution", "tier_mix",
     "customer_list", "customer_row", "customer_orders", "customer_products", "customer_interactions",
-    "return_only_count", "segment_summary", "cross_tab", "cross_tab_table", "tier_pairs", "agreement", "attribute_values",
-    "localise", "keep_rows", "matrix_table", "playbook_rows", "playbook_table", "playbook_merge",
+    "return_only_count", "segment_summary", "cross_tab", "cross_tab_table", "tier_pairs", "agreement",
+    "attribute_values", "localise", "keep_rows", "matrix_table", "playbook_rows", "playbook_table", "playbook_merge",
 ]
 
 
