@@ -1,5 +1,6 @@
-"""Segments: RFM scores per dimension, RFM segments (editable rules), weighted-score levels next
-to the Pareto tiers, and breakdowns by any attribute that filter the customer list."""
+"""Segments: RFM scores per dimension, RFM segments (editable rules), the R x F heatmap and the
+recency / frequency / spend scatter by tier, weighted-score levels next to the Pareto tiers, and
+breakdowns by any attribute that filter the customer list."""
 
 import streamlit as st
 
@@ -18,8 +19,8 @@ context.count_only_note(ctx, t("cn_segments"))
 return_only = views.return_only_count(ctx.metrics)
 if return_only:
     st.caption(t("sg_return_only", n=fmt.integer(return_only)))
-scores_tab, segments_tab, weighted_tab, breakdown_tab = st.tabs(
-    [t("sg_tab_scores"), t("sg_tab_segments"), t("sg_tab_weighted"), t("sg_tab_breakdown")])
+scores_tab, segments_tab, plots_tab, weighted_tab, breakdown_tab = st.tabs(
+    [t("sg_tab_scores"), t("sg_tab_segments"), t("sg_tab_plots"), t("sg_tab_weighted"), t("sg_tab_breakdown")])
 dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))
 
 # Scores per dimension: cut points, customers per score, custom cut points -----------------------------
@@ -75,6 +76,22 @@ with segments_tab:
             st.error(t("sg_rules_bad", problem=problem), icon=":material/rule:")
         st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules,
                   icon=":material/restart_alt:")
+
+# R x F heatmap and the recency / frequency / spend scatter, coloured by tier ------------------------------
+with plots_tab:
+    if ctx.count_only:
+        st.caption(t("sg_plots_count_only"))
+    else:
+        charts.show(charts.rf_heatmap_figure(views.rf_grid(ctx.metrics, n), n), "chart_rf_heatmap")
+        st.caption(t("sg_rf_note"))
+        state.bound(st.segmented_control, "s_sg_scatter", t("sg_scatter_pick"), options=list(segments.SCATTERS),
+                    required=True, format_func=labeller({k: t(f"sg_scatter_{k}") for k in segments.SCATTERS}))
+        pair = ss["s_sg_scatter"] or "recency_monetary"
+        points = views.rfm_points(ctx.tiered)
+        charts.show(charts.rfm_scatter_figure(points, ctx, *segments.SCATTERS[pair],
+                                              t("sg_scatter_title", pair=t(f"sg_scatter_{pair}"))), "chart_rfm_scatter")
+        if len(points) < points.attrs["customers"]:
+            st.caption(t("sg_scatter_sample", n=fmt.integer(len(points)), total=fmt.integer(points.attrs["customers"])))
 
 # Weighted-score levels next to the Pareto tiers ----------------------------------------------------------
 with weighted_tab:

@@ -454,6 +454,59 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
         {"order": [str(x) for x in (order or [])]}).df()
 
 
+def rf_grid(scored: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Customers and mean spend per recency x frequency score cell (the R ``rfm`` package's
+    ``rfm_heatmap``).
+
+    Parameters
+    ----------
+    scored : per-customer table with ``r_score``, ``f_score`` (1..n; NULL for customers without
+        a score, e.g. prospects, who are left out) and ``monetary``.
+    n : the number of score points.
+
+    Returns
+    -------
+    DataFrame ``r_score, f_score, customers, mean_monetary``: one row per cell, every score from 1
+    to n on both axes (r_score, then f_score ascending); a cell without customers has
+    ``customers`` 0 and ``mean_monetary`` NULL.
+    """
+    return cursor(t=scored).execute("""
+        WITH cells AS (SELECT r.range AS r_score, f.range AS f_score
+                       FROM range(1, $n + 1) r, range(1, $n + 1) f),
+        c AS (SELECT CAST(r_score AS BIGINT) AS r_score, CAST(f_score AS BIGINT) AS f_score,
+                     count(*) AS customers, avg(monetary) AS mean_monetary
+              FROM t WHERE r_score IS NOT NULL AND f_score IS NOT NULL GROUP BY ALL)
+        SELECT cells.r_score, cells.f_score, COALESCE(c.customers, 0) AS customers, c.mean_monetary
+        FROM cells LEFT JOIN c USING (r_score, f_score)
+        ORDER BY cells.r_score, cells.f_score""", {"n": int(n)}).df()
+
+
+def rfm_points(tiered: pd.DataFrame, max_points: int = 5_000) -> pd.DataFrame:
+    """The scored customers as points of the recency / frequency / spend scatter plots (the R
+    ``rfm`` package's ``rfm_rm_plot``, ``rfm_fm_plot`` and ``rfm_rf_plot``), coloured by tier.
+
+    Parameters
+    ----------
+    tiered : tiered per-customer table (``customer_id``, ``tier``, ``recency_days``,
+        ``frequency``, ``monetary``, ``r_score``); customers without a score are left out.
+    max_points : at most this many points: a fixed sample (by a hash of the customer id, so
+        the same customers on every run) when there are more.
+
+    Returns
+    -------
+    DataFrame ``customer_id, tier, recency_days, frequency, monetary`` ordered by tier, then
+    customer_id; ``attrs["customers"]``: how many customers there are in all.
+    """
+    con = cursor(t=tiered)
+    total = con.execute("SELECT count(*) FROM t WHERE r_score IS NOT NULL").fetchone()[0]
+    out = con.execute("""
+        SELECT customer_id, tier, recency_days, frequency, monetary
+        FROM (SELECT * FROM t WHERE r_score IS NOT NULL ORDER BY hash(customer_id), customer_id LIMIT $k)
+        ORDER BY tier, customer_id""", {"k": max(int(max_points), 1)}).df()
+    out.attrs["customers"] = int(total)
+    return out
+
+
 def cross_tab(frame: pd.DataFrame, rows: str, columns: str, row_order=None,
               column_order=None, top: int | None = None) -> pd.DataFrame:
     """Customers and revenue for every combination of two columns, in long form.

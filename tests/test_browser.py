@@ -181,9 +181,9 @@ def test_upload_slide_download(server, tmp_path):
         assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         assert len(rows) == len(expected)
-        assert [r["customer_id"] for r in rows] == expected["customer_id"].tolist()
-        assert [r["tier"] for r in rows] == expected["tier"].astype(str).tolist()  # the moved slider applies
-        assert list(rows[0])[:3] == ["customer_id", "tier", "recency_days"]
+        assert [r["Customer ID"] for r in rows] == expected["customer_id"].tolist()
+        assert [r["Tier"] for r in rows] == expected["tier"].astype(str).tolist()  # the moved slider applies
+        assert list(rows[0])[:3] == ["Customer ID", "Tier", "Days since last order"]  # the UI language's names
 
         # open one customer's profile --------------------------------------------------------------------
         top = expected["customer_id"].iloc[0]

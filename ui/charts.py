@@ -155,6 +155,16 @@ def tier_mix_figure(ctx: Ctx) -> go.Figure:
     return fig
 
 
+def date_axis(fig: go.Figure) -> go.Figure:
+    """The x axis of ``fig`` as dates written in the UI language ("2025年1月" / "Jan 2025"), as
+    far apart as the ticks are (days, months, years); the hover shows the ISO date as ``fmt.date``."""
+    fig.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
+        dict(dtickrange=[None, "M1"], value=t("axis_date_day")),
+        dict(dtickrange=["M1", "M12"], value=t("axis_date_month")),
+        dict(dtickrange=["M12", None], value=t("axis_date_year"))])
+    return fig
+
+
 def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     """One customer's orders as bars over time (returns in red)."""
     color = ctx.color(tier)
@@ -168,7 +178,7 @@ def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     _layout(fig, t("orders_title"), t("orders_x"), t("orders_y"), height=320, legend=False)
     fig.update_xaxes(range=[pd.Timestamp(ctx.start) - pd.Timedelta(days=7),
                             pd.Timestamp(ctx.as_of) + pd.Timedelta(days=7)])
-    return fig
+    return date_axis(fig)
 
 
 def segment_figure(summary: pd.DataFrame) -> go.Figure:
@@ -199,6 +209,50 @@ def cross_figure(long: pd.DataFrame, title: str, x_title: str, y_title: str) -> 
     return fig
 
 
+def rf_heatmap_figure(grid: pd.DataFrame, n: int) -> go.Figure:
+    """Mean spend per recency x frequency score cell (:func:`segcore.views.rf_grid`): recency
+    score up, frequency score across, the mean written in, the customers on hover."""
+    scores = list(range(1, n + 1))
+    z = [[None] * n for _ in scores]
+    text = [[""] * n for _ in scores]
+    hover = [[""] * n for _ in scores]
+    for row in grid.itertuples():
+        r, f = int(row.r_score) - 1, int(row.f_score) - 1
+        if row.customers:
+            z[r][f] = float(row.mean_monetary)
+            text[r][f] = fmt.money(row.mean_monetary, compact=True)
+        hover[r][f] = t("sg_rf_hover", r=r + 1, f=f + 1, n=fmt.integer(row.customers),
+                        spend=fmt.money(row.mean_monetary))
+    fig = go.Figure(go.Heatmap(z=z, x=scores, y=scores, colorscale="Blues", showscale=False, text=text,
+                               texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                               xgap=2, ygap=2, hoverongaps=False))
+    _layout(fig, t("sg_rf_title"), t("sg_rf_x"), t("sg_rf_y"), height=120 + 56 * n, legend=False)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def rfm_scatter_figure(points: pd.DataFrame, ctx: Ctx, x: str, y: str, title: str) -> go.Figure:
+    """The scored customers (:func:`segcore.views.rfm_points`) as points of ``x`` against ``y``
+    (two of recency_days, frequency, monetary), one colour per tier, best level first."""
+    fig = go.Figure()
+    x_name, y_name = naming.col_label(x), naming.col_label(y)
+
+    def shown(column, v):
+        return fmt.money(v) if column == "monetary" else fmt.integer(v)
+    for tier in ctx.levels:
+        rows = points[points["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=rows[x], y=rows[y], mode="markers", name=str(tier),
+            marker=dict(color=ctx.color(tier), size=6, opacity=0.7),
+            customdata=[t("sg_scatter_hover", id=c, tier=tier, x=x_name, xv=shown(x, a), y=y_name, yv=shown(y, b))
+                        for c, a, b in zip(rows["customer_id"], rows[x], rows[y])],
+            hovertemplate="%{customdata}<extra></extra>"))
+    return _layout(fig, title, x_name, y_name, height=440)
+
+
 def stack_figure(long: pd.DataFrame, colors: dict, title: str, x_title: str, shares: bool,
                  names: dict | None = None) -> go.Figure:
     """Stacked bars: one bar per ``row`` value, stacked by ``column`` (tier or segment colours)."""
@@ -227,7 +281,7 @@ def _rgba(color: str, alpha: float) -> str:
 
 def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_title: str, x_title: str) -> go.Figure:
     """A transition matrix as a heatmap: cells coloured by their share of the row, values written in."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
     rows = [names.get(r, r) for r in matrix.index]
     cols = [names.get(c, c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float)
@@ -250,7 +304,7 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
 def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -> go.Figure:
     """The flows between the two dates' levels (new customers enter on the left, lost ones leave
     on the right); flows with a negative net revenue are drawn as 0."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
 
     def color(level):
         return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)
@@ -333,7 +387,7 @@ def tracking_figure(holdout: forecast.Holdout) -> go.Figure:
                        showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=12, color=CURVE_COLOR))
     _layout(fig, t("fc_track_title"), "", t("fc_track_y"), height=400)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), margin=dict(b=40))
-    return fig
+    return date_axis(fig)
 
 
 def frequency_figure(holdout: forecast.Holdout) -> go.Figure:

@@ -68,6 +68,7 @@ DEFAULTS = {
     "s_sg_attr": None,
     "s_sg_mix": "tier",
     "s_sg_share": True,
+    "s_sg_scatter": "recency_monetary",
     "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
     "s_source": "sample",
     "s_date_order": "auto",
@@ -78,6 +79,7 @@ DEFAULTS = {
     "s_cust_desc": False,
     "s_cust_selected": None,
     "s_dl_scope": "filter",
+    "s_export_lang": "",          # the downloads' language; empty = the UI language
     "s_mig_period": "quarter",
     "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
     "s_mig_measure": "customers",
