@@ -359,11 +359,12 @@ def customer_products(con: duckdb.DuckDBPyConnection, customer_id: str, *, since
     -------
     DataFrame ``product, category, lines, amount, first_date, last_date``: one row per product
     (lines without a product are left out, so a file without a product column gives no rows);
-    ``category`` is the product's most frequent category, ``amount`` the net amount (returns
-    included), ties ordered by product.
+    ``category`` is the product's most frequent category (no such column when the file has no
+    category), ``amount`` the net amount (returns included), ties ordered by product.
     """
-    return con.execute("""
-        SELECT product, mode(category) AS category, count(*) AS lines,
+    has_category = con.execute("SELECT EXISTS (SELECT 1 FROM lines WHERE category IS NOT NULL)").fetchone()[0]
+    return con.execute(f"""
+        SELECT product, {'mode(category) AS category, ' if has_category else ''}count(*) AS lines,
                round(sum(amount), 2) AS amount, min(order_date) AS first_date,
                max(order_date) AS last_date
         FROM lines
