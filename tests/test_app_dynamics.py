@@ -424,6 +424,23 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     assert Workspace(workspace_file).list_datasets().empty and Workspace(workspace_file).list_snapshots().empty
 
 
+def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
+    ws = Workspace(workspace_file)
+    ds = segcore.load_orders(SAMPLE / "orders.csv")
+    ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
+    ws.save_dataset("Tea 2026", ds, file_name="orders.csv")
+    at = start()
+    at.segmented_control(key="w_source").set_value("saved")
+    run(at)
+    first = at.selectbox(key="w_ws_dataset").value
+    assert at.text_input(key="w_ws_name").value == first
+    other = next(n for n in ("Tea 2025", "Tea 2026") if n != first)
+    at.selectbox(key="w_ws_dataset").set_value(other)
+    run(at)
+    assert at.text_input(key="w_ws_name").value == other   # not the dataset shown before
+    assert any(other in c.value for c in at.sidebar.caption)
+
+
 def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
     ws = Workspace(workspace_file)
     rules = segcore.TierRules(labels=("Gold", "Silver"), cuts=(0.8,))
