@@ -532,3 +532,17 @@ def test_downloads_follow_the_ui_language_until_the_column_names_choice_changes_
     book = openpyxl.load_workbook(io.BytesIO(media(at, "w_dates_dl_all")))
     assert book.sheetnames == ["汇总", "客户", "客户数矩阵", "收入矩阵", "升级", "降级", "新增", "流失"]
     assert [c.value for c in book["客户数矩阵"]["A"]][-1] == "新客户"
+
+
+def test_one_day_is_written_in_the_singular():
+    from ui import fmt
+
+    assert [fmt.days(n) for n in (0, 1, 1.0, 2)] == ["0 days", "1 day", "1 day", "2 days"]
+    at = go(start(), CHURN)
+    at.number_input(key="w_lapse_days").set_value(1)
+    run(at)
+    notes = [c.value for c in at.caption if "count as lapsed" in c.value]
+    assert len(notes) == 1 and "no order for more than 1 day count as lapsed" in notes[0]
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    assert any("超过 1 天未下单的客户算作沉睡" in c.value for c in at.caption)
