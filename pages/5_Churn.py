@@ -41,7 +41,7 @@ with chart_col:
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
     churn.rules_table(dynamics.churn_rules(**state.churn_options()), "risk")
-    st.caption(t("ch_rules_note", days=fmt.integer(ss["s_lapse_days"])))
+    st.caption(t("ch_rules_note", days=fmt.days(ss["s_lapse_days"])))
 
 st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]

@@ -229,7 +229,8 @@ def run_churn(args, s: Settings) -> int:
 
 def run_followups(args, s: Settings) -> int:
     ds = load(args, s)
-    calls = follow_ups(tiered_customers(ds, s), s.playbook_rows(), as_of=s.as_of or ds.report.date_max)
+    calls = follow_ups(tiered_customers(ds, s), s.playbook_rows(), as_of=s.as_of or ds.report.date_max,
+                       lapse_days=s.lapse_days)
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:

@@ -140,6 +140,9 @@ def test_explicit_mapping_overrides_the_guess(write):
     ("empty.csv", b"", "empty"),
     ("header_only.csv", b"customer_id,order_date,amount\n", "empty"),
     ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
+    # a PDF renamed .csv whose first bytes are text (not "one column, %PDF-1.4")
+    ("report.csv", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" * 20, "binary"),
+    ("archive.csv", b"\x1f\x8b\x08\x00" + b"customer,date,amount\n" * 10, "binary"),
     ("no_date.csv", b"customer_id,colour,amount\na,red,5\n", "missing_field"),
     ("no_price.csv", b"customer_id,order_date,quantity\na,2024-01-01,5\n", "missing_field"),
     ("one_column.csv", b"just one column\nvalue\n", "no_columns"),

@@ -94,7 +94,8 @@ def percents(xs, decimals: int = 1) -> list[str]:
 
 
 def days(x) -> str:
-    return t("na") if is_missing(x) else t("days", n=number(x))
+    """A number of days: "1 day", "3 days" ("1 天", "3 天")."""
+    return t("na") if is_missing(x) else t("days_one" if float(x) == 1 else "days", n=number(x))
 
 
 def duration(n, unit: str, decimals: int = 0) -> str:

@@ -94,6 +94,7 @@ DEFAULTS = {
     "s_playbook": [],             # edited playbook rows (any levels); empty = the defaults
     "s_fu_tiers": [],
     "s_fu_status": [],
+    "s_fu_lapsed": False,         # lapsed customers in the call list too (else only on the win-back list)
     "s_ws_dataset": None,
     "s_fc_unit": "week",          # the models' time unit: "week" or "day"
     "s_fc_horizon": 52,           # the forecast horizon, in the unit
