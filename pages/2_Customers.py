@@ -13,6 +13,7 @@ ctx = context.page("nav_customers")
 ss = st.session_state
 
 st.title(t("cu_title"))
+context.count_only_note(ctx, t("cn_customers"))
 
 # Filters ---------------------------------------------------------------------------------------------
 ss["s_cust_tiers"] = [x for x in ss["s_cust_tiers"] if x in ctx.levels]

@@ -12,6 +12,7 @@ ss = st.session_state
 
 st.title(t("mig_title"))
 st.caption(t("mig_intro"))
+context.count_only_note(ctx, t("cn_migration"))
 
 
 def render(mig: dynamics.Migration, prefix: str) -> None:

@@ -13,6 +13,7 @@ ss = st.session_state
 
 st.title(t("ch_title"))
 st.caption(t("ch_intro"))
+context.count_only_note(ctx, t("cn_churn"))
 
 # Churn early warning ------------------------------------------------------------------------------------
 k_col, drop_col, lapse_col = st.columns([2, 2, 1.2], vertical_alignment="bottom")

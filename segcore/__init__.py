@@ -16,6 +16,7 @@ Predictions (who is still a customer, what they will buy, what they are worth)::
     check = segcore.holdout_check(ds.con)                  # fit on 2/3 of the time span, test on the rest
 """
 
+from .checks import mapping_checks
 from .export import (EXPORT_COLUMNS, EXPORT_LANGS, MONEY_COLUMNS, export_columns, migration_sheets, neutralise,
                      tier_sheets, to_csv_bytes, to_excel_bytes, write_export)
 from .forecast import (PREDICTION_COLUMNS, Cohorts, Holdout, ModelFit, cohort_table, customer_summary,
@@ -62,6 +63,7 @@ __all__ = [
     "load_customers",
     "load_interactions",
     "load_orders",
+    "mapping_checks",
     "load_settings",
     "migration_sheets",
     "neutralise",

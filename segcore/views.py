@@ -214,17 +214,18 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
 
 
 def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
-    """The tier summary in long form: each tier's share of customers and of revenue.
+    """The tier summary in long form: each tier's share of customers, of revenue and of orders.
 
     Parameters
     ----------
     summary : output of :func:`segcore.tier_summary` (``tier``, ``customers``,
-        ``customer_share``, ``revenue``, ``revenue_share``), in tier order.
+        ``customer_share``, ``revenue``, ``revenue_share``, ``orders``, ``order_share``), in
+        tier order.
 
     Returns
     -------
-    DataFrame ``measure, tier, position, value, share``: ``measure`` is ``"customers"`` or
-    ``"revenue"``, ``position`` the tier's row number in ``summary`` (0 = best),
+    DataFrame ``measure, tier, position, value, share``: ``measure`` is ``"customers"``,
+    ``"orders"`` or ``"revenue"``, ``position`` the tier's row number in ``summary`` (0 = best),
     ``value`` the count or the revenue, ``share`` its share (NULL shares become 0).
     """
     return cursor(s=summary).execute("""
@@ -233,6 +234,8 @@ def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
                COALESCE(customer_share, 0) AS share FROM s
         UNION ALL
         SELECT 'revenue', tier, position, CAST(revenue AS DOUBLE), COALESCE(revenue_share, 0) FROM s
+        UNION ALL
+        SELECT 'orders', tier, position, CAST(orders AS DOUBLE), COALESCE(order_share, 0) FROM s
         ORDER BY measure, position""").df()
 
 

@@ -423,6 +423,34 @@ def test_empty_and_unrecognised_files_are_explained_and_can_be_mapped_by_hand():
     assert metrics(at, "Rows used") == ["2"]
 
 
+JOURNEY_CSV = (
+    "household_id,basket_id,sales_value,transaction_timestamp\n"
+    "H1,B1,2.50,2024-01-05 10:00:00\n"
+    "H1,B2,4.00,2024-02-01 11:30:00\n"
+    "H2,B3,1.25,2024-02-10 09:15:00\n"
+    "H3,B4,8.00,2024-03-01 18:45:00\n"
+).encode()
+
+
+def test_columns_chosen_one_after_the_other_add_up():
+    """Headers the engine does not know: each choice keeps the ones before, and the file loads
+    once customer, date and amount are chosen (3 households, 4 baskets)."""
+    at = upload(start(), "journey.csv", JOURNEY_CSV)
+    assert "No column for the customer id" in at.error[0].value
+    for field, header in (("customer_id", "household_id"), ("order_date", "transaction_timestamp"),
+                          ("amount", "sales_value"), ("order_id", "basket_id")):
+        at.selectbox(key=f"w_map_{field}").set_value(header)
+        run(at)
+    assert not at.error
+    assert at.selectbox(key="w_map_customer_id").value == "household_id"
+    assert at.selectbox(key="w_map_order_date").value == "transaction_timestamp"
+    assert at.selectbox(key="w_map_amount").value == "sales_value"
+    assert at.selectbox(key="w_map_order_id").value == "basket_id"
+    assert metrics(at, "Customers") == ["3"]
+    assert metrics(at, "Rows used") == ["4"]
+    assert any("journey.csv" in c.value for c in at.sidebar.caption)   # now the data in use
+
+
 def test_how_the_file_was_read_is_said_in_both_languages():
     # lines in two encodings, and NUL bytes
     data = ("customer,date,amount\n张三,2024-01-01,5\n".encode() + "李四,2024-01-02,7\n".encode("gbk")

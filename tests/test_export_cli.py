@@ -356,7 +356,7 @@ def test_cli_lang_zh_writes_chinese_headers_values_and_sheets(tmp_path, write):
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["汇总", "A", "B", "C"]
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
-    assert summary[0] == ["等级", "客户数", "客户占比", "收入", "收入占比", "平均消费", "平均未购天数"]
+    assert summary[0] == ["等级", "客户数", "客户占比", "收入", "收入占比", "平均消费", "平均未购天数", "订单数", "订单占比"]
     assert [row[:2] for row in summary[1:]] == [["A", 2], ["B", 1], ["C", 0]]
     a = [[c.value for c in row] for row in book["A"].iter_rows()]
     assert a[0][:4] == ["客户编号", "等级", "未购天数", "订单数"] and a[0][-2:] == ["RFM 分群", "潜在客户"]

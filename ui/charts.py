@@ -60,23 +60,27 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380, legen
 
 def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int = 440) -> go.Figure:
     """Cumulative revenue share against cumulative customer share, tier bands and cut points."""
+    orders = ctx.count_only  # a count-only file is ranked by orders
     points = views.pareto_points(ctx.tiered)
     cuts = views.pareto_cuts(ctx.tiered)
     fig = go.Figure()
     for row in cuts.itertuples():
         fig.add_vrect(x0=row.customer_share_start, x1=row.customer_share_end, fillcolor=ctx.color(row.tier),
                       opacity=0.16, line_width=0, layer="below")
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("pareto_equal"),
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines",
+                             name=t("pareto_equal_orders" if orders else "pareto_equal"),
                              line=dict(color="#B0BEC5", dash="dot", width=1.5), hoverinfo="skip"))
-    hover = [t("pareto_hover", x=x, y=y)
+    hover = [t("pareto_hover_orders" if orders else "pareto_hover", x=x, y=y)
              for x, y in zip(fmt.percents(points["customer_share"]), fmt.percents(points["revenue_share"]))]
     fig.add_trace(go.Scatter(x=points["customer_share"], y=points["revenue_share"], mode="lines",
-                             name=t("pareto_curve"), line=dict(color=CURVE_COLOR, width=3),
+                             name=t("pareto_curve_orders" if orders else "pareto_curve"),
+                             line=dict(color=CURVE_COLOR, width=3),
                              text=hover, hovertemplate="%{text}<extra></extra>"))
     last = len(cuts) - 1
     for i, row in enumerate(cuts.itertuples()):
         color = ctx.color(row.tier)
-        label = t("pareto_cut", tier=row.tier, x=fmt.percent(row.customer_share_end),
+        label = t("pareto_cut_orders" if orders else "pareto_cut", tier=row.tier,
+                  x=fmt.percent(row.customer_share_end),
                   y=fmt.percent(row.revenue_share_end))
         fig.add_trace(go.Scatter(x=[row.customer_share_end], y=[row.revenue_share_end], mode="markers",
                                  name=str(row.tier),
@@ -96,10 +100,12 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
                                  text=[str(row["customer_id"])], textposition="bottom right",
                                  marker=dict(size=16, symbol="star", color=RETURN_COLOR,
                                              line=dict(color="white", width=1.5)),
-                                 hovertemplate=t("pareto_hover", x=fmt.percent(row["customer_share"]),
+                                 hovertemplate=t("pareto_hover_orders" if orders else "pareto_hover",
+                                                 x=fmt.percent(row["customer_share"]),
                                                  y=fmt.percent(row["revenue_share"])) + "<extra></extra>"))
-    _layout(fig, t("pareto_title") if highlight is None else t("position_title"),
-            t("pareto_x"), t("pareto_y"), height=height, legend=highlight is None)
+    _layout(fig, t("pareto_title_orders" if orders else "pareto_title") if highlight is None else t("position_title"),
+            t("pareto_x_orders" if orders else "pareto_x"), t("pareto_y_orders" if orders else "pareto_y"),
+            height=height, legend=highlight is None)
     fig.update_xaxes(tickformat=".0%", range=[0, 1], dtick=0.1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.03], dtick=0.2)
     return fig
@@ -126,9 +132,11 @@ def distribution_figure(ctx: Ctx, column: str, scale: str, title: str, x_title: 
 
 
 def tier_mix_figure(ctx: Ctx) -> go.Figure:
-    """Two 100% bars: each tier's share of customers and of revenue."""
+    """Two 100% bars: each tier's share of customers and of revenue (of orders for a count-only file)."""
     mix = views.tier_mix(ctx.summary)
-    measures = {"customers": t("mix_customers"), "revenue": t("mix_revenue")}
+    measures = {"customers": t("mix_customers"),
+                **({"orders": t("mix_orders")} if ctx.count_only else {"revenue": t("mix_revenue")})}
+    mix = mix[mix["measure"].isin(list(measures))]
     fig = go.Figure()
     for tier in ctx.levels:
         part = mix[mix["tier"] == tier]

@@ -99,7 +99,7 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 # The codes of segcore.PredictError and of a fit's warnings (segcore.forecast.Note).
 PREDICT_CODES = ("no_customers", "calibration_too_short", "too_few_repeat_buyers", "no_convergence", "no_holdout",
                  "too_few_spend_values", "spend_no_convergence", "spend_unbounded", "spend_excluded",
-                 "spend_depends_on_frequency")
+                 "spend_depends_on_frequency", "no_amounts")
 
 
 def predict_problem(code: str, params: dict, english: str) -> str:
