@@ -121,8 +121,9 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
                                 customers=t("sb_yes") if spec.customers else t("sb_no"),
                                 interactions=t("sb_yes") if spec.interactions else t("sb_no")))
         ss["_data_currency"] = (rep.currency or "", rep.currency_position)
-        with st.expander(t("sb_currency")):
-            _currency_inputs(rep.currency)
+        if rep.amount_source != "none":  # a count-only file has no money
+            with st.expander(t("sb_currency")):
+                _currency_inputs(rep.currency)
 
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
