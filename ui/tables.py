@@ -136,7 +136,7 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM) and Excel buttons for one engine table (formula-safe, made on click),
     headers and values in the language chosen next to them (:func:`export_lang_choice`)."""
     stem = file_stem(stem)
-    csv_col, xlsx_col, lang_col, _ = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
+    csv_col, xlsx_col, lang_col, _ = st.columns([1, 1, 3, 1], vertical_alignment="bottom")
     with lang_col:
         code = export_lang_choice(key)
     sign = currency()[0]
