@@ -7,7 +7,7 @@ import streamlit as st
 import segcore
 from segcore import views
 from ui import charts, context, customers, filters, fmt, naming, state, tables
-from ui.i18n import labeller, t
+from ui.i18n import currency, labeller, t
 
 ctx = context.page("nav_customers")
 ss = st.session_state
@@ -71,6 +71,7 @@ with st.container(border=True):
     csv_col, xlsx_col, tier_col, lang_col = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
     with lang_col:
         code = tables.export_lang_choice("w_dl")
+    sign = currency()[0]
     if scope == "tier":
         tier = tier_col.selectbox(t("dl_tier_pick"), options=list(ctx.levels), key="w_dl_tier")
         frame, sheets, suffix = views.customer_list(ctx.tiered, tiers=[tier]), [tier], tier
@@ -81,13 +82,13 @@ with st.container(border=True):
     suffix = tables.file_stem(suffix)
     summary = ctx.summary
     csv_col.download_button(
-        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame), code),
+        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame), code, sign),
         file_name=f"customers_{suffix}.csv", mime="text/csv", on_click="ignore", help=t("dl_csv_help"),
         icon=":material/download:", key="w_dl_csv", width="stretch")
     xlsx_col.download_button(
         t("dl_xlsx"),
         data=lambda frame=frame, sheets=sheets: segcore.to_excel_bytes(
-            segcore.tier_sheets(frame, summary, sheets, code), code),
+            segcore.tier_sheets(frame, summary, sheets, code), code, sign),
         file_name=f"customers_{suffix}.xlsx", on_click="ignore", key="w_dl_xlsx", width="stretch",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", help=t("dl_xlsx_help"),
         icon=":material/table_view:")

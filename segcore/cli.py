@@ -168,6 +168,11 @@ def load(args, s: Settings):
     return ds
 
 
+def currency(ds, s: Settings) -> str | None:
+    """The currency sign of the exports' money headers: the settings', else the one the amounts carried."""
+    return s.currency_symbol if s.currency_symbol is not None else ds.report.currency
+
+
 def tiered_customers(ds, s: Settings):
     """Per-customer metrics, scores, RFM segment, composite score and tier, as the settings say."""
     scored, _ = add_scores(customer_metrics(ds.con, as_of=s.as_of, since=s.since), n=s.score_points,
@@ -194,7 +199,7 @@ def run_tier(args, s: Settings) -> int:
     summary = tier_summary(tiered, s.labels)
     _show(summary)
     if args.out:
-        write_export(tiered, args.out, summary, s.labels, args.lang)
+        write_export(tiered, args.out, summary, s.labels, args.lang, currency(ds, s))
         _wrote(len(tiered), "customers", args.out)
     return 0
 
@@ -208,7 +213,7 @@ def run_migrate(args, s: Settings) -> int:
     print()
     _show(mig.summary)
     if args.out:
-        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang)
+        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang, currency(ds, s))
         _wrote(len(mig.customers), "customers", args.out)
     return 0
 
@@ -222,7 +227,7 @@ def run_churn(args, s: Settings) -> int:
     print(f"Customers at risk (not yet lapsed, i.e. ordered within {s.lapse_days} days): {len(risk):,}")
     print(counts.to_string())
     if args.out:
-        write_table(args.out, risk, lang=args.lang)
+        write_table(args.out, risk, lang=args.lang, currency=currency(ds, s))
         _wrote(len(risk), "customers at risk", args.out)
     return 0
 
@@ -234,7 +239,7 @@ def run_followups(args, s: Settings) -> int:
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:
-        write_table(args.out, calls, lang=args.lang)
+        write_table(args.out, calls, lang=args.lang, currency=currency(ds, s))
         _wrote(len(calls), "customers", args.out)
     return 0
 
@@ -296,7 +301,7 @@ def run_predict(args, s: Settings) -> int:
         out = table[list(PREDICTION_COLUMNS)]
         if holdout is not None and holdout.fit is fit:
             out = out.assign(actual_orders=holdout.customers["actual_orders"].to_numpy())
-        write_table(args.out, out, lang=args.lang)
+        write_table(args.out, out, lang=args.lang, currency=currency(ds, s))
         _wrote(len(out), "customers", args.out)
     if args.report:
         report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,

@@ -102,6 +102,9 @@ _MISSING_TEXT = tuple(sorted({v for word in ("", "nan", "null", "none", "n/a", "
                               for v in (word, word.upper(), word.capitalize())}))
 _SPACE = r"[\s\x{00A0}\x{2007}\x{202F}\x{3000}]"
 _CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
+#: The sign shown for a currency written as a word in the amounts (a sign stays as it is written).
+CURRENCY_SIGNS = {"RMB": "￥", "CNY": "￥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "¥"}
+CURRENCY_SAMPLE = 1_000  # amounts looked at for their currency sign
 
 # Each fast path (a plain number, an ISO date) comes first in a COALESCE, and everything slower sits
 # inside a CASE: DuckDB evaluates a CASE branch only for the rows that reach it and never hoists
@@ -222,7 +225,10 @@ class IngestReport:
     ``duplicate_rows`` is None until counted (:meth:`Dataset.count_duplicates`). ``amount_source``
     is ``"amount"``, ``"quantity x unit_price"`` or ``"none"`` (count-only: a file without amounts).
     ``sheet`` is the Excel sheet read and ``sheets`` all the workbook's sheets. ``notes`` are
-    remarks on the reading, each ``{"code", "message", "params"}``.
+    remarks on the reading, each ``{"code", "message", "params"}``. ``currency`` is the currency
+    sign most of the first amounts carried (``"￥"``, ``"£"``, ``"$"``, ``"€"``, ``"元"`` ...; a word
+    such as ``GBP`` as its sign), None when they carried none; ``currency_position`` says whether
+    it stood ``"before"`` or ``"after"`` the number.
     """
 
     rows_read: int
@@ -244,6 +250,8 @@ class IngestReport:
     notes: list[dict] = field(default_factory=list)
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    currency: str | None = None
+    currency_position: str = "before"
 
     @property
     def rows_rejected(self) -> int:
@@ -266,6 +274,8 @@ class IngestReport:
         out += [f"  - {reason}: {n:,}" for reason, n in self.rejected.items()]
         if self.amount_source != "none":
             out.append(f"Returns (negative amounts): {self.returns_count:,} rows, total {self.returns_sum:,.2f}")
+        if self.currency:
+            out.append(f"Currency: {self.currency} (written {self.currency_position} the amounts)")
         if self.duplicate_rows is not None:
             out.append(f"Exact duplicate rows: {self.duplicate_rows:,}"
                        + (" (dropped)" if self.duplicates_dropped else " (kept)"))
@@ -335,6 +345,33 @@ def _amount_columns(col: dict[str, int]) -> list[int]:
     if "amount" in col:
         return [col["amount"]]
     return [col["quantity"], col["unit_price"]] if "quantity" in col and "unit_price" in col else []
+
+
+def _currency(con, source: Source, col: dict[str, int]) -> tuple[str | None, str]:
+    """(the currency sign most of the first ``CURRENCY_SAMPLE`` amounts carry, "before" or
+    "after" the number); (None, "before") when none carries one. Words (GBP, RMB) give their
+    sign (``CURRENCY_SIGNS``); for quantity x unit price the unit prices are looked at."""
+    cols = _amount_columns(col)
+    if not cols:
+        return None, "before"
+
+    def build():
+        sql, params = source.relation()
+        return (f"CREATE OR REPLACE TEMP TABLE seg_money AS SELECT c{cols[-1]} AS v FROM {sql} "
+                f"LIMIT {CURRENCY_SAMPLE}", params)
+
+    read_source(con, source, build)
+    found = con.execute(rf"""
+        SELECT upper(sign), count(*) FILTER (WHERE after) * 2 > count(*) FROM (
+            SELECT regexp_extract(v, '{_CURRENCY}', 0, 'i') AS sign,
+                   regexp_matches(v, '\d.*({_CURRENCY})', 'i') AS after
+            FROM seg_money WHERE v IS NOT NULL)
+        WHERE sign <> '' GROUP BY upper(sign) ORDER BY count(*) DESC, upper(sign) LIMIT 1""").fetchone()
+    con.execute("DROP TABLE seg_money")
+    if found is None:
+        return None, "before"
+    sign, after = found
+    return CURRENCY_SIGNS.get(sign, sign), "after" if after else "before"
 
 
 def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan:
@@ -506,13 +543,15 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
 
     Returns
     -------
-    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous`` and ``plan`` (how the date
-    column was read: a duplicate count reads the file the same way).
+    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``, ``plan`` (how the date
+    column was read: a duplicate count reads the file the same way) and ``currency`` (the sign the
+    amounts carry and its place, :func:`_currency`).
     """
     limits = limits or Limits()
     col = {f: source.headers.index(h) for f, h in mapping.items()}
     con.execute(_MACROS)
     plan = _plan(con, source, col, date_order)
+    currency = _currency(con, source, col)
     for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
         errors = _pass(con, source, col, plan, drop_duplicates, limits)
         if plan.typed and ("CAST" in errors or con.execute(
@@ -534,7 +573,7 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
     return {"amount_source": amount_source, "date_order": plan.order, "date_order_ambiguous": plan.ambiguous,
-            "plan": plan}
+            "plan": plan, "currency": currency}
 
 
 def lines_view(con) -> None:
@@ -622,7 +661,8 @@ def _report(con, mapping, info, drop_duplicates, source: Source) -> IngestReport
         mapping=dict(mapping), file_format=source.file_format, encoding=source.encoding,
         notes=list(source.notes), sheet=source.sheet, sheets=list(source.sheets),
         amount_source=info["amount_source"], date_order=info["date_order"],
-        date_order_ambiguous=info["date_order_ambiguous"])
+        date_order_ambiguous=info["date_order_ambiguous"], currency=info["currency"][0],
+        currency_position=info["currency"][1])
 
 
 @dataclass

@@ -546,3 +546,33 @@ def test_one_day_is_written_in_the_singular():
     at.segmented_control(key="w_lang").set_value("zh")
     run(at)
     assert any("超过 1 天未下单的客户算作沉睡" in c.value for c in at.caption)
+
+
+YUAN_CSV = ('customer,date,amount\n'
+            'K1,2024-01-05,"￥1,200.40"\nK1,2024-02-01,￥300\nK2,2024-02-10,￥150\nK3,2024-03-01,￥20\n').encode()
+
+
+def test_the_currency_of_the_file_shows_on_the_cards_and_a_chosen_one_goes_everywhere(media):
+    from tests.test_app import upload
+    at = upload(start(), "yuan.csv", YUAN_CSV)
+    go(at, OVERVIEW)
+    # 1,670.40 in all: K1 1,500.40 (90% > 80%) is A, K2 150 (98.8% > 95%) is B, K3 20 is C
+    assert metric(at, "Revenue") == ["￥1,500", "￥150", "￥20"]
+    assert "The amounts in the file carry ￥." in [c.value for c in at.sidebar.caption]
+
+    at.text_input(key="w_currency_symbol").input("€")
+    run(at)
+    at.segmented_control(key="w_currency_position").set_value("after")
+    run(at)
+    assert metric(at, "Revenue") == ["1,500 €", "150 €", "20 €"]
+    go(at, CUSTOMERS)
+    header = media(at, "w_dl_csv").decode("utf-8-sig").splitlines()[0].split(",")
+    assert "Net spend (€)" in header and "Average order value (€)" in header and "Tier" in header
+    go(at, "app.py")
+    saved = json.loads(media(at, "w_settings_download"))
+    assert (saved["currency_symbol"], saved["currency_position"]) == ("€", "after")
+
+    at.sidebar.button(key="w_currency_reset").click()   # back to the file's sign
+    run(at)
+    go(at, OVERVIEW)
+    assert metric(at, "Revenue")[0] == "￥1,500"

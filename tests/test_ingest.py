@@ -513,3 +513,26 @@ def test_line_ends_mixed_in_one_file(tmp_path):
     path.write_bytes(b"customer_id,order_date,amount\r\n" + b"a,2024-01-01,5\r\n" * 9000 + b"b,2024-01-02,7\n")
     ds = segcore.load_orders(path)
     assert ds.report.rows_used == 9001 and lines_of(ds)["b"] == 7
+
+
+@pytest.mark.parametrize("amounts, sign, position", [
+    (['"£12.50"', "£-3", "4"], "£", "before"),           # one plain number among them
+    (['"￥1,200.50"', "￥3", "300元"], "￥", "before"),   # the sign most amounts carry
+    (["12 GBP", "4 gbp", "5"], "£", "after"),             # a word gives its sign
+    (['"1.234,56 €"', "3 €", "$2"], "€", "after"),
+    (["$5", "USD 7"], "$", "before"),
+    (["12", "4.50", "-3"], None, "before"),               # no sign: none shown
+])
+def test_the_currency_the_amounts_carry_is_detected(write, amounts, sign, position):
+    rows = "".join(f"C{i},2024-01-0{i + 1},{a}\n" for i, a in enumerate(amounts))
+    report = segcore.load_orders(write("o.csv", "customer_id,order_date,amount\n" + rows)).report
+    assert (report.currency, report.currency_position) == (sign, position)
+    assert report.rows_used == len(amounts)
+    assert (f"Currency: {sign} (written {position} the amounts)" in report.lines()) == (sign is not None)
+
+
+def test_the_currency_of_unit_prices_and_of_a_count_only_file(write):
+    priced = segcore.load_orders(write("p.csv", "customer,date,quantity,unit price\nA,2024-01-01,2,€3.50\n"))
+    assert priced.report.currency == "€" and priced.report.currency_position == "before"
+    visits = segcore.load_orders(write("v.csv", "customer,date\nA,2024-01-01\n"))
+    assert visits.report.currency is None

@@ -80,6 +80,8 @@ DEFAULTS = {
     "s_cust_selected": None,
     "s_dl_scope": "filter",
     "s_export_lang": "",          # the downloads' language; empty = the UI language
+    "s_currency_symbol": None,    # the sign shown with money; None = the one the data's amounts carried
+    "s_currency_position": "before",
     "s_mig_period": "quarter",
     "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
     "s_mig_measure": "customers",
