@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import duckdb
 
 from .dynamics import RISK_LEVELS, churn_risk, migrate
-from .export import EXPORT_LANGS, migration_sheets, sheet_name, write_export, write_table
+from .export import EXPORT_LANGS, migration_sheets, rejected_for_export, sheet_name, write_export, write_table
 from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_models, holdout_check, predict
 from .models import PredictError
 from .headers import CANONICAL_FIELDS
@@ -192,8 +192,8 @@ def _wrote(n: int, what: str, path) -> None:
 def run_tier(args, s: Settings) -> int:
     ds = load(args, s)
     if args.rejected:
-        write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
-                    args.lang)
+        rows = rejected_for_export(ds.rejected_rows(), args.lang)
+        write_table(args.rejected, rows, {sheet_name("rejected", args.lang): rows})
         print(f"Rejected rows written to {args.rejected}\n")
     tiered = tiered_customers(ds, s)
     summary = tier_summary(tiered, s.labels)
