@@ -44,41 +44,14 @@ from datetime import date
 
 import duckdb
 
-from .headers import (
-    CANONICAL_FIELDS,
-    CUSTOMER_FIELDS,
-    INTERACTION_FIELDS,
-    guess_mapping,
-)
+from .headers import CANONICAL_FIELDS, CUSTOMER_FIELDS, INTERACTION_FIELDS, guess_mapping
 from .metrics import AMOUNT_STEPS
-from .sources import (
-    IngestError,
-    Source,
-    drop_rejects,
-    excel_sheets,
-    open_source,
-    read_into,
-    read_source,
-    read_table,
-)
+from .sources import (IngestError, Source, drop_rejects, excel_sheets, open_source, read_into, read_source,
+                      read_table)
 
-__all__ = [
-    "REASONS",
-    "RULES",
-    "Dataset",
-    "IngestError",
-    "IngestReport",
-    "Limits",
-    "Source",
-    "dataset_connection",
-    "excel_sheets",
-    "load_customers",
-    "load_interactions",
-    "load_orders",
-    "open_source",
-    "parse_loaded",
-    "read_table",
-]
+__all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "Limits", "Source", "RULES", "REASONS",
+           "open_source", "excel_sheets", "read_table", "parse_loaded", "load_orders",
+           "load_customers", "load_interactions", "resolve_mapping"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
