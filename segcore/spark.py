@@ -45,7 +45,6 @@ from .ingest import (
     resolve_mapping,
 )
 from .metrics import AMOUNT_STEPS, FILLED_COLUMNS, amount_steps, metrics_sql
-from .portable import to_spark
 
 __all__ = ["SparkResult", "install_hint", "register_rules", "spark_metrics", "spark_session"]
 
@@ -157,6 +156,8 @@ def spark_metrics(spark, paths: list[str] | None = None, *, table: str | None = 
     for the same lines.
     """
     from pyspark.sql import functions as F
+
+    from .portable import to_spark
 
     limits = limits or Limits()
     register_rules(spark)
