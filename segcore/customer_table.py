@@ -19,9 +19,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .ingest import TEXT_FIELDS, Dataset, IngestError, IngestReport, dataset_connection
 from .metrics import METRIC_COLUMNS
 
-__all__ = ["CUSTOMER_TABLE_TYPES", "is_customer_table", "read_customer_table", "write_customer_table"]
+__all__ = ["CUSTOMER_TABLE_TYPES", "is_customer_table", "open_customer_table", "read_customer_table",
+           "write_customer_table"]
 
 #: Arrow types of the metric columns (others: ``interactions_90d`` int64, ``last_interaction_date``
 #: date, every attribute text).
@@ -106,3 +108,28 @@ def read_customer_table(path) -> tuple[pd.DataFrame, dict]:
     if "product_breadth" in df and df["product_breadth"].notna().all():
         df["product_breadth"] = df["product_breadth"].astype("int64")
     return df, facts
+
+
+def open_customer_table(path, name: str | None = None) -> Dataset:
+    """A :class:`~segcore.Dataset` for a customer table: its report is the one the table was made
+    with, ``customer_table`` is ``(metrics, facts)`` (:func:`read_customer_table`), and its view
+    ``lines`` is empty (the order lines stayed where the table was computed).
+
+    Raises :class:`~segcore.IngestError` (code ``not_customer_table``) for any other file.
+    """
+    name = name or Path(path).name
+    if not is_customer_table(path):
+        raise IngestError("not_customer_table", f"{name} is not a customer table written by "
+                          "python -m segcore metrics.", file=name)
+    metrics, facts = read_customer_table(path)
+    report = dict(facts["report"])
+    for key in ("date_min", "date_max"):
+        report[key] = date.fromisoformat(report[key]) if report.get(key) else None
+    con = dataset_connection()
+    texts = ", ".join(f"CAST(NULL AS VARCHAR) AS {f}" for f in TEXT_FIELDS)
+    con.execute("CREATE VIEW lines AS SELECT CAST(NULL AS BIGINT) AS _line, CAST(NULL AS VARCHAR) AS customer_id, "
+                f"CAST(NULL AS DATE) AS order_date, CAST(NULL AS DOUBLE) AS amount, {texts} WHERE false")
+    known = IngestReport.__dataclass_fields__
+    return Dataset(con=con, headers=list(metrics.columns),
+                   report=IngestReport(**{k: v for k, v in report.items() if k in known}),
+                   customer_table=(metrics, facts))

@@ -117,6 +117,7 @@ _CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
 _J_SPACE = r"[\t\n\f\r \x{00A0}\x{2007}\x{202F}\x{3000}]"
 _PARTS = r"^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$"
 _J_NUMBER = r"^[\t\n\x{0B}\f\r ]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[\t\n\x{0B}\f\r ]*$"
+_J_WORDS = r"^[\t\n\x{0B}\f\r ]*[+-]?(inf|infinity|nan)[\t\n\x{0B}\f\r ]*$"  # read, then rejected
 
 # Each fast path (a plain number, an ISO date) comes first in a COALESCE, and everything slower sits
 # inside a CASE: DuckDB evaluates a CASE branch only for the rows that reach it and never hoists
@@ -149,7 +150,8 @@ RULES: dict[str, Rule] = {
                                 "THEN TRY_CAST(v AS DOUBLE) END",
                          "a number DuckDB reads as it is (12, -3.5, 1e3, spaces around); not the "
                          "forms its cast also takes (1_000, +-5)",
-                   spark=f"CASE WHEN v RLIKE r'{_J_NUMBER}' THEN TRY_CAST(v AS DOUBLE) END", spark_type="DOUBLE"),
+                   spark=f"CASE WHEN v RLIKE r'{_J_NUMBER}' OR v RLIKE r'(?i){_J_WORDS}' THEN TRY_CAST(v AS DOUBLE) END",
+                   spark_type="DOUBLE"),
     "digits": Rule(("d",), r"""CASE
             WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?') THEN replace(replace(d, '.', ''), ',', '.')
             WHEN regexp_full_match(d, '\d+,\d{1,2}') THEN replace(d, ',', '.')
@@ -190,7 +192,8 @@ RULES: dict[str, Rule] = {
                      "an ISO date or timestamp (2024-01-31, 2024-01-31 10:00, 2024-01-31T10:00Z); it "
                      "starts with a digit, so DuckDB's words (epoch, infinity) are not dates, and a "
                      "year below 100 (05/01/24 cast as year 5) is left to the slow path",
-                   spark=r"CASE WHEN v RLIKE r'^\d{4}-\d{1,2}-\d{1,2}([ T]|$)' THEN nullif(greatest(TRY_CAST(v AS DATE), "
+                   spark=r"CASE WHEN v RLIKE r'^\d{4}([-/])\d{1,2}\1\d{1,2}( *$|[ T]\d{1,2}:\d)' "
+                         r"THEN nullif(greatest(TRY_CAST(replace(v, '/', '-') AS DATE), "
                          r"DATE '0099-12-31'), DATE '0099-12-31') END", spark_type="DATE"),
     "formatted date": Rule(("v", "fmt"), "nullif(greatest(CAST(try_strptime(v, fmt) AS DATE), "
                                          "DATE '0099-12-31'), DATE '0099-12-31')",
@@ -724,6 +727,9 @@ class Dataset:
     side_reports: dict[str, dict] = field(default_factory=dict)
     source: Source | None = None
     plan: _Plan | None = field(default=None, repr=False)
+    #: Opened from a per-customer table (:func:`segcore.customer_table.open_customer_table`): its
+    #: ``(metrics, facts)``; the dataset then holds no order lines.
+    customer_table: tuple | None = field(default=None, repr=False)
 
     def has_table(self, name: str) -> bool:
         """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""

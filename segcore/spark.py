@@ -252,7 +252,6 @@ def spark_metrics(spark, paths: list[str] | None = None, *, table: str | None = 
     sql, params = metrics_sql(filled, start, as_of, customer_columns=customer_columns,
                               attribute_names=attribute_names, interactions=interactions is not None)
     metrics = spark.sql(to_spark(sql), args=params).toPandas().rename(columns=attribute_names)
-    parsed.unpersist()
     return SparkResult(metrics, report, start, as_of, rejected, side_reports)
 
 

@@ -74,6 +74,11 @@ class Ctx:
         return self.rules.labels
 
     @property
+    def has_lines(self) -> bool:
+        """False for a customer table (one row per customer, no order lines)."""
+        return self.ds.customer_table is None
+
+    @property
     def has_prospects(self) -> bool:
         return self.rules.prospect_label in self.levels
 
