@@ -19,6 +19,7 @@ if not ctx.has_lines:
     st.info(t("needs_lines", what=t("fc_title")), icon=":material/info:")
     st.stop()
 st.caption(t("fc_intro", as_of=fmt.date(ctx.as_of)))
+context.count_only_note(ctx, t("cn_forecast"))
 
 horizon_col, unit_col = st.columns([3, 1.3], vertical_alignment="bottom")
 with unit_col:
