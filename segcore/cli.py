@@ -223,7 +223,7 @@ def run_tier(args, s: Settings) -> int:
         summary = tier_summary(tiered_table, s.labels)
         _show(summary)
         if args.out:
-            write_export(tiered_table, args.out, summary, s.labels)
+            write_export(tiered_table, args.out, summary, s.labels, args.lang)
             _wrote(len(tiered_table), "customers", args.out)
         return 0
     ds = load(args, s)

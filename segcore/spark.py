@@ -16,9 +16,9 @@ small and read by the DuckDB engine (every format it reads), then joined on Spar
 
 Needs the ``spark`` extra (pyspark, Java 17+); this module imports pyspark when a session is made.
 
-Known differences from DuckDB (tests/test_spark.py lists them with examples): dates with a year of
-five digits or more, or the year 0000, are "unparseable date" on Spark and "date out of range" on
-DuckDB; Spark reads Parquet timestamps in the session's time zone (set to UTC here).
+Known differences from DuckDB (tests/test_spark.py lists them with examples): a date with a year of
+five digits or more is "unparseable date" on Spark and "date out of range" on DuckDB; Spark reads
+Parquet timestamps in the session's time zone (set to UTC here).
 """
 
 from __future__ import annotations
