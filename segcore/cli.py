@@ -219,19 +219,14 @@ def run_tier(args, s: Settings) -> int:
         metrics, facts = read_customer_table(args.file)
         print(f"Customer table of {facts['source']} ({facts['engine']}), as of {facts['as_of']}, "
               f"window from {facts['window_start']}: {len(metrics):,} customers\n")
-        tiered_table = tier_metrics(metrics, s)
-        summary = tier_summary(tiered_table, s.labels)
-        _show(summary)
-        if args.out:
-            write_export(tiered_table, args.out, summary, s.labels, args.lang)
-            _wrote(len(tiered_table), "customers", args.out)
-        return 0
-    ds = load(args, s)
-    if args.rejected:
-        write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
-                    args.lang)
-        print(f"Rejected rows written to {args.rejected}\n")
-    tiered = tiered_customers(ds, s)
+        tiered = tier_metrics(metrics, s)
+    else:
+        ds = load(args, s)
+        if args.rejected:
+            write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
+                        args.lang)
+            print(f"Rejected rows written to {args.rejected}\n")
+        tiered = tiered_customers(ds, s)
     summary = tier_summary(tiered, s.labels)
     _show(summary)
     if args.out:

@@ -441,6 +441,24 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
 # The pass
 # --------------------------------------------------------------------------------------------
 
+def reason_sql(engine: str, priced: bool, drop_duplicates: bool) -> str:
+    """SQL: the first rejection reason (``RULES`` order) whose rule holds for a row, NULL for a used
+    row, with the rules of ``engine`` (``"duckdb"``: ``$`` parameters, or ``"spark"``: ``:``).
+
+    Reads the columns ``customer_id``, ``order_date``, ``date_blank``, ``amount``, ``amount_blank``,
+    ``is_copy`` and the parameters ``first_date``, ``last_date``, ``max_amount``; the amount reasons
+    only when ``priced``, "duplicate" only with ``drop_duplicates``.
+    """
+    mark = "$" if engine == "duckdb" else ":"
+    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
+            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
+            "first_date": f"{mark}first_date", "last_date": f"{mark}last_date", "max_amount": f"{mark}max_amount"}
+    checks = [(name, _call(name, args)) for name, rule in RULES.items()
+              if rule.reason and getattr(rule, engine) is not None
+              and (priced or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
+    return "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+
+
 def _date_sql(cell: str, plan: _Plan) -> str:
     """SQL: the date in ``cell`` (text): the dominant format first, then every accepted form."""
     fast = (_call("iso date", {"v": cell}) if plan.fast is None
@@ -470,13 +488,7 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
     mapped = [f for f in TEXT_FIELDS if f in col]
     texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
-    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
-            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
-            "first_date": "$first_date", "last_date": "$last_date", "max_amount": "$max_amount"}
-    checks = [(name, _call(name, args)) for name, rule in RULES.items()
-              if rule.reason and rule.duckdb is not None
-              and (amount_cols or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
-    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+    reason = reason_sql("duckdb", bool(amount_cols), drop_duplicates)
     as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
 
     def build():

@@ -30,20 +30,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from .ingest import (
-    _SLASHED,
-    RULES,
-    SPARK_PARAMS,
-    TEXT_FIELDS,
-    Dataset,
-    IngestReport,
-    Limits,
-    _macro,
-    _order_of,
-    load_customers,
-    load_interactions,
-    resolve_mapping,
-)
+from .ingest import (_SLASHED, RULES, SPARK_PARAMS, TEXT_FIELDS, Dataset, IngestReport, Limits, _call, _macro,
+                     _order_of, load_customers, load_interactions, reason_sql, resolve_mapping)
 from .metrics import AMOUNT_STEPS, FILLED_COLUMNS, amount_steps, metrics_sql
 
 __all__ = ["SparkResult", "install_hint", "register_rules", "spark_metrics", "spark_session"]
@@ -82,10 +70,6 @@ def register_rules(spark) -> None:
         params = ", ".join(f"{p} {SPARK_PARAMS.get(p, 'STRING')}" for p in rule.params)
         spark.sql(f"CREATE OR REPLACE TEMPORARY FUNCTION {_macro(name)}({params}) "
                   f"RETURNS {rule.spark_type} RETURN {rule.spark}")
-
-
-def _call(name: str, args: dict[str, str]) -> str:
-    return f"{_macro(name)}({', '.join(args[p] for p in RULES[name].params)})"
 
 
 def _quote(name: str) -> str:
@@ -210,13 +194,7 @@ def spark_metrics(spark, paths: list[str] | None = None, *, table: str | None = 
     mapped = [f for f in TEXT_FIELDS if f in mapping]
     fields = "".join(f", {_call('text', {'v': text(f)})} AS {f}" for f in mapped)
     all_cells = ", ".join(cells.values())
-    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
-            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
-            "first_date": ":first_date", "last_date": ":last_date", "max_amount": ":max_amount"}
-    checks = [(name, _call(name, args)) for name, rule in RULES.items()
-              if rule.reason and rule.spark is not None
-              and (amount_fields or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
-    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+    reason = reason_sql("spark", bool(amount_fields), drop_duplicates)
     params = {"first_date": limits.first_date, "last_date": limits.last_date, "max_amount": limits.max_amount}
     parsed = spark.sql(f"""
         WITH v AS (
