@@ -18,7 +18,10 @@ Needs the ``spark`` extra (pyspark, Java 17+); this module imports pyspark when 
 
 Known differences from DuckDB (tests/test_spark.py lists them with examples): a date with a year of
 five digits or more is "unparseable date" on Spark and "date out of range" on DuckDB; Spark reads
-Parquet timestamps in the session's time zone (set to UTC here).
+Parquet timestamps in the session's time zone (set to UTC here). CSV on Spark is comma-separated
+UTF-8, and a row that does not split into the header's columns is padded or cut by Spark's reader
+where DuckDB rejects it as a "malformed row"; a table's rows are numbered by Spark's row ids, not
+by position (lakes are Parquet, whose rows keep their position).
 """
 
 from __future__ import annotations
