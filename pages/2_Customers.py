@@ -149,34 +149,38 @@ if attributes:
         f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
         for c in attributes if not fmt.is_missing(r[c])))
 
-orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
-chart_col, pareto_col = st.columns([3, 2])
-with chart_col:
-    if len(orders):
-        charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
-    else:
-        st.info(t("orders_none"))
-with pareto_col:
+if not ctx.has_lines:
+    st.info(t("needs_lines_orders"), icon=":material/info:")
     charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
-
-products_col, interactions_col = st.columns([3, 2])
-with products_col:
-    st.markdown(f"**{t('products_title')}**")
-    products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
-    if len(products):
-        st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
-    elif not ctx.ds.has("product"):
-        st.caption(t("no_products"))
-    else:
-        st.caption(t("orders_none"))
-with interactions_col:
-    st.markdown(f"**{t('interactions_title')}**")
-    if ctx.spec.interactions is None:
-        st.caption(t("no_interactions_file"))
-    else:
-        interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
-        if len(interactions):
-            st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
-                         height=300)
+else:
+    orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
+    chart_col, pareto_col = st.columns([3, 2])
+    with chart_col:
+        if len(orders):
+            charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
         else:
-            st.caption(t("no_interactions"))
+            st.info(t("orders_none"))
+    with pareto_col:
+        charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
+
+    products_col, interactions_col = st.columns([3, 2])
+    with products_col:
+        st.markdown(f"**{t('products_title')}**")
+        products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
+        if len(products):
+            st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
+        elif not ctx.ds.has("product"):
+            st.caption(t("no_products"))
+        else:
+            st.caption(t("orders_none"))
+    with interactions_col:
+        st.markdown(f"**{t('interactions_title')}**")
+        if ctx.spec.interactions is None:
+            st.caption(t("no_interactions_file"))
+        else:
+            interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
+            if len(interactions):
+                st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
+                             height=300)
+            else:
+                st.caption(t("no_interactions"))

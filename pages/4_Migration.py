@@ -11,6 +11,9 @@ ctx = context.page("nav_migration")
 ss = st.session_state
 
 st.title(t("mig_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("mig_title")), icon=":material/info:")
+    st.stop()
 st.caption(t("mig_intro"))
 context.count_only_note(ctx, t("cn_migration"))
 

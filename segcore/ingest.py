@@ -51,7 +51,7 @@ from .sources import (IngestError, Source, drop_rejects, excel_sheets, open_sour
 
 __all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "Limits", "Source", "RULES", "REASONS",
            "open_source", "excel_sheets", "read_table", "parse_loaded", "load_orders",
-           "load_customers", "load_interactions"]
+           "load_customers", "load_interactions", "resolve_mapping"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
@@ -89,14 +89,24 @@ class Rule:
 
     ``reason`` rules are the rejection reasons: a row gets the first (in table order) whose
     condition holds. A rule with ``duckdb=None`` is applied by the reader or a window, as its
-    ``doc`` says. A twin in another engine sits beside each entry under the same name.
+    ``doc`` says. ``spark`` is the hand-written Spark twin, the body of a Spark SQL function
+    ``seg_<name>(params) RETURNS spark_type`` (:mod:`segcore.spark`; parameters typed by
+    ``SPARK_PARAMS``) giving the same value on every input; None where Spark needs no function
+    (an optimisation of DuckDB's, or a step the Spark engine does its own way, as ``doc`` says).
     """
 
     params: tuple[str, ...]
     duckdb: str | None
     doc: str
     reason: bool = False
+    spark: str | None = None
+    spark_type: str = "BOOLEAN"
 
+
+#: Spark types of the rules' parameters (``STRING`` for the others).
+SPARK_PARAMS = {"order_date": "DATE", "first_date": "DATE", "last_date": "DATE", "amount": "DOUBLE",
+                "max_amount": "DOUBLE", "date_blank": "BOOLEAN", "amount_blank": "BOOLEAN",
+                "is_copy": "BOOLEAN"}
 
 _MISSING_TEXT = tuple(sorted({v for word in ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
                               for v in (word, word.upper(), word.capitalize())}))
@@ -105,6 +115,12 @@ _CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
 #: The sign shown for a currency written as a word in the amounts (a sign stays as it is written).
 CURRENCY_SIGNS = {"RMB": "￥", "CNY": "￥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "¥"}
 CURRENCY_SAMPLE = 1_000  # amounts looked at for their currency sign
+# Spark (Java regexes): DuckDB's trim removes the Unicode space separators (Zs: ' ', U+00A0,
+# U+3000 ...) and no other character; RE2's \s is [\t\n\f\r ] where Java's also takes \v.
+_J_SPACE = r"[\t\n\f\r \x{00A0}\x{2007}\x{202F}\x{3000}]"
+_PARTS = r"^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$"
+_J_NUMBER = r"^[\t\n\x{0B}\f\r ]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[\t\n\x{0B}\f\r ]*$"
+_J_WORDS = r"^[\t\n\x{0B}\f\r ]*[+-]?(inf|infinity|nan)[\t\n\x{0B}\f\r ]*$"  # read, then rejected
 
 # Each fast path (a plain number, an ISO date) comes first in a COALESCE, and everything slower sits
 # inside a CASE: DuckDB evaluates a CASE branch only for the rows that reach it and never hoists
@@ -116,54 +132,80 @@ RULES: dict[str, Rule] = {
     "untrimmed": Rule(("v",), "v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v)",
                       "v may have spaces around it. trim copies every value, so it only runs where it "
                       "could change v: in ASCII the only space trim removes is ' ', so a value starting "
-                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed"),
-    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it"),
+                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed "
+                      "(a DuckDB speed-up: no Spark twin)"),
+    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it",
+                   spark=r"regexp_replace(v, r'^\p{Zs}+|\p{Zs}+$', '')", spark_type="STRING"),
     "missing": Rule(("t",), f"strlen(t) <= {max(map(len, _MISSING_TEXT))} AND list_position("
                             + "[" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + "], t) IS NOT NULL",
                     "trimmed text is empty or a word for a missing value (nan, null, n/a, -, ...); a "
-                    "list searched with list_position, as an IN list becomes a join on every row"),
-    "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value"),
+                    "list searched with list_position, as an IN list becomes a join on every row",
+                   spark="t IN (" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + ")"),
+    "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value",
+                   spark="v IS NULL OR seg_missing(seg_trim(v))"),
     "id": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END "
                        "WHEN seg_missing(v) THEN NULL ELSE v END",
-               "an id (customer, order): the trimmed text, NULL when blank; never a number"),
-    "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty"),
+               "an id (customer, order): the trimmed text, NULL when blank; never a number",
+                   spark="CASE WHEN seg_missing(seg_trim(v)) THEN NULL ELSE seg_trim(v) END", spark_type="STRING"),
+    "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty",
+                   spark="NULLIF(seg_trim(v), '')", spark_type="STRING"),
     "plain number": Rule(("v",), "CASE WHEN NOT contains(v, '_') AND NOT contains(v, '+-') "
                                 "THEN TRY_CAST(v AS DOUBLE) END",
                          "a number DuckDB reads as it is (12, -3.5, 1e3, spaces around); not the "
-                         "forms its cast also takes (1_000, +-5)"),
+                         "forms its cast also takes (1_000, +-5)",
+                   spark=f"CASE WHEN v RLIKE r'{_J_NUMBER}' OR v RLIKE r'(?i){_J_WORDS}' THEN TRY_CAST(v AS DOUBLE) END",
+                   spark_type="DOUBLE"),
     "digits": Rule(("d",), r"""CASE
             WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?') THEN replace(replace(d, '.', ''), ',', '.')
             WHEN regexp_full_match(d, '\d+,\d{1,2}') THEN replace(d, ',', '.')
             WHEN regexp_full_match(d, '\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d*)?|\.\d+') THEN replace(d, ',', '')
         END""",
                    "digits with separators as a plain decimal: 1.234,56 and 12,50 (decimal comma), "
-                   "1,234.56 (thousands in groups of three); anything else (1,2,3) is NULL"),
+                   "1,234.56 (thousands in groups of three); anything else (1,2,3) is NULL",
+                   spark=r"""CASE
+            WHEN d RLIKE r'^\d{1,3}(\.\d{3})+(,\d+)?$' THEN replace(replace(d, '.', ''), ',', '.')
+            WHEN d RLIKE r'^\d+,\d{1,2}$' THEN replace(d, ',', '.')
+            WHEN d RLIKE r'^(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d*)?|\.\d+)$' THEN replace(d, ',', '')
+        END""", spark_type="STRING"),
     "number parts": Rule(("v",), rf"""regexp_extract(
             regexp_replace(v, '{_SPACE}|{_CURRENCY}', '', 'gi'),
-            '^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$', ['sign', 'open', 'num', 'close', 'trail'])""",
+            '{_PARTS}', ['sign', 'open', 'num', 'close', 'trail'])""",
                          "a written amount without spaces and currency signs or words, split into "
-                         "a sign, parentheses, the digits and a trailing minus"),
+                         "a sign, parentheses, the digits and a trailing minus",
+                   spark=rf"regexp_replace(v, r'(?i){_J_SPACE}|{_CURRENCY}', '')", spark_type="STRING"),
     "signed number": Rule(("p",), """CASE
             WHEN p.num <> '' AND (p.open = '') = (p.close = '')
                  AND (p.sign <> '')::INT + (p.open <> '')::INT + (p.trail <> '')::INT <= 1
             THEN CASE WHEN p.sign = '-' OR p.open <> '' OR p.trail <> '' THEN -1 ELSE 1 END
                  * TRY_CAST(seg_digits(p.num) AS DOUBLE) END""",
                           "the number of the parts: negative with one of a leading -, parentheses "
-                          "or a trailing - (never two: --5 and -(5) are not numbers)"),
+                          "or a trailing - (never two: --5 and -(5) are not numbers)",
+                   spark="""CASE
+            WHEN {3} <> '' AND ({2} = '') = ({4} = '')
+                 AND CAST({1} <> '' AS INT) + CAST({2} <> '' AS INT) + CAST({5} <> '' AS INT) <= 1
+            THEN CASE WHEN {1} = '-' OR {2} <> '' OR {5} <> '' THEN -1 ELSE 1 END
+                 * TRY_CAST(seg_digits({3}) AS DOUBLE) END""".format(
+                       *[None, *(f"regexp_extract(p, r'{_PARTS}', {k})" for k in range(1, 6))]), spark_type="DOUBLE"),
     "amount": Rule(("v",), "COALESCE(seg_plain_number(v), "
                            "CASE WHEN v IS NOT NULL THEN seg_signed_number(seg_number_parts(v)) END)",
-                   "an amount: ￥1,200.50, (200.50), £-3, -£3, £(3), 3-, 1.234,56 €, 300元 ..."),
+                   "an amount: ￥1,200.50, (200.50), £-3, -£3, £(3), 3-, 1.234,56 €, 300元 ...",
+                   spark="COALESCE(seg_plain_number(v), CASE WHEN v IS NOT NULL THEN seg_signed_number(seg_number_parts(v)) END)", spark_type="DOUBLE"),
     "iso date": Rule(("v",), "CASE WHEN v >= '0' AND v < ':' THEN nullif(greatest(TRY_CAST(v AS DATE), "
                              "DATE '0099-12-31'), DATE '0099-12-31') END",
                      "an ISO date or timestamp (2024-01-31, 2024-01-31 10:00, 2024-01-31T10:00Z); it "
                      "starts with a digit, so DuckDB's words (epoch, infinity) are not dates, and a "
-                     "year below 100 (05/01/24 cast as year 5) is left to the slow path"),
+                     "year below 100 (05/01/24 cast as year 5) is left to the slow path",
+                   spark=r"CASE WHEN v RLIKE r'^\d{4}([-/])\d{1,2}\1\d{1,2}( *$|[ T]\d{1,2}:\d)' "
+                         r"THEN nullif(greatest(TRY_CAST(replace(v, '/', '-') AS DATE), "
+                         r"DATE '0099-12-31'), DATE '0099-12-31') END", spark_type="DATE"),
     "formatted date": Rule(("v", "fmt"), "nullif(greatest(CAST(try_strptime(v, fmt) AS DATE), "
                                          "DATE '0099-12-31'), DATE '0099-12-31')",
                            "v in the strptime format fmt; a two-digit year read by %Y (year < 100) "
-                           "is no match, so 05/01/24 reaches the two-digit format"),
+                           "is no match, so 05/01/24 reaches the two-digit format. No Spark twin: the "
+                           "file's dominant format is DuckDB's speed-up, and any date reads the same"),
     "date part": Rule(("v",), r"regexp_replace(regexp_extract(trim(v), '^[^\sT]+'), '[.-]', '/', 'g')",
-                      "the date before any time, with / for . and - (2024.01.31 10:00 -> 2024/01/31)"),
+                      "the date before any time, with / for . and - (2024.01.31 10:00 -> 2024/01/31)",
+                   spark=r"regexp_replace(regexp_extract(seg_trim(v), r'^[^\t\n\f\r T]+', 0), '[.-]', '/')", spark_type="STRING"),
     "shaped date": Rule(("p", "short", "long"), r"""CAST(CASE
             WHEN regexp_full_match(p, '\d{4}/\d{1,2}/\d{1,2}') THEN try_strptime(p, '%Y/%m/%d')
             WHEN regexp_full_match(p, '\d{8}') THEN try_strptime(p, '%Y%m%d')
@@ -172,33 +214,54 @@ RULES: dict[str, Rule] = {
             WHEN regexp_full_match(p, '\d{4}年\d{1,2}月\d{1,2}日') THEN try_strptime(p, '%Y年%m月%d日')
         END AS DATE)""",
                         "a date part in the one format its shape allows: year first, YYYYMMDD, a/b/yy "
-                        "(short: the day/month order with %y) and a/b/yyyy (long, %Y), 2024年1月5日"),
+                        "(short: the day/month order with %y) and a/b/yyyy (long, %Y), 2024年1月5日",
+                   spark=r"""CASE
+            WHEN p RLIKE r'^\d{4}/\d{1,2}/\d{1,2}$' THEN try_to_date(p, 'yyyy/M/d')
+            WHEN p RLIKE r'^\d{8}$' THEN try_to_date(p, 'yyyyMMdd')
+            WHEN p RLIKE r'^\d{1,2}/\d{1,2}/\d{2}$'
+                THEN add_months(try_to_date(p, short), CASE WHEN CAST(right(p, 2) AS INT) >= 69 THEN -1200 ELSE 0 END)
+            WHEN p RLIKE r'^\d{1,2}/\d{1,2}/\d{4}$' THEN try_to_date(p, long)
+            WHEN p RLIKE r'^\d{4}年\d{1,2}月\d{1,2}日$' THEN try_to_date(p, 'yyyy年M月d日')
+        END""", spark_type="DATE"),
     "serial date": Rule(("t",), r"CASE WHEN regexp_full_match(t, '[2-6]\d{4}(\.\d+)?') "
                                 r"THEN DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) END",
-                        "an Excel serial day number (20000 to 69999: 1954 to 2091)"),
+                        "an Excel serial day number (20000 to 69999: 1954 to 2091)",
+                   spark=r"CASE WHEN t RLIKE r'^[2-6]\d{4}(\.\d+)?$' "
+                              r"THEN date_add(DATE '1899-12-30', CAST(floor(CAST(t AS DOUBLE)) AS INT)) END", spark_type="DATE"),
     "any date": Rule(("v", "short", "long"), r"""CASE WHEN regexp_matches(trim(v), '^\d') THEN COALESCE(
             seg_shaped_date(seg_date_part(v), short, long), TRY_CAST(trim(v) AS DATE),
             seg_serial_date(trim(v))) END""",
                      "a date in any of the accepted forms (the slow path, after the fast one): by its "
-                     "shape first, so a/b/yy is never read as ISO year a"),
+                     "shape first, so a/b/yy is never read as ISO year a",
+                   spark=r"""CASE WHEN seg_trim(v) RLIKE r'^\d' THEN COALESCE(
+            seg_shaped_date(seg_date_part(v), short, long), seg_iso_date(seg_trim(v)),
+            seg_serial_date(seg_trim(v))) END""", spark_type="DATE"),
     # -- rejection reasons, in the order they are checked -------------------------------------
     "malformed row": Rule((), None, "the reader: the row does not split into the header's columns "
                                     "(RFC 4180); its cells are the row's text", reason=True),
-    "missing customer id": Rule(("customer_id",), "customer_id IS NULL", "no customer id", reason=True),
+    "missing customer id": Rule(("customer_id",), "customer_id IS NULL", "no customer id", reason=True,
+                   spark="customer_id IS NULL"),
     "missing date": Rule(("order_date", "date_blank"), "order_date IS NULL AND date_blank",
-                         "the date cell is blank", reason=True),
-    "unparseable date": Rule(("order_date",), "order_date IS NULL", "the date is not a date", reason=True),
+                         "the date cell is blank", reason=True,
+                   spark="order_date IS NULL AND date_blank"),
+    "unparseable date": Rule(("order_date",), "order_date IS NULL", "the date is not a date", reason=True,
+                   spark="order_date IS NULL"),
     "date out of range": Rule(("order_date", "first_date", "last_date"),
                               "order_date NOT BETWEEN first_date AND last_date",
-                              "a date outside Limits (year 99999, 0024)", reason=True),
+                              "a date outside Limits (year 99999, 0024)", reason=True,
+                   spark="order_date NOT BETWEEN first_date AND last_date"),
     "missing amount": Rule(("amount", "amount_blank"), "amount IS NULL AND amount_blank",
-                           "the amount cell (quantity or unit price) is blank", reason=True),
+                           "the amount cell (quantity or unit price) is blank", reason=True,
+                   spark="amount IS NULL AND amount_blank"),
     "unparseable amount": Rule(("amount",), "amount IS NULL OR NOT isfinite(amount)",
-                               "the amount is not a finite number (ten, 1,2,3, --5, inf, nan)", reason=True),
+                               "the amount is not a finite number (ten, 1,2,3, --5, inf, nan)", reason=True,
+                               spark="amount IS NULL OR isnan(amount) OR abs(amount) = double('Infinity')"),
     "amount out of range": Rule(("amount", "max_amount"), "abs(amount) > max_amount",
-                                "an amount beyond Limits (1e305)", reason=True),
+                                "an amount beyond Limits (1e305)", reason=True,
+                   spark="abs(amount) > max_amount"),
     "duplicate": Rule(("is_copy",), "is_copy", "with drop_duplicates: the row equals an earlier row "
-                                               "in every cell", reason=True),
+                                               "in every cell", reason=True,
+                   spark="is_copy"),
 }
 
 #: Rejection reasons, in the order they are checked (a row gets the first that applies).
@@ -415,6 +478,24 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
 # The pass
 # --------------------------------------------------------------------------------------------
 
+def reason_sql(engine: str, priced: bool, drop_duplicates: bool) -> str:
+    """SQL: the first rejection reason (``RULES`` order) whose rule holds for a row, NULL for a used
+    row, with the rules of ``engine`` (``"duckdb"``: ``$`` parameters, or ``"spark"``: ``:``).
+
+    Reads the columns ``customer_id``, ``order_date``, ``date_blank``, ``amount``, ``amount_blank``,
+    ``is_copy`` and the parameters ``first_date``, ``last_date``, ``max_amount``; the amount reasons
+    only when ``priced``, "duplicate" only with ``drop_duplicates``.
+    """
+    mark = "$" if engine == "duckdb" else ":"
+    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
+            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
+            "first_date": f"{mark}first_date", "last_date": f"{mark}last_date", "max_amount": f"{mark}max_amount"}
+    checks = [(name, _call(name, args)) for name, rule in RULES.items()
+              if rule.reason and getattr(rule, engine) is not None
+              and (priced or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
+    return "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+
+
 def _date_sql(cell: str, plan: _Plan) -> str:
     """SQL: the date in ``cell`` (text): the dominant format first, then every accepted form."""
     fast = (_call("iso date", {"v": cell}) if plan.fast is None
@@ -444,13 +525,7 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
     mapped = [f for f in TEXT_FIELDS if f in col]
     texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
-    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
-            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
-            "first_date": "$first_date", "last_date": "$last_date", "max_amount": "$max_amount"}
-    checks = [(name, _call(name, args)) for name, rule in RULES.items()
-              if rule.reason and rule.duckdb is not None
-              and (amount_cols or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
-    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+    reason = reason_sql("duckdb", bool(amount_cols), drop_duplicates)
     as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
 
     def build():
@@ -584,6 +659,20 @@ def lines_view(con) -> None:
     con.execute(f"CREATE OR REPLACE VIEW lines AS SELECT rowid AS _line, *{missing} FROM parsed WHERE reason IS NULL")
 
 
+def resolve_mapping(headers: list[str], mapping: dict[str, str] | None, file_name: str) -> dict[str, str]:
+    """``guess_mapping(headers)`` updated by ``mapping`` field by field (an empty header unmaps the
+    field; a column serves one field); raises :class:`IngestError` when a needed field is missing."""
+    full = guess_mapping(headers)
+    for f, h in (mapping or {}).items():
+        full = {k: v for k, v in full.items() if v != h}
+        if h:
+            full[f] = h
+        else:
+            full.pop(f, None)
+    _check_mapping(headers, full, file_name)
+    return full
+
+
 def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) -> None:
     unknown = {f: h for f, h in mapping.items() if f not in CANONICAL_FIELDS or h not in headers}
     if unknown:
@@ -690,6 +779,9 @@ class Dataset:
     side_reports: dict[str, dict] = field(default_factory=dict)
     source: Source | None = None
     plan: _Plan | None = field(default=None, repr=False)
+    #: Opened from a per-customer table (:func:`segcore.customer_table.open_customer_table`): its
+    #: ``(metrics, facts)``; the dataset then holds no order lines.
+    customer_table: tuple | None = field(default=None, repr=False)
 
     def has_table(self, name: str) -> bool:
         """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""
@@ -783,14 +875,7 @@ def _load(con, source: Source, mapping, *, date_order=None, drop_duplicates=Fals
         raise IngestError("no_columns", f"{file_name} has only one column ({headers[0]!r}): "
                           "the delimiter or the format was not recognised.",
                           file=file_name, columns=headers)
-    full = guess_mapping(headers)
-    for f, h in (mapping or {}).items():
-        full = {k: v for k, v in full.items() if v != h}  # a column serves one field
-        if h:
-            full[f] = h
-        else:
-            full.pop(f, None)
-    _check_mapping(headers, full, file_name)
+    full = resolve_mapping(headers, mapping, file_name)
     info = parse_source(con, source, full, date_order=date_order, drop_duplicates=drop_duplicates,
                         limits=limits)
     report = _report(con, full, info, drop_duplicates, source)

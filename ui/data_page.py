@@ -18,7 +18,7 @@ from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
-FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big")  # engine error codes whose message names only the file
+FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big", "not_customer_table")  # engine error codes whose message names only the file
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 

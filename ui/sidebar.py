@@ -159,13 +159,17 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         if ss.get("_flash_suggest"):
             st.info(ss.pop("_flash_suggest"), icon=":material/auto_awesome:")
 
-        lo, hi = ds.report.date_min, ds.report.date_max
-        state.window(spec, ds)
-        state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
-                    help=t("as_of_help"))
-        state.window(spec, ds)
-        state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
-                    help=t("since_help"))
+        if ds.customer_table is not None:
+            since, as_of = state.window(spec, ds)
+            st.caption(t("sb_table_window", as_of=fmt.date(as_of), since=fmt.date(since)))
+        else:
+            lo, hi = ds.report.date_min, ds.report.date_max
+            state.window(spec, ds)
+            state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
+                        help=t("as_of_help"))
+            state.window(spec, ds)
+            state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
+                        help=t("since_help"))
 
         with st.expander(t("labels")):
             n = state.level_count()
