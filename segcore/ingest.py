@@ -349,7 +349,7 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
     def build():
         sql, params = source.relation()
         return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
-                + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
+                + f", c{col['customer_id']} AS id" + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
                 + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
@@ -377,21 +377,26 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
             "FROM seg_sample", {"f": fmt}).fetchone()[0]
     readable = not source.nul and source.file_format == "csv" and not source.table
     typed = {d: "DATE"} if date_typed and readable else {}
-    if readable and amounts and not drop_duplicates and _plain_amounts(con, source, len(amounts)):
+    if readable and amounts and not drop_duplicates and _clean_amounts(con, source, len(amounts)):
         typed.update({i: "DOUBLE" for i in amounts})
     return _Plan(order, ambiguous, fast, typed)
 
 
-def _plain_amounts(con, source: Source, columns: int) -> bool:
+def _clean_amounts(con, source: Source, columns: int) -> bool:
     """True when DuckDB's reader can type the amount columns as DOUBLE and read every value as the
-    amount rule does: every sampled value is a plain number (DuckDB's cast reads it) and the file
-    holds no ``_`` or ``+-`` under its header line (the reader, like the cast, takes 1_000 and +-5, which the
-    rule refuses; a byte search over the file, as for NUL bytes). A value the reader cannot read
-    later in the file sends the pass back to the text path.
+    amount rule does, and no sampled row is rejected.
+
+    Every sampled amount is a finite plain number (DuckDB's cast reads it), and the file holds no
+    ``_`` or ``+-`` under its header line (the reader, like the cast, takes 1_000 and +-5, which
+    the rule refuses; a byte search over the file, as for NUL bytes). A value the reader cannot
+    read later in the file sends the pass back to the text path. The sampled rows also have a
+    customer id and a date: a typed pass reads the file again for the cells of its rejected rows
+    (as written: 12.50, not 12.5), so a file whose start already has rejected rows is read as text.
     """
-    if not con.execute("SELECT bool_and(" + " AND ".join(
-            f"(a{k} IS NULL OR TRY_CAST(a{k} AS DOUBLE) IS NOT NULL)" for k in range(columns))
-            + ") FROM seg_sample").fetchone()[0]:
+    if not con.execute("SELECT COALESCE(bool_and(NOT seg_blank(id) AND NOT seg_blank(v) AND "
+                       + " AND ".join(f"COALESCE(isfinite(TRY_CAST(a{k} AS DOUBLE)), false)"
+                                      for k in range(columns))
+                       + "), false) FROM seg_sample").fetchone()[0]:
         return False
     read = source.copy or source.path
     with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
