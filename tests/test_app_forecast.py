@@ -196,6 +196,9 @@ def test_the_page_in_chinese(engine):
     assert any(m.startswith(f"**基于截至 2026-03-02 的订单拟合，模型预测这 {len(h.customers):,} 位客户在留出的 34.7周")
                for m in markdown(at))
     assert metric(at, "很可能仍是客户") and metric(at, "预测订单数") == [f"{round(h.predicted_orders):,}"]
+    track = next(json.loads(c.proto.spec)["layout"]["xaxis"] for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["layout"]["title"]["text"] == "逐周累计回购订单")
+    assert [s["value"] for s in track["tickformatstops"]] == ["%Y年%-m月%-d日", "%Y年%-m月", "%Y年"]
 
 
 # --- not enough data --------------------------------------------------------------------------------
@@ -266,7 +269,7 @@ def test_churn_page_lists_where_palive_and_the_rule_disagree(engine):
 
 # --- the settings file ------------------------------------------------------------------------------
 
-def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):
+def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):  # noqa: F811 (the fixture imported above)
     at = start(FORECAST)
     at.segmented_control(key="w_fc_unit").set_value("day")
     run(at)
