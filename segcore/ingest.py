@@ -12,10 +12,12 @@ number, never a shifted one.
 
 - Typed fast path: when the first ``SAMPLE_ROWS`` values of the date column all have one date format
   (day/month order by the engine's rule below), written as that format writes them back, DuckDB's
-  reader types the column as DATE (every other column stays text: ids are never numbers, and an
-  amount typed by the reader would take forms the amount rule refuses, such as 1_000 and +-5). Any
-  date it cannot convert, or reads where the rules do not (epoch, infinity, a two-digit year), sends
-  the pass back to the text path, so every row is still used or rejected with its reason. On the
+  reader types the column as DATE; when every sampled amount (or quantity and unit price) is a
+  plain number and the file holds no ``_`` or ``+-`` (forms DuckDB reads as numbers and the amount
+  rule refuses: 1_000, +-5), it types those as DOUBLE. Every other column stays text: ids are never
+  numbers. Any value it cannot convert, or a date it reads where the rules do not (epoch,
+  infinity, a two-digit year), sends the pass back to the text path, so every row is still used or
+  rejected with its reason; a rejected row's cells are read again as text, as written. On the
   text path the file's dominant date format is tried before the others.
 - Day-first or month-first is decided on the first ``SAMPLE_ROWS`` dates and checked on the whole
   column after the pass; the pass is redone when the whole column decides otherwise.
@@ -37,6 +39,7 @@ lines    : view of the used rows of ``parsed`` with all six text fields (NULL wh
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -372,7 +375,7 @@ class _Plan:
     order: str | None             # "dmy", "mdy" or None (no a/b/yyyy dates seen)
     ambiguous: bool               # the order is the default: no value told
     fast: str | None              # the dominant date format (None: ISO, cast)
-    typed: dict[int, str]         # {date column: "DATE"} when DuckDB's reader types it, else {}
+    typed: dict[int, str]         # {column: "DATE" or "DOUBLE"}: the columns DuckDB's reader types
 
     @property
     def short_long(self) -> tuple[str, str]:
@@ -437,15 +440,17 @@ def _currency(con, source: Source, col: dict[str, int]) -> tuple[str | None, str
     return CURRENCY_SIGNS.get(sign, sign), "after" if after else "before"
 
 
-def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan:
+def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_duplicates: bool = False) -> _Plan:
     """Decide the date order, the dominant date format and whether DuckDB's reader types the date
-    column, from the first ``SAMPLE_ROWS`` dates."""
+    and the amount columns, from their first ``SAMPLE_ROWS`` values."""
     d = col["order_date"]
+    amounts = _amount_columns(col)
 
     def build():
         sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape "
-                f"FROM {sql} LIMIT {SAMPLE_ROWS}", params)
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
+                + f", c{col['customer_id']} AS id" + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
+                + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
     # the evidence for the date order, and the dominant shape of the dates (digits as 9)
@@ -470,8 +475,34 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
             "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
             "FROM seg_sample", {"f": fmt}).fetchone()[0]
-    typed = date_typed and not source.nul and source.file_format == "csv" and not source.table
-    return _Plan(order, ambiguous, fast, {d: "DATE"} if typed else {})
+    readable = not source.nul and source.file_format == "csv" and not source.table
+    typed = {d: "DATE"} if date_typed and readable else {}
+    if readable and amounts and not drop_duplicates and _clean_amounts(con, source, len(amounts)):
+        typed.update({i: "DOUBLE" for i in amounts})
+    return _Plan(order, ambiguous, fast, typed)
+
+
+def _clean_amounts(con, source: Source, columns: int) -> bool:
+    """True when DuckDB's reader can type the amount columns as DOUBLE and read every value as the
+    amount rule does, and no sampled row is rejected.
+
+    Every sampled amount is a finite plain number (DuckDB's cast reads it), and the file holds no
+    ``_`` or ``+-`` under its header line (the reader, like the cast, takes 1_000 and +-5, which
+    the rule refuses; a byte search over the file, as for NUL bytes). A value the reader cannot
+    read later in the file sends the pass back to the text path. The sampled rows also have a
+    customer id and a date: a typed pass reads the file again for the cells of its rejected rows
+    (as written: 12.50, not 12.5), so a file whose start already has rejected rows is read as text.
+    """
+    if not con.execute("SELECT COALESCE(bool_and(NOT seg_blank(id) AND NOT seg_blank(v) AND "
+                       + " AND ".join(f"COALESCE(isfinite(TRY_CAST(a{k} AS DOUBLE)), false)"
+                                      for k in range(columns))
+                       + "), false) FROM seg_sample").fetchone()[0]:
+        return False
+    read = source.copy or source.path
+    with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = mm.find(b"\n") + 1  # after the header, whose names often hold a _
+        # one-byte searches are memchr (20 ms per 100 MB); a search for +- is six times slower
+        return mm.find(b"_", data) < 0 and (mm.find(b"+", data) < 0 or mm.find(b"+-", data) < 0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,15 +549,16 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         order_date, date_blank = _date_sql(f"c{d}", plan), _call("blank", {"v": f"c{d}"})
     amount_cols = _amount_columns(col)
     if amount_cols:
-        values = [_call("amount", {"v": f"c{i}"}) for i in amount_cols]
-        blanks = [_call("blank", {"v": f"c{i}"}) for i in amount_cols]
+        values = [f"c{i}" if i in plan.typed else _call("amount", {"v": f"c{i}"}) for i in amount_cols]
+        blanks = [f"c{i} IS NULL" if i in plan.typed else _call("blank", {"v": f"c{i}"}) for i in amount_cols]
         amount, amount_blank = " * ".join(values), " OR ".join(blanks)
     else:
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
     mapped = [f for f in TEXT_FIELDS if f in col]
     texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
     reason = reason_sql("duckdb", bool(amount_cols), drop_duplicates)
-    as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
+    as_text = [f"strftime(c{i}, '{fmt}')" if plan.typed.get(i) == "DATE" else f"CAST(c{i} AS VARCHAR)"
+               if i in plan.typed else f"c{i}" for i in range(width)]
 
     def build():
         relation, params = source.relation(plan.typed, fmt if d in plan.typed and plan.fast else None)
@@ -574,7 +606,8 @@ def _whole_column_order(con, source: Source, col: dict[str, int], plan: _Plan) -
     return _order_of(evidence)
 
 
-def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool) -> None:
+def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool,
+                        reread: Source | None = None) -> None:
     """Move the rejected rows' numbers and cells to ``rejected``; add the malformed rows the reader
     left out (to ``parsed`` with their reason, to ``rejected`` with their text).
 
@@ -584,17 +617,30 @@ def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool)
     before it (malformed row ``k`` in file order, at row number ``m_k``, comes before the rows
     whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
     rows' numbers and cells (they would take 24 bytes on every row).
+
+    After a typed pass the cells are read again as text from ``reread`` (only when some row was
+    rejected), so that they are as written in the file (12.50, not 12.5).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
     if malformed:
         con.executemany("INSERT INTO seg_malformed VALUES ($1, $2, $3)",
                         [(row, line, row - k) for k, (row, line) in enumerate(malformed)])
     pos = "p._row" if positioned else "p.rowid + 1"
+    cells, join, params = "p._cells", "", {}
+    if reread and con.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
+        relation, params = reread.relation(rejects="seg_cells_rejects")
+        join = f"""LEFT JOIN (
+            SELECT _pos, [{', '.join(f'c{i}' for i in range(len(reread.headers)))}] AS _cells
+            FROM (SELECT row_number() OVER () AS _pos, * FROM {relation})
+            WHERE _pos IN (SELECT {pos} FROM parsed p WHERE reason IS NOT NULL)) t ON t._pos = {pos}"""
+        cells = "t._cells"
     con.execute(f"""
         CREATE OR REPLACE TABLE rejected AS
-        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason, _cells
-        FROM parsed p WHERE reason IS NOT NULL
-        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""")
+        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason,
+               {cells} AS _cells
+        FROM parsed p {join} WHERE reason IS NOT NULL
+        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""", params)
+    drop_rejects(con, "seg_cells_rejects")
     con.execute("INSERT INTO parsed (_hash, reason) SELECT hash(line), 'malformed row' FROM seg_malformed ORDER BY row")
     con.execute("ALTER TABLE parsed DROP COLUMN _cells")
     if positioned:
@@ -625,11 +671,11 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
     limits = limits or Limits()
     col = {f: source.headers.index(h) for f, h in mapping.items()}
     con.execute(_MACROS)
-    plan = _plan(con, source, col, date_order)
+    plan = _plan(con, source, col, date_order, drop_duplicates)
     currency = _currency(con, source, col)
     for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
         errors = _pass(con, source, col, plan, drop_duplicates, limits)
-        if plan.typed and ("CAST" in errors or con.execute(
+        if plan.typed and ("CAST" in errors or col["order_date"] in plan.typed and con.execute(
                 "SELECT count(*) FROM parsed WHERE order_date < DATE '0100-01-01' OR NOT isfinite(order_date) "
                 "OR order_date = DATE '1970-01-01'").fetchone()[0]):
             # a value the typed reader refused, or one it reads where the rules do not: a two-digit
@@ -639,11 +685,11 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
         if date_order is None and plan.order is not None:
             order, ambiguous = _whole_column_order(con, source, col, plan)
             if order != plan.order:
-                plan = replace(_plan(con, source, col, order), ambiguous=ambiguous)
+                plan = replace(_plan(con, source, col, order, drop_duplicates), ambiguous=ambiguous)
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
-    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates)
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates, source if plan.typed else None)
     lines_view(con)
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
@@ -704,8 +750,11 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
 
     The rows are grouped by their stored 64-bit hash (8 bytes a row in the hash table, however wide
     the rows). Only when some hash is shared are the cells compared: malformed rows by their text,
-    the others by reading the file again and grouping, by all their cells, only the rows whose hash
-    is shared, so the count stays exact when two different rows have the same hash.
+    the others by reading the file again as text and grouping, by all their cells as written, only
+    the rows whose hash is shared, so the count stays exact when two different rows have the same
+    hash, and when two rows differ only in how they write the same typed value (12.5 and 12.50).
+    The hash of a row read again is taken over the values the pass hashed: its typed columns
+    (``plan.typed``) cast as DuckDB's reader read them.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
                 "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
@@ -716,14 +765,20 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
                                 GROUP BY _cells)""").fetchone()[0]
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
-        cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
-        plan = plan or _Plan(None, False, None, {})
-        relation, params = source.relation(plan.typed, plan.fast if plan.typed and plan.fast else None,
-                                           rejects="seg_dup_rejects")
+        width = len(source.headers)
+        typed = plan.typed if plan else {}
+        read = [f"TRY_CAST(c{i} AS DOUBLE)" if typed.get(i) == "DOUBLE"
+                else f"CAST(try_strptime(c{i}, $fmt) AS DATE)" if typed.get(i) == "DATE" and plan.fast
+                else f"TRY_CAST(c{i} AS DATE)" if i in typed else f"c{i}" for i in range(width)]
+        relation, params = source.relation(rejects="seg_dup_rejects")
+        if plan and plan.fast and "DATE" in typed.values():
+            params["fmt"] = plan.fast
+        cells = ", ".join(f"c{i}" for i in range(width))
         copies += con.execute(f"""
             SELECT COALESCE(sum(n - 1), 0) FROM (
                 SELECT count(*) AS n FROM {relation}
-                WHERE hash({cells}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""", params).fetchone()[0]
+                WHERE hash({', '.join(read)}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""",
+                              params).fetchone()[0]
         drop_rejects(con, "seg_dup_rejects")
     return int(copies)
 
