@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -39,7 +38,7 @@ import streamlit as st
 import segcore
 from segcore import forecast
 from segcore.sources import open_source
-from segcore.workspace import Workspace, WorkspaceError
+from segcore.workspace import Workspace, WorkspaceError, browser_workspace, content_key, safe_file_name, set_aside
 from ui import fmt, state
 from ui.i18n import t
 
@@ -51,7 +50,6 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
 SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
 SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
-WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)  # what a workspace action may fail with
 
 
 @dataclass(frozen=True)
@@ -120,31 +118,48 @@ def sample_refs() -> dict[str, FileRef | None]:
     return refs
 
 
-def save_upload(uploaded, progress=None) -> FileRef:
-    """Write an uploaded file to disk in chunks (no extra copy in memory) and hash it on the way.
+def keep_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file to disk in chunks (no extra copy in memory), hashing it on the way:
+    into this browser's workspace (:meth:`Workspace.store_upload`: a reload reopens it), or, when
+    the workspace cannot be used, into a temporary folder (:func:`save_upload`).
 
-    The file lands in ``UPLOAD_DIR/<sha256>/<original name>`` so the engine's messages name it as
-    the user does. ``progress(fraction)`` is called after every chunk.
+    The file keeps its name as the user knows it (:func:`segcore.workspace.safe_file_name`: made
+    safe for the disk, cut to 255 bytes), so the engine's messages name it as the user does.
+    ``progress(fraction)`` is called after every chunk.
     """
+    kept, problem = ws_call(lambda ws: ws.store_upload(uploaded, uploaded.name, size=uploaded.size,
+                                                       progress=progress))
+    if problem is None:
+        return FileRef(kept.name, str(kept.path), kept.sha256, kept.size)
+    return save_upload(uploaded, progress)
+
+
+def save_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file into ``UPLOAD_DIR/<sha256>/<safe name>`` (see :func:`keep_upload`);
+    nothing is left behind when that fails (OSError)."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", os.path.basename(uploaded.name)) or "upload"
+    name = safe_file_name(uploaded.name)
     size = getattr(uploaded, "size", None) or 0
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
     uploaded.seek(0)
     done = 0
-    with os.fdopen(fd, "wb") as out:
-        while chunk := uploaded.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            done += len(chunk)
-            if progress and size:
-                progress(min(done / size, 1.0))
-    sha = digest.hexdigest()
-    folder = UPLOAD_DIR / sha
-    folder.mkdir(exist_ok=True)
-    final = folder / name
-    os.replace(tmp, final)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := uploaded.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                done += len(chunk)
+                if progress and size:
+                    progress(min(done / size, 1.0))
+        sha = digest.hexdigest()
+        folder = UPLOAD_DIR / sha
+        folder.mkdir(exist_ok=True)
+        final = folder / name
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     os.utime(folder)  # a file uploaded again counts as new
     _prune_uploads(keep=folder)
     return FileRef(name, str(final), sha, done)
@@ -284,31 +299,68 @@ def active() -> tuple[Spec, segcore.Dataset]:
     return spec, ds
 
 
-def workspace() -> tuple[Workspace | None, str | None]:
-    """The workspace file ($SEGCORE_WORKSPACE, ...), or why it cannot be opened."""
+def ws_call(action):
+    """``action(ws)`` on this browser's workspace (``ui.session`` keeps its key; one shared
+    workspace when ``SEGCORE_WORKSPACE_MODE=shared``): (its result, None), or (None, the
+    :class:`WorkspaceError`) when the file cannot be opened or read: a damaged file, a bad mode,
+    a missing folder ... never an exception."""
     try:
-        return Workspace(), None
-    except WS_ERRORS as exc:
-        return None, str(exc)
+        return action(browser_workspace(st.session_state.get("_ws_key"))), None
+    except WorkspaceError as exc:
+        return None, exc
+    except (duckdb.Error, OSError) as exc:
+        return None, WorkspaceError("unavailable", str(exc), detail=str(exc))
+
+
+def workspace() -> tuple[Workspace | None, WorkspaceError | None]:
+    """This browser's workspace, or why it cannot be opened."""
+    return ws_call(lambda ws: ws)
 
 
 def in_workspace(channel: str, action, errors: tuple = ()) -> tuple[bool, object]:
     """``action(ws)`` on the workspace file: (True, its result), or (False, None) with "That did not
     work: <reason>" flashed on ``channel`` when the file cannot be opened or the action fails with
     a workspace error (or one of ``errors``)."""
-    ws, problem = workspace()
     try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        return True, action(ws)
-    except (*WS_ERRORS, *errors) as exc:
-        state.flash(channel, "error", t("ws_failed", reason=str(exc)))
+        result, problem = ws_call(action)
+    except errors as exc:
+        result, problem = None, exc
+    if problem is not None:
+        state.flash(channel, "error", t("ws_failed", reason=fmt.md(problem)))
         return False, None
+    return True, result
 
 
-def ws_problem(reason: str) -> None:
-    st.error(t("ws_unavailable"), icon=":material/error:")
-    st.caption(reason)
+def ws_problem(problem: WorkspaceError, where: str) -> None:
+    """Why the workspace cannot be used, in one sentence (the engine's own below it); for a damaged
+    file a button that moves it aside, so the app goes on with a new, empty workspace. ``where``
+    tells the button apart when a page shows this twice."""
+    damaged = getattr(problem, "code", None) == "damaged"
+    st.error(t("ws_damaged" if damaged else "ws_unavailable"), icon=":material/error:")
+    st.caption(fmt.md(problem))
+    if damaged:
+        st.button(t("ws_set_aside"), key=f"w_ws_aside_{where}", on_click=_set_aside,
+                  args=(problem.params.get("path"),), icon=":material/move_item:")
+
+
+def _set_aside(path: str | None) -> None:
+    try:
+        target = set_aside(path)
+    except WorkspaceError as exc:
+        state.flash("workspace", "error", t("ws_failed", reason=fmt.md(exc)))
+        return
+    state.flash("workspace", "success", t("ws_set_aside_done", file=fmt.md(target.name)))
+
+
+def content_of(spec: Spec, ds: segcore.Dataset) -> str:
+    """The dataset's :func:`segcore.workspace.content_key` (snapshots are filed under it), once per
+    dataset."""
+    return _content_key(spec.key, ds)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _content_key(key: str, _ds: segcore.Dataset) -> str:
+    return content_key(_ds)
 
 
 def dataset_name(spec: Spec) -> str:
@@ -324,25 +376,25 @@ def saved_spec(name: str | None) -> Spec | None:
     """The :class:`Spec` of a dataset saved in the workspace (None when there is no such dataset)."""
     if not name:
         return None
-    ws, _ = workspace()
-    if ws is None:
+    found, _ = ws_call(lambda ws: (str(ws.path), ws.list_datasets()))
+    if found is None:
         return None
-    listed = ws.list_datasets()
-    found = listed[listed["name"] == name]
-    if found.empty:
+    path, listed = found
+    listed = listed[listed["name"] == name]
+    if listed.empty:
         return None
-    row = found.iloc[0]
-    sha = hashlib.sha256(f"{ws.path}|{row['id']}|{row['created']}".encode()).hexdigest()
+    row = listed.iloc[0]
+    sha = hashlib.sha256(f"{path}|{row['id']}|{row['created']}".encode()).hexdigest()
 
     def ref(role):
-        return FileRef(name, str(ws.path), f"{sha}-{role}", 0)
+        return FileRef(name, path, f"{sha}-{role}", 0)
 
     return Spec(orders=ref("orders"), customers=ref("customers") if row["has_customers"] else None,
                 interactions=ref("interactions") if row["has_interactions"] else None, saved=name)
 
 
 def _open_saved(spec: Spec) -> segcore.Dataset:
-    try:
-        return Workspace(spec.orders.path).open_dataset(spec.saved)
-    except Exception as exc:
-        raise LoadFailure("orders", spec.orders, exc) from exc
+    ds, problem = ws_call(lambda ws: ws.open_dataset(spec.saved))
+    if problem is not None:
+        raise LoadFailure("orders", spec.orders, problem)
+    return ds
