@@ -57,7 +57,8 @@ if failure is None and spec is not None:
         (t("returns"), t("returns_value", n=fmt.integer(rep.returns_count), sum=fmt.money(rep.returns_sum))),
         (t("duplicates"), t("dup_dropped" if rep.duplicates_dropped else "dup_kept",
                             n=fmt.integer(rep.duplicate_rows))),
-        (t("amount_source"), t("amount_col") if rep.amount_source == "amount" else t("amount_qp")),
+        (t("amount_source"), {"amount": t("amount_col"), "none": t("amount_none")}.get(rep.amount_source,
+                                                                                       t("amount_qp"))),
         (t("file_format"), f"{fmt.md(ctx.spec.orders.name)} · {rep.file_format.upper()}"
                            + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
     ]
@@ -95,6 +96,8 @@ if failure is None and spec is not None:
     if preview is not None:
         with st.expander(t("preview_rejected")):
             st.dataframe(preview, hide_index=True, column_config={"reason": st.column_config.Column(t("reason"))})
+    for text in data_page.mapping_warnings(ctx.spec, ctx.ds):
+        st.warning(text, icon=":material/rule:")
     if rep.date_order_ambiguous:
         st.warning(t("date_ambiguous"), icon=":material/event:")
     for note in data_page.report_notes(rep):

@@ -11,6 +11,7 @@ ctx = context.page("nav_overview")
 st.title(t("ov_title"))
 st.caption(t("ov_caption", file=fmt.md(t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name),
              start=fmt.date(ctx.start), as_of=fmt.date(ctx.as_of), n=fmt.integer(len(ctx.tiered))))
+context.count_only_note(ctx, t("cn_overview"))
 
 # KPI cards, one per tier -------------------------------------------------------------------------
 cards = st.columns(len(ctx.levels))
@@ -23,11 +24,16 @@ for card, row in zip(cards, ctx.summary.itertuples()):
         left, right = st.columns(2)
         left.metric(t("kpi_customers"), fmt.integer(row.customers))
         right.metric(t("kpi_customer_share"), fmt.percent(row.customer_share))
-        left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
-                    help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
-        right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share))
-        left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
-                    help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
+        if ctx.count_only:  # a file without amounts: orders instead of money
+            left.metric(t("kpi_orders"), fmt.integer(row.orders))
+            right.metric(t("kpi_order_share"), fmt.percent(row.order_share))
+            left.metric(t("kpi_avg_orders"), fmt.number(row.orders / row.customers if row.customers else None, 1))
+        else:
+            left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
+                        help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
+            right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share))
+            left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
+                        help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
         right.metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
 if ctx.has_prospects:
     st.caption(t("prospect_note", label=fmt.md(ctx.rules.prospect_label)))
@@ -39,9 +45,10 @@ charts.show(charts.pareto_figure(ctx), "chart_pareto")
 # Distributions -----------------------------------------------------------------------------------
 st.subheader(t("dist_title"))
 spend, orders, recency = st.columns(3)
-with spend:
-    charts.show(charts.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
-                "chart_spend")
+if not ctx.count_only:
+    with spend:
+        charts.show(charts.distribution_figure(ctx, "monetary", "log", t("dist_spend"), t("axis_spend"), False),
+                    "chart_spend")
 with orders:
     charts.show(charts.distribution_figure(ctx, "frequency", "log", t("dist_freq"), t("axis_orders"), True),
                 "chart_frequency")

@@ -12,6 +12,7 @@ ctx = context.page("nav_customers")
 ss = st.session_state
 
 st.title(t("cu_title"))
+context.count_only_note(ctx, t("cn_customers"))
 
 # Filters ---------------------------------------------------------------------------------------------
 ss["s_cust_tiers"] = [x for x in ss["s_cust_tiers"] if x in ctx.levels]
@@ -66,7 +67,9 @@ with st.container(border=True):
                  "all": t("dl_all", n=fmt.integer(len(ctx.tiered))),
                  "tier": t("dl_tier")}))
     scope = ss["s_dl_scope"]
-    csv_col, xlsx_col, tier_col, _ = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
+    csv_col, xlsx_col, tier_col, lang_col = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
+    with lang_col:
+        code = tables.export_lang_choice("w_dl")
     if scope == "tier":
         tier = tier_col.selectbox(t("dl_tier_pick"), options=list(ctx.levels), key="w_dl_tier")
         frame, sheets, suffix = views.customer_list(ctx.tiered, tiers=[tier]), [tier], tier
@@ -77,12 +80,13 @@ with st.container(border=True):
     suffix = tables.file_stem(suffix)
     summary = ctx.summary
     csv_col.download_button(
-        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame)),
+        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame), code),
         file_name=f"customers_{suffix}.csv", mime="text/csv", on_click="ignore", help=t("dl_csv_help"),
         icon=":material/download:", key="w_dl_csv", width="stretch")
     xlsx_col.download_button(
         t("dl_xlsx"),
-        data=lambda frame=frame, sheets=sheets: segcore.to_excel_bytes(segcore.tier_sheets(frame, summary, sheets)),
+        data=lambda frame=frame, sheets=sheets: segcore.to_excel_bytes(
+            segcore.tier_sheets(frame, summary, sheets, code), code),
         file_name=f"customers_{suffix}.xlsx", on_click="ignore", key="w_dl_xlsx", width="stretch",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", help=t("dl_xlsx_help"),
         icon=":material/table_view:")
@@ -119,19 +123,20 @@ with st.container(border=True, key="card_profile"):
     cells = st.columns(6)
     cells[0].metric(t("p_rank"), t("p_rank_value", rank=fmt.integer(position["rank"].iloc[0]),
                                    n=fmt.integer(position["buyers"].iloc[0])) if len(position) else t("na"))
-    cells[1].metric(t("col_monetary"), fmt.money(r["monetary"]))
-    cells[2].metric(t("col_frequency"), fmt.integer(r["frequency"]))
-    cells[3].metric(t("col_avg_order_value"), fmt.money(r["avg_order_value"]))
-    cells[4].metric(t("col_recency_days"), fmt.days(r["recency_days"]))
-    cells[5].metric(t("col_trend"), fmt.percent(r["trend"], 0))
+    cells[1].metric(naming.col_label("monetary"), fmt.money(r["monetary"]))
+    cells[2].metric(naming.col_label("frequency"), fmt.integer(r["frequency"]))
+    cells[3].metric(naming.col_label("avg_order_value"), fmt.money(r["avg_order_value"]))
+    cells[4].metric(naming.col_label("recency_days"), fmt.days(r["recency_days"]))
+    cells[5].metric(naming.col_label("trend"), fmt.percent(r["trend"], 0))
     cells = st.columns(6)
-    cells[0].metric(t("col_first_order_date"), fmt.date(r["first_order_date"]))
-    cells[1].metric(t("col_last_order_date"), fmt.date(r["last_order_date"]))
-    cells[2].metric(t("col_product_breadth"), fmt.integer(r["product_breadth"]) if "product_breadth" in r else t("na"))
-    cells[3].metric(t("col_avg_interval_days"), fmt.days(r["avg_interval_days"]))
+    cells[0].metric(naming.col_label("first_order_date"), fmt.date(r["first_order_date"]))
+    cells[1].metric(naming.col_label("last_order_date"), fmt.date(r["last_order_date"]))
+    cells[2].metric(naming.col_label("product_breadth"),
+                    fmt.integer(r["product_breadth"]) if "product_breadth" in r else t("na"))
+    cells[3].metric(naming.col_label("avg_interval_days"), fmt.days(r["avg_interval_days"]))
     if "interactions_90d" in r:
-        cells[4].metric(t("col_interactions_90d"), fmt.integer(r["interactions_90d"]))
-        cells[5].metric(t("col_last_interaction_date"), fmt.date(r["last_interaction_date"]))
+        cells[4].metric(naming.col_label("interactions_90d"), fmt.integer(r["interactions_90d"]))
+        cells[5].metric(naming.col_label("last_interaction_date"), fmt.date(r["last_interaction_date"]))
 
 if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
     st.markdown(t("sg_profile", segment=naming.segment_label(r["rfm_segment"]), scores=customers.score_text(r),

@@ -1,5 +1,6 @@
-"""Segments: RFM scores per dimension, RFM segments (editable rules), weighted-score levels next
-to the Pareto tiers, and breakdowns by any attribute that filter the customer list."""
+"""Segments: RFM scores per dimension, RFM segments (editable rules), the R x F heatmap and the
+recency / frequency / spend scatter by tier, weighted-score levels next to the Pareto tiers, and
+breakdowns by any attribute that filter the customer list."""
 
 import streamlit as st
 
@@ -14,8 +15,9 @@ n = int(ss["s_score_points"])
 
 st.title(t("sg_title"))
 st.caption(t("sg_intro", n=n))
-scores_tab, segments_tab, weighted_tab, breakdown_tab = st.tabs(
-    [t("sg_tab_scores"), t("sg_tab_segments"), t("sg_tab_weighted"), t("sg_tab_breakdown")])
+context.count_only_note(ctx, t("cn_segments"))
+scores_tab, segments_tab, plots_tab, weighted_tab, breakdown_tab = st.tabs(
+    [t("sg_tab_scores"), t("sg_tab_segments"), t("sg_tab_plots"), t("sg_tab_weighted"), t("sg_tab_breakdown")])
 dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))
 
 # Scores per dimension: cut points, customers per score, custom cut points -----------------------------
@@ -48,26 +50,45 @@ with scores_tab:
 # RFM segments: counts, actions, the rules table ---------------------------------------------------------
 with segments_tab:
     rules = segments.segment_rules()
-    summary = views.segment_summary(ctx.metrics, list(rules["segment"]))
-    charts.show(charts.segment_figure(summary), "chart_segments")
-    shown = segments.segment_table(summary)
-    st.dataframe(shown, hide_index=True, key="w_segment_table", height=36 * (len(shown) + 1) + 4,
-                 column_config=segments.segment_column_config())
-    others = next((row for row in summary.itertuples() if row.segment == "Others"), None)
-    if others is not None and others.customers > 0:
-        st.caption(t("sg_others_note", n=fmt.integer(others.customers), share=fmt.percent(others.customer_share)))
+    if ctx.count_only:
+        st.caption(t("sg_count_only"))
+    else:
+        summary = views.segment_summary(ctx.metrics, list(rules["segment"]))
+        charts.show(charts.segment_figure(summary), "chart_segments")
+        shown = segments.segment_table(summary)
+        st.dataframe(shown, hide_index=True, key="w_segment_table", height=36 * (len(shown) + 1) + 4,
+                     column_config=segments.segment_column_config())
+        others = next((row for row in summary.itertuples() if row.segment == "Others"), None)
+        if others is not None and others.customers > 0:
+            st.caption(t("sg_others_note", n=fmt.integer(others.customers), share=fmt.percent(others.customer_share)))
 
-    st.subheader(t("sg_rules_title"))
-    st.caption(t("sg_rules_help", n=n))
-    base = segments.rules_editor_base(rules, n)
-    edited = st.data_editor(base, key="w_seg_rules", num_rows="dynamic", hide_index=True,
-                            column_config=segments.rules_column_config(n), width="stretch",
-                            height=36 * (len(base) + 2) + 4)
-    problem = segments.apply_segment_rules(edited, n)
-    if problem:
-        st.error(t("sg_rules_bad", problem=problem), icon=":material/rule:")
-    st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules,
-              icon=":material/restart_alt:")
+        st.subheader(t("sg_rules_title"))
+        st.caption(t("sg_rules_help", n=n))
+        base = segments.rules_editor_base(rules, n)
+        edited = st.data_editor(base, key="w_seg_rules", num_rows="dynamic", hide_index=True,
+                                column_config=segments.rules_column_config(n), width="stretch",
+                                height=36 * (len(base) + 2) + 4)
+        problem = segments.apply_segment_rules(edited, n)
+        if problem:
+            st.error(t("sg_rules_bad", problem=problem), icon=":material/rule:")
+        st.button(t("sg_rules_reset"), key="w_seg_reset", on_click=segments.reset_segment_rules,
+                  icon=":material/restart_alt:")
+
+# R x F heatmap and the recency / frequency / spend scatter, coloured by tier ------------------------------
+with plots_tab:
+    if ctx.count_only:
+        st.caption(t("sg_plots_count_only"))
+    else:
+        charts.show(charts.rf_heatmap_figure(views.rf_grid(ctx.metrics, n), n), "chart_rf_heatmap")
+        st.caption(t("sg_rf_note"))
+        state.bound(st.segmented_control, "s_sg_scatter", t("sg_scatter_pick"), options=list(segments.SCATTERS),
+                    required=True, format_func=labeller({k: t(f"sg_scatter_{k}") for k in segments.SCATTERS}))
+        pair = ss["s_sg_scatter"] or "recency_monetary"
+        points = views.rfm_points(ctx.tiered)
+        charts.show(charts.rfm_scatter_figure(points, ctx, *segments.SCATTERS[pair],
+                                              t("sg_scatter_title", pair=t(f"sg_scatter_{pair}"))), "chart_rfm_scatter")
+        if len(points) < points.attrs["customers"]:
+            st.caption(t("sg_scatter_sample", n=fmt.integer(len(points)), total=fmt.integer(points.attrs["customers"])))
 
 # Weighted-score levels next to the Pareto tiers ----------------------------------------------------------
 with weighted_tab:
@@ -112,7 +133,10 @@ with breakdown_tab:
             state.bound(st.selectbox, "s_sg_attr", t("sg_by_attr"), options=attrs,
                         format_func=labeller({a: naming.col_label(a) for a in attrs}))
         with mix_col:
-            state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), options=list(segments.MIXES), required=True,
+            if ctx.count_only:  # no segments without amounts
+                ss["s_sg_mix"] = "tier"
+            state.bound(st.segmented_control, "s_sg_mix", t("sg_mix_of"), required=True,
+                        options=["tier"] if ctx.count_only else list(segments.MIXES),
                         format_func=labeller({"tier": t("sg_mix_tier"), "segment": t("sg_mix_segment")}))
         with share_col:
             state.bound(st.toggle, "s_sg_share", t("sg_show_share"))

@@ -12,6 +12,7 @@ ss = st.session_state
 
 st.title(t("mig_title"))
 st.caption(t("mig_intro"))
+context.count_only_note(ctx, t("cn_migration"))
 
 
 def render(mig: dynamics.Migration, prefix: str) -> None:
@@ -22,7 +23,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     for cell, movement in zip(cells, dynamics.MOVEMENTS):
         row = summary.loc[movement]
         revenue = row["revenue_before"] if movement == "lost" else row["revenue_after"]
-        cell.metric(t(f"mv_{movement}"), fmt.integer(row["customers"]), border=True,
+        cell.metric(naming.value_label("movement", movement), fmt.integer(row["customers"]), border=True,
                     help=t(f"mv_help_{movement}", before=before, after=after, revenue=fmt.money(revenue)))
 
     y_title, x_title = t("mig_axis_before", date=before), t("mig_axis_after", date=after)
@@ -46,19 +47,23 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     choice = state.bound(
         st.segmented_control, "s_mig_list", t("mig_list_pick"), key=f"w_{prefix}_list",
         options=list(migration.MIG_LISTS), required=True,
-        format_func=labeller({m: f"{t(f'mv_{m}')} ({fmt.integer(counts[m])})" for m in migration.MIG_LISTS}))
+        format_func=labeller({m: f"{naming.value_label('movement', m)} ({fmt.integer(counts[m])})"
+                              for m in migration.MIG_LISTS}))
     choice = choice or "upgraded"
-    listed = naming.shown(mig.list(choice))
+    listed = mig.list(choice)
     st.caption(t(f"mv_help_{choice}", before=before, after=after,
                  revenue=fmt.money(listed["revenue"].sum() if len(listed) else 0)))
-    tables.table(listed, migration.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360, empty=t("mig_list_empty"))
+    tables.table(naming.shown(listed), migration.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360,
+                 empty=t("mig_list_empty"))
     tables.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
-    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(migration.sheets(mig)),
+    code = tables.export_lang()
+    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(segcore.migration_sheets(mig, code), code),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
     with st.expander(t("mig_as_tables")):
-        names, corner = naming.new_and_lost(), t("mig_corner")
+        names = naming.matrix_names()
+        corner = names["corner"]
         st.dataframe(views.matrix_table(mig.customers_matrix, names, corner), hide_index=True,
                      key=f"{prefix}_table_customers")
         revenue_table = views.matrix_table(mig.revenue_matrix, names, corner)

@@ -13,6 +13,7 @@ ss = st.session_state
 
 st.title(t("ch_title"))
 st.caption(t("ch_intro"))
+context.count_only_note(ctx, t("cn_churn"))
 
 # Churn early warning ------------------------------------------------------------------------------------
 k_col, drop_col, lapse_col = st.columns([2, 2, 1.2], vertical_alignment="bottom")
@@ -31,11 +32,11 @@ by_tier, totals = churn.risk_counts(ctx, risk)
 cells = st.columns(4)
 cells[0].metric(t("ch_at_risk"), fmt.integer(len(risk)), border=True, help=t("ch_at_risk_help"))
 for cell, level in zip(cells[1:], dynamics.RISK_LEVELS):
-    cell.metric(t(f"risk_{level}"), fmt.integer(totals[level]), border=True)
+    cell.metric(naming.value_label("risk", level), fmt.integer(totals[level]), border=True)
 
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
-    charts.show(charts.stack_counts_figure(by_tier, charts.RISK_COLORS, naming.names_of("risk", dynamics.RISK_LEVELS),
+    charts.show(charts.stack_counts_figure(by_tier, charts.RISK_COLORS, naming.values_of("risk", dynamics.RISK_LEVELS),
                                            t("ch_chart")), "chart_risk")
 with rules_col:
     st.markdown(f"**{t('ch_rules')}**")
@@ -46,9 +47,9 @@ st.subheader(t("ch_list"))
 ss["s_risk_tiers"] = [x for x in ss["s_risk_tiers"] if x in ctx.rules.labels]
 state.bound(st.pills, "s_risk_tiers", t("filter_tiers"), options=list(ctx.rules.labels), selection_mode="multi")
 kept = filters.kept_ids(ctx)  # the Segments page's breakdown filters, when set
-listed = views.keep_rows(naming.shown(risk), tier=ss["s_risk_tiers"] or None, customer_id=kept)
+listed = views.keep_rows(risk, tier=ss["s_risk_tiers"] or None, customer_id=kept)
 st.caption(t("ch_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(risk))))
-tables.table(listed, churn.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
+tables.table(naming.shown(listed), churn.RISK_COLUMNS, key="ch_table", height=380, empty=t("ch_none"))
 tables.downloads(listed, f"at_risk_{ctx.as_of}", "w_ch_dl")
 
 # P(alive) beside the rule ---------------------------------------------------------------------------------
@@ -61,9 +62,9 @@ except segcore.PredictError as exc:
     st.info(t("ch_pa_unavailable", why=naming.predict_problem(exc.code, exc.params, str(exc))), icon=":material/info:")
 else:
     churn.reason_table(both)
-    differ = views.keep_rows(naming.shown(both), agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
+    differ = views.keep_rows(both, agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
     st.caption(t("ch_pa_showing", n=fmt.integer(len(differ)), total=fmt.integer(len(both))))
-    tables.table(differ, churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))
+    tables.table(naming.shown(differ), churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))
     tables.downloads(differ, f"palive_vs_rule_{ctx.as_of}", "w_pa_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
@@ -75,11 +76,11 @@ with trend_col:
     state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0],
                 max_value=state.TREND_RANGE[1], step=10, format="+%d%%", help=t("ri_trend_help"))
 rising = churn.rising(ctx)
-rising_shown = views.keep_rows(naming.shown(rising), customer_id=kept)
+rising_kept = views.keep_rows(rising, customer_id=kept)
 st.caption(t("ri_count", n=fmt.integer(len(rising)),
              floor=fmt.money(rising.attrs.get("min_recent_spend", 0))))
-tables.table(rising_shown, churn.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
-tables.downloads(rising_shown, f"rising_{ctx.as_of}", "w_ri_dl")
+tables.table(naming.shown(rising_kept), churn.RISING_COLUMNS, key="ri_table", height=320, empty=t("ri_none"))
+tables.downloads(rising_kept, f"rising_{ctx.as_of}", "w_ri_dl")
 
 # Lifecycle ------------------------------------------------------------------------------------------------
 st.divider()
@@ -92,7 +93,7 @@ life = churn.lifecycle(ctx)
 chart_col, rules_col = st.columns([3, 2])
 with chart_col:
     stages = views.cross_tab(life, "tier", "stage", ctx.levels, list(dynamics.STAGES))
-    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.names_of("stage", dynamics.STAGES),
+    charts.show(charts.stack_counts_figure(stages, charts.STAGE_COLORS, naming.values_of("stage", dynamics.STAGES),
                                            t("lc_chart")), "chart_stages")
 with rules_col:
     st.markdown(f"**{t('lc_rules')}**")

@@ -26,7 +26,7 @@ calls = playbook.follow_up_list(ctx, rows)
 counts = playbook.status_counts(calls)
 cells = st.columns(3)
 for cell, status in zip(cells, naming.FOLLOW_STATUSES):
-    cell.metric(t(f"fu_{status}"), fmt.integer(counts[status]), border=True,
+    cell.metric(naming.value_label("status", status), fmt.integer(counts[status]), border=True,
                 help=t(f"fu_help_{status}", as_of=fmt.date(ctx.as_of)))
 
 ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
@@ -35,9 +35,9 @@ with tiers_col:
     state.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
     state.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
-                selection_mode="multi", format_func=labeller(naming.names_of("fu", naming.FOLLOW_STATUSES)))
-listed = naming.shown(views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
-                                      customer_id=filters.kept_ids(ctx)))
+                selection_mode="multi", format_func=labeller(naming.values_of("status", naming.FOLLOW_STATUSES)))
+listed = views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None,
+                         customer_id=filters.kept_ids(ctx))
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))
-tables.table(listed, playbook.FOLLOW_COLUMNS, key="fu_table", height=420)
+tables.table(naming.shown(listed), playbook.FOLLOW_COLUMNS, key="fu_table", height=420)
 tables.downloads(listed, f"call_list_{ctx.as_of}", "w_fu_dl")

@@ -16,6 +16,7 @@ ss = st.session_state
 
 st.title(t("fc_title"))
 st.caption(t("fc_intro", as_of=fmt.date(ctx.as_of)))
+context.count_only_note(ctx, t("cn_forecast"))
 
 horizon_col, unit_col = st.columns([3, 1.3], vertical_alignment="bottom")
 with unit_col:

@@ -16,7 +16,9 @@ Predictions (who is still a customer, what they will buy, what they are worth)::
     check = segcore.holdout_check(ds.con)                  # fit on 2/3 of the time span, test on the rest
 """
 
-from .export import EXPORT_COLUMNS, export_columns, neutralise, tier_sheets, to_csv_bytes, to_excel_bytes, write_export
+from .checks import mapping_checks
+from .export import (EXPORT_COLUMNS, EXPORT_LANGS, export_columns, migration_sheets, neutralise, tier_sheets,
+                     to_csv_bytes, to_excel_bytes, write_export)
 from .forecast import (PREDICTION_COLUMNS, Cohorts, Holdout, ModelFit, cohort_table, customer_summary,
                        default_calibration_end, fit_models, forecast_summary, forecast_table, holdout_check,
                        palive_vs_churn, predict, value_lists)
@@ -33,6 +35,7 @@ __all__ = [
     "CANONICAL_FIELDS",
     "DEFAULT_CUTS",
     "EXPORT_COLUMNS",
+    "EXPORT_LANGS",
     "METRIC_COLUMNS",
     "PREDICTION_COLUMNS",
     "Cohorts",
@@ -59,7 +62,9 @@ __all__ = [
     "load_customers",
     "load_interactions",
     "load_orders",
+    "mapping_checks",
     "load_settings",
+    "migration_sheets",
     "neutralise",
     "palive_vs_churn",
     "parse_loaded",

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import duckdb
 
 from .dynamics import RISK_LEVELS, churn_risk, migrate
-from .export import write_export, write_table
+from .export import EXPORT_LANGS, migration_sheets, sheet_name, write_export, write_table
 from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_models, holdout_check, predict
 from .models import PredictError
 from .headers import CANONICAL_FIELDS
@@ -79,6 +79,9 @@ def _data_options() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="level names best first, e.g. 金钻,白银,铜")
     p.add_argument("--weights", help="score weights, e.g. recency=1,frequency=1,monetary=2")
     p.add_argument("--out", help="output file: .csv, .xlsx or .parquet")
+    p.add_argument("--lang", choices=list(EXPORT_LANGS),
+                   help="headers, values and sheet names of the .csv / .xlsx files in English or Chinese "
+                        "(default: the engine's column names and codes, for scripts; .parquet always keeps them)")
     return p
 
 
@@ -184,13 +187,14 @@ def _wrote(n: int, what: str, path) -> None:
 def run_tier(args, s: Settings) -> int:
     ds = load(args, s)
     if args.rejected:
-        write_table(args.rejected, ds.rejected_rows())
+        write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
+                    args.lang)
         print(f"Rejected rows written to {args.rejected}\n")
     tiered = tiered_customers(ds, s)
     summary = tier_summary(tiered, s.labels)
     _show(summary)
     if args.out:
-        write_export(tiered, args.out, summary, s.labels)
+        write_export(tiered, args.out, summary, s.labels, args.lang)
         _wrote(len(tiered), "customers", args.out)
     return 0
 
@@ -204,10 +208,7 @@ def run_migrate(args, s: Settings) -> int:
     print()
     _show(mig.summary)
     if args.out:
-        sheets = {"Customers": mig.customers, "Matrix customers": mig.customers_matrix.reset_index(),
-                  "Matrix revenue": mig.revenue_matrix.reset_index(),
-                  **{m.capitalize(): mig.list(m) for m in ("upgraded", "downgraded", "new", "lost")}}
-        write_table(args.out, mig.customers, sheets)
+        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang)
         _wrote(len(mig.customers), "customers", args.out)
     return 0
 
@@ -221,7 +222,7 @@ def run_churn(args, s: Settings) -> int:
     print(f"Customers at risk (not yet lapsed, i.e. ordered within {s.lapse_days} days): {len(risk):,}")
     print(counts.to_string())
     if args.out:
-        write_table(args.out, risk)
+        write_table(args.out, risk, lang=args.lang)
         _wrote(len(risk), "customers at risk", args.out)
     return 0
 
@@ -232,7 +233,7 @@ def run_followups(args, s: Settings) -> int:
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:
-        write_table(args.out, calls)
+        write_table(args.out, calls, lang=args.lang)
         _wrote(len(calls), "customers", args.out)
     return 0
 
@@ -294,7 +295,7 @@ def run_predict(args, s: Settings) -> int:
         out = table[list(PREDICTION_COLUMNS)]
         if holdout is not None and holdout.fit is fit:
             out = out.assign(actual_orders=holdout.customers["actual_orders"].to_numpy())
-        write_table(args.out, out)
+        write_table(args.out, out, lang=args.lang)
         _wrote(len(out), "customers", args.out)
     if args.report:
         report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,

@@ -74,7 +74,8 @@ _FREQUENCY_GROUPS = 7
 
 # The order days of every customer up to $end, split at $split (orders are grouped separately
 # on each side, as if the data ended at $split). A day counts when it holds an order with a
-# positive net amount; its net is the sum of all its orders (returns made that day included).
+# positive net amount, or in a count-only file (no amounts) any order; its net is the sum of all
+# its orders (returns made that day included; NULL without amounts).
 _ORDER_DAYS = """
     orders AS (
         SELECT customer_id, order_date > $split AS after, min(order_date) AS day,
@@ -84,7 +85,7 @@ _ORDER_DAYS = """
         GROUP BY customer_id, after, COALESCE(order_id, CAST(order_date AS VARCHAR))),
     days AS (
         SELECT customer_id, day, bool_or(after) AS after, sum(net) AS net
-        FROM orders GROUP BY customer_id, day HAVING max(net) > 0)"""
+        FROM orders GROUP BY customer_id, day HAVING max(net) > 0 OR count(net) = 0)"""
 
 
 @dataclass(frozen=True)
@@ -265,14 +266,17 @@ def fit_models(summary: pd.DataFrame, calibration_end: date, unit: str = "week",
 
     warnings: list[Note] = []
     spend = repeat & (zbar > 0)
-    excluded = int((repeat & ~spend).sum())
+    excluded = int((repeat & (zbar <= 0)).sum())  # NaN: a count-only file has no spend to leave out
     if excluded:
         warnings.append(Note("spend_excluded",
                              "Repeat buyers left out of the spend model because their returns outweigh their "
                              f"repeat orders: {excluded} (they get the average order value).",
                              {"customers": excluded}))
     gg, spend_error, corr = None, None, float("nan")
-    if spend.sum() < min_repeat_buyers:
+    if repeat.any() and np.isnan(zbar[repeat]).all():
+        spend_error = PredictError("no_amounts", "The orders have no amounts (a count-only file), so there are "
+                                                 "no order values and no lifetime values.")
+    elif spend.sum() < min_repeat_buyers:
         spend_error = PredictError("too_few_spend_values",
                                    f"Only {int(spend.sum())} repeat buyers have a positive repeat spend; the spend "
                                    f"model needs at least {min_repeat_buyers}.",
@@ -293,7 +297,7 @@ def fit_models(summary: pd.DataFrame, calibration_end: date, unit: str = "week",
                                  f"Order values go with how often customers buy (correlation {corr:.2f}); the "
                                  "spend model assumes they do not, so expected order values are less reliable.",
                                  {"correlation": corr}))
-    if spend_error is not None:
+    if spend_error is not None and spend_error.code != "no_amounts":  # the UI says so once, on its own
         warnings.append(Note(spend_error.code, str(spend_error), spend_error.params))
     (px, pT), _, by_age = distinct_rows(x, T)
     return ModelFit(calibration_end=calibration_end, unit=unit, summary=summary, bgnbd=bg, gamma_gamma=gg,

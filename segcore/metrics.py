@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-__all__ = ["METRIC_COLUMNS", "ACTIVITY_DAYS", "customer_metrics", "window_bounds"]
+__all__ = ["ACTIVITY_DAYS", "METRIC_COLUMNS", "customer_metrics", "window_bounds"]
 
 #: Amounts are added up as whole multiples of 1 / AMOUNT_STEPS of the currency unit. Doubles add
 #: whole numbers exactly (up to 2**53, some 9 * 10**11 currency units per sum), so a sum does not
@@ -68,6 +68,146 @@ def _tables(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
 
 
+def amount_steps(amount: str) -> str:
+    """SQL: ``amount * AMOUNT_STEPS`` rounded to a whole number of steps, halves away from zero,
+    on the binary value (what DuckDB's ``round(x)`` does), in a form every engine computes alike.
+
+    ``round(double)`` is not portable: Spark rounds the double's shortest decimal text (10000.5 for
+    a product that is 10000.4999999999 in binary), DuckDB the binary value. ``floor``, ``abs`` and
+    the comparison are exact on doubles, so both engines give the same step for every amount.
+    """
+    x = f"({amount} * {AMOUNT_STEPS})"
+    return f"(sign({x}) * (floor(abs({x})) + CASE WHEN abs({x}) - floor(abs({x})) >= 0.5 THEN 1 ELSE 0 END))"
+
+
+#: Optional columns of ``lines`` whose presence (a non-NULL value) shapes the metrics query.
+FILLED_COLUMNS = ("product", *_LINE_ATTRIBUTES, "order_id", "amount", "order_id_gaps")
+
+
+def _filled(con) -> dict[str, bool]:
+    """Which optional columns hold a value (``FILLED_COLUMNS``; ``order_id_gaps``: some line has no
+    order id). EXISTS stops at the first one, and a column that is empty everywhere is answered
+    from the table's statistics without a scan."""
+    probes = [f"EXISTS (SELECT 1 FROM lines WHERE {c} IS NOT NULL)" for c in FILLED_COLUMNS[:-1]]
+    probes.append("EXISTS (SELECT 1 FROM lines WHERE order_id IS NULL)")
+    return dict(zip(FILLED_COLUMNS, con.execute("SELECT " + ", ".join(probes)).fetchall()[0]))
+
+
+def metrics_sql(filled: dict[str, bool], start: date, as_of: date, *, customer_columns: list[str] | None = None,
+                attribute_names: dict[str, str] | None = None, interactions: bool = False) -> tuple[str, dict]:
+    """The per-customer metrics query and its parameters: the one definition every engine runs.
+
+    Written in the portable subset of DuckDB SQL that :mod:`segcore.portable` renders for Spark
+    (no ``round`` on doubles, no ``NOT MATERIALIZED``, no ``EXCLUDE``, no date arithmetic: the
+    dates it needs are parameters). Reads ``lines`` (``customer_id``, ``order_date``, ``amount``,
+    ``order_id``, ``product``, ``region``, ``city``, ``channel``, ``category``, ``_line``) and,
+    when named, ``customers`` (``customer_id`` + ``customer_columns``) and ``interactions``
+    (``customer_id``, ``date``).
+
+    Parameters
+    ----------
+    filled : ``FILLED_COLUMNS`` -> whether the column holds a value.
+    start, as_of : the window (:func:`window_bounds`).
+    customer_columns : the customers table's columns other than ``customer_id`` (None: no table).
+    attribute_names : ``{column: header}`` of the customers table's attributes (their headers win
+        over a same-named line attribute).
+    interactions : the ``interactions`` table is there.
+
+    Returns
+    -------
+    (sql, params) : ``$name`` parameters; the result's columns as :func:`customer_metrics` says,
+    before the attribute columns are renamed to their headers.
+    """
+    mid = start + timedelta(days=(as_of - start).days // 2)
+    # An order is its order id; a line without one is its customer-day, or in count-only mode
+    # (a file without amounts) the line itself. The cheapest key that says so is grouped by.
+    priced = filled["amount"]
+    alone = "order_date" if priced else "_line"
+    order_key = ("order_id" if filled["order_id"] and not filled["order_id_gaps"] else
+                 alone if not filled["order_id"] else f"COALESCE(order_id, CAST({alone} AS VARCHAR))")
+    taken = set((attribute_names or {}).values())
+    line_attrs = [(c, name) for c, name in _LINE_ATTRIBUTES.items() if filled[c] and name not in taken]
+    has_customers = customer_columns is not None
+    extra = []  # the optional CTEs
+    if filled["product"]:
+        extra.append(f"""
+        , breadth AS (
+            SELECT customer_id, count(DISTINCT product) AS product_breadth
+            FROM w {"WHERE amount > 0" if priced else ""} GROUP BY customer_id)""")
+    if line_attrs:
+        extra.append(f"""
+        , line_attrs AS (
+            SELECT customer_id {''.join(f', mode({c} ORDER BY {c}) AS {name}' for c, name in line_attrs)}
+            FROM w GROUP BY customer_id)""")
+    if interactions:
+        extra.append("""
+        , activity AS (
+            SELECT customer_id,
+                   count(*) FILTER (WHERE date > $activity_start) AS interactions_90d,
+                   max(date) AS last_interaction_date
+            FROM interactions WHERE date <= $as_of GROUP BY customer_id)""")
+    sql = f"""
+        WITH w AS (
+            SELECT customer_id, {order_key} AS order_key,
+                   order_date, amount, {amount_steps("amount") if priced else "1"} AS amount_steps,
+                   product, region, city, channel, category
+            FROM lines WHERE order_date BETWEEN $start AND $as_of),
+        orders AS (
+            SELECT customer_id, min(order_date) AS order_date, sum(amount_steps) AS net,
+                   sum(amount_steps) FILTER (WHERE order_date <= $mid) AS first_half,
+                   sum(amount_steps) FILTER (WHERE order_date > $mid) AS second_half
+            FROM w GROUP BY customer_id, order_key),
+        order_days AS (
+            SELECT customer_id, order_date, count(*) FILTER (WHERE net > 0) AS bought,
+                   sum(net) AS net, sum(first_half) AS first_half, sum(second_half) AS second_half
+            FROM orders GROUP BY customer_id, order_date),
+        per_customer AS (
+            SELECT customer_id,
+                   CAST(sum(bought) AS BIGINT) AS frequency,
+                   sum(net) AS net,
+                   min(order_date) FILTER (WHERE bought > 0) AS first_order_date,
+                   max(order_date) FILTER (WHERE bought > 0) AS last_order_date,
+                   count(*) FILTER (WHERE bought > 0) AS order_days,
+                   COALESCE(sum(first_half), 0) AS first_half,
+                   COALESCE(sum(second_half), 0) AS second_half
+            FROM order_days GROUP BY customer_id)
+        {"".join(extra)}
+        , everyone AS (
+            SELECT customer_id FROM per_customer
+            {"UNION SELECT customer_id FROM customers" if has_customers else ""})
+        SELECT e.customer_id,
+               date_diff('day', last_order_date, $as_of) AS recency_days,
+               COALESCE(frequency, 0) AS frequency,
+               {f"COALESCE({_cents('net')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS monetary,
+               CASE WHEN {"frequency > 0" if priced else "false"} THEN {_cents("net", "frequency")} END
+                   AS avg_order_value,
+               first_order_date, last_order_date,
+               date_diff('day', first_order_date, $as_of) AS tenure_days,
+               {"COALESCE(product_breadth, 0)" if filled["product"] else "CAST(NULL AS BIGINT)"} AS product_breadth,
+               CASE WHEN order_days >= 2
+                    THEN {half_up("10 * date_diff('day', first_order_date, last_order_date)", "order_days - 1")} / 10
+               END AS avg_interval_days,
+               {f"COALESCE({_cents('first_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_first_half,
+               {f"COALESCE({_cents('second_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_second_half,
+               CASE WHEN {"first_half > 0" if priced else "false"}
+                    THEN {half_up("10000 * (second_half - first_half)", "first_half")} / 10000 END AS trend,
+               p.customer_id IS NULL AS is_prospect
+               {''.join(f', l.{name}' for _, name in line_attrs)}
+               {", COALESCE(a.interactions_90d, 0) AS interactions_90d, a.last_interaction_date"
+                if interactions else ""}
+               {''.join(f', c."{col}"' for col in customer_columns or ())}
+        FROM everyone e
+        LEFT JOIN per_customer p USING (customer_id)
+        {"LEFT JOIN breadth b USING (customer_id)" if filled["product"] else ""}
+        {"LEFT JOIN line_attrs l USING (customer_id)" if line_attrs else ""}
+        {"LEFT JOIN activity a USING (customer_id)" if interactions else ""}
+        {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
+        ORDER BY e.customer_id"""
+    params = {"start": start, "as_of": as_of, "mid": mid,
+              **({"activity_start": as_of - timedelta(days=ACTIVITY_DAYS)} if interactions else {})}
+    return sql, params
+
+
 def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None,
                      since: date | None = None) -> pd.DataFrame:
     """One row per customer: buyers in the window ``[since, as_of]``, plus prospects.
@@ -118,94 +258,11 @@ def customer_metrics(con: duckdb.DuckDBPyConnection, *, as_of: date | None = Non
     ``avg_order_value``, ``spend_first_half``, ``spend_second_half`` and ``trend`` are NaN.
     """
     start, as_of = window_bounds(con, as_of, since)
-    mid = start + timedelta(days=(as_of - start).days // 2)
     tables = _tables(con)
-    # Which optional columns hold a value: EXISTS stops at the first one, and a column that is
-    # empty everywhere is answered from the table's statistics without a scan.
-    optional = ["product", *_LINE_ATTRIBUTES, "order_id", "amount"]
-    probes = [f"EXISTS (SELECT 1 FROM lines WHERE {c} IS NOT NULL)" for c in optional]
-    filled = dict(zip([*optional, "order_id_gaps"], con.execute("SELECT " + ", ".join(
-        [*probes, "EXISTS (SELECT 1 FROM lines WHERE order_id IS NULL)"])).fetchall()[0]))
-    # An order is its order id; a line without one is its customer-day, or in count-only mode
-    # (a file without amounts) the line itself. The cheapest key that says so is grouped by.
-    priced = filled["amount"]
-    alone = "order_date" if priced else "_line"
-    order_key = ("order_id" if filled["order_id"] and not filled["order_id_gaps"] else
-                 alone if not filled["order_id"] else f"COALESCE(order_id, CAST({alone} AS VARCHAR))")
     attr_names = (dict(con.execute("SELECT col, header FROM customer_attribute_names").fetchall())
                   if "customer_attribute_names" in tables else {})
-    line_attrs = [f"mode({c} ORDER BY {c}) AS {name}" for c, name in _LINE_ATTRIBUTES.items()
-                  if filled[c] and name not in attr_names.values()]
-    has_customers, has_interactions = "customers" in tables, "interactions" in tables
-    df = con.execute(f"""
-        WITH w AS NOT MATERIALIZED (
-            SELECT customer_id, {order_key} AS order_key,
-                   order_date, amount, {"round(amount * $steps)" if priced else "1"} AS amount_steps,
-                   product, region, city, channel, category
-            FROM lines WHERE order_date BETWEEN $start AND $as_of),
-        orders AS (
-            SELECT customer_id, min(order_date) AS order_date, sum(amount_steps) AS net,
-                   sum(amount_steps) FILTER (WHERE order_date <= $mid) AS first_half,
-                   sum(amount_steps) FILTER (WHERE order_date > $mid) AS second_half
-            FROM w GROUP BY customer_id, order_key),
-        order_days AS (
-            SELECT customer_id, order_date, count(*) FILTER (WHERE net > 0) AS bought,
-                   sum(net) AS net, sum(first_half) AS first_half, sum(second_half) AS second_half
-            FROM orders GROUP BY customer_id, order_date),
-        per_customer AS (
-            SELECT customer_id,
-                   CAST(sum(bought) AS BIGINT) AS frequency,
-                   sum(net) AS net,
-                   min(order_date) FILTER (WHERE bought > 0) AS first_order_date,
-                   max(order_date) FILTER (WHERE bought > 0) AS last_order_date,
-                   count(*) FILTER (WHERE bought > 0) AS order_days,
-                   COALESCE(sum(first_half), 0) AS first_half,
-                   COALESCE(sum(second_half), 0) AS second_half
-            FROM order_days GROUP BY customer_id),
-        breadth AS (
-            SELECT customer_id, count(DISTINCT product) AS product_breadth
-            FROM w WHERE $has_product AND {"amount > 0" if priced else "true"} GROUP BY customer_id),
-        line_attrs AS (
-            SELECT customer_id {''.join(', ' + a for a in line_attrs)}
-            FROM w WHERE $has_line_attrs GROUP BY customer_id),
-        activity AS (
-            {'''SELECT customer_id,
-                   count(*) FILTER (WHERE date > $as_of - $activity_days) AS interactions_90d,
-                   max(date) AS last_interaction_date
-            FROM interactions WHERE date <= $as_of GROUP BY customer_id'''
-             if has_interactions else "SELECT NULL AS customer_id WHERE false"}),
-        everyone AS (
-            SELECT customer_id FROM per_customer
-            {"UNION SELECT customer_id FROM customers" if has_customers else ""})
-        SELECT e.customer_id,
-               date_diff('day', last_order_date, $as_of) AS recency_days,
-               COALESCE(frequency, 0) AS frequency,
-               {f"COALESCE({_cents('net')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS monetary,
-               CASE WHEN {"frequency > 0" if priced else "false"} THEN {_cents("net", "frequency")} END
-                   AS avg_order_value,
-               first_order_date, last_order_date,
-               date_diff('day', first_order_date, $as_of) AS tenure_days,
-               CASE WHEN $has_product THEN COALESCE(product_breadth, 0) END AS product_breadth,
-               CASE WHEN order_days >= 2
-                    THEN {half_up("10 * date_diff('day', first_order_date, last_order_date)", "order_days - 1")} / 10
-               END AS avg_interval_days,
-               {f"COALESCE({_cents('first_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_first_half,
-               {f"COALESCE({_cents('second_half')}, 0)" if priced else "CAST(NULL AS DOUBLE)"} AS spend_second_half,
-               CASE WHEN {"first_half > 0" if priced else "false"}
-                    THEN {half_up("10000 * (second_half - first_half)", "first_half")} / 10000 END AS trend,
-               p.customer_id IS NULL AS is_prospect
-               {''.join(f', l.{a.split(" AS ")[1]}' for a in line_attrs)}
-               {", COALESCE(a.interactions_90d, 0) AS interactions_90d, a.last_interaction_date"
-                if has_interactions else ""}
-               {", c.* EXCLUDE (customer_id)" if has_customers else ""}
-        FROM everyone e
-        LEFT JOIN per_customer p USING (customer_id)
-        LEFT JOIN breadth b USING (customer_id)
-        LEFT JOIN line_attrs l USING (customer_id)
-        LEFT JOIN activity a USING (customer_id)
-        {"LEFT JOIN customers c USING (customer_id)" if has_customers else ""}
-        ORDER BY e.customer_id""",
-        {"start": start, "as_of": as_of, "mid": mid, **({"steps": AMOUNT_STEPS} if priced else {}),
-         "has_product": filled["product"], "has_line_attrs": bool(line_attrs),
-         **({"activity_days": ACTIVITY_DAYS} if has_interactions else {})}).df()
-    return df.rename(columns=attr_names)
+    customer_columns = ([r[0] for r in con.execute("DESCRIBE customers").fetchall() if r[0] != "customer_id"]
+                        if "customers" in tables else None)
+    sql, params = metrics_sql(_filled(con), start, as_of, customer_columns=customer_columns,
+                              attribute_names=attr_names, interactions="interactions" in tables)
+    return con.execute(sql, params).df().rename(columns=attr_names)

@@ -16,7 +16,7 @@ from .computed_abc import ComputedABC, computed_abc
 from .frames import cursor
 from .scores import DEFAULT_SCORE_CUTS, composite_score, score_customers, score_levels
 
-__all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "suggest_cuts", "tier_summary"]
+__all__ = ["DEFAULT_CUTS", "TierRules", "assign_tiers", "ranking_measure", "suggest_cuts", "tier_summary"]
 
 #: Default cumulative shares for 2 to 5 levels.
 DEFAULT_CUTS = {2: (0.80,), 3: (0.80, 0.95), 4: (0.50, 0.80, 0.95), 5: (0.50, 0.80, 0.90, 0.97)}
@@ -77,13 +77,33 @@ class TierRules:
             raise ValueError("Scores run from 1 to 3, 4 or 5.")
 
 
-def suggest_cuts(metrics: pd.DataFrame) -> ComputedABC:
-    """Data-driven A/B and B/C limits: the computed ABC analysis (Ultsch & Lötsch 2015) of spend.
+def ranking_measure(metrics: pd.DataFrame) -> str:
+    """The column customers are ranked and cut by: ``monetary`` (spend), or ``frequency`` (orders)
+    when no customer has a known spend (a count-only file, read without amounts).
 
     Parameters
     ----------
-    metrics : per-customer table with ``monetary`` (and ``is_prospect``: prospects are left out;
-        spend <= 0 counts as 0).
+    metrics : per-customer table with ``monetary`` and ``frequency`` (and ``is_prospect``:
+        prospects are not looked at).
+
+    Returns
+    -------
+    ``"monetary"`` or ``"frequency"``; ``"monetary"`` for a table without buyers.
+    """
+    spend = metrics["monetary"].to_numpy(dtype=float)
+    if "is_prospect" in metrics.columns:
+        spend = spend[~metrics["is_prospect"].to_numpy(dtype=bool)]
+    return "monetary" if len(spend) == 0 or np.isfinite(spend).any() else "frequency"
+
+
+def suggest_cuts(metrics: pd.DataFrame) -> ComputedABC:
+    """Data-driven A/B and B/C limits: the computed ABC analysis (Ultsch & Lötsch 2015) of spend
+    (of orders for a count-only file, :func:`ranking_measure`).
+
+    Parameters
+    ----------
+    metrics : per-customer table with ``monetary`` and ``frequency`` (and ``is_prospect``:
+        prospects are left out; spend <= 0 counts as 0).
 
     Returns
     -------
@@ -92,7 +112,7 @@ def suggest_cuts(metrics: pd.DataFrame) -> ComputedABC:
     computed groups (so the UI can set its sliders to them).
     """
     buyers = metrics[~metrics["is_prospect"]] if "is_prospect" in metrics.columns else metrics
-    return computed_abc(_finite(buyers["monetary"]))
+    return computed_abc(_finite(buyers[ranking_measure(metrics)]))
 
 
 def _finite(values) -> np.ndarray:
@@ -122,9 +142,13 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
 
     Parameters
     ----------
-    metrics : per-customer table with at least ``customer_id`` and ``monetary``
+    metrics : per-customer table with at least ``customer_id``, ``monetary`` and ``frequency``
         (:func:`segcore.customer_metrics`), optionally ``is_prospect``.
     rules : :class:`TierRules`.
+
+    Customers are ranked by spend, or by orders for a count-only file (no known spend at all,
+    :func:`ranking_measure`): then "value" is the number of orders and every share below is a
+    share of the orders.
 
     Returns
     -------
@@ -152,7 +176,7 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
                 else np.zeros(len(metrics), dtype=bool))
     con = cursor()
     buyers = pd.DataFrame({"customer_id": metrics["customer_id"].array,
-                           "monetary": metrics["monetary"].to_numpy(dtype=float),
+                           "monetary": metrics[ranking_measure(metrics)].to_numpy(dtype=float),
                            "_pos": np.arange(len(metrics))})
     con.register("buyers", buyers[~prospect] if prospect.any() else buyers)
     order = con.execute("SELECT _pos, monetary FROM buyers "
@@ -200,14 +224,15 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
 
     Parameters
     ----------
-    tiered : output of :func:`assign_tiers` (``tier``, ``monetary``, ``recency_days``).
+    tiered : output of :func:`assign_tiers` (``tier``, ``monetary``, ``frequency``, ``recency_days``).
     labels : all levels in order; a level with no customers still gets a row of zeros. Levels
         found in ``tiered`` but not in ``labels`` (the prospect level) follow.
 
     Returns
     -------
     DataFrame with columns ``tier, customers, customer_share, revenue, revenue_share,
-    avg_monetary, avg_recency_days``, one row per label in order. ``customer_share`` is the share
+    avg_monetary, avg_recency_days, orders, order_share``, one row per label in order
+    (``orders``: the tier's orders, ``order_share``: of all orders; what a count-only file shows). ``customer_share`` is the share
     of the buyers (as on the Pareto curve and in by-count tiering); the prospect level has none.
     """
     con = cursor()
@@ -218,7 +243,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
         tiered AS (SELECT * REPLACE (CASE WHEN isfinite(monetary) THEN monetary END AS monetary)
                    FROM tiered_in),
-        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(monetary) AS revenue
+        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(monetary) AS revenue,
+                          sum(frequency) AS orders
                    FROM tiered t)
         SELECT l.tier,
                count(t.customer_id) AS customers,
@@ -227,6 +253,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
                round(COALESCE(sum(t.monetary), 0), 2) AS revenue,
                COALESCE(sum(t.monetary), 0) / NULLIF(any_value(totals.revenue), 0) AS revenue_share,
                round(avg(t.monetary), 2) AS avg_monetary,
-               round(avg(t.recency_days), 1) AS avg_recency_days
+               round(avg(t.recency_days), 1) AS avg_recency_days,
+               COALESCE(sum(t.frequency), 0) AS orders,
+               COALESCE(sum(t.frequency), 0) / NULLIF(any_value(totals.orders), 0) AS order_share
         FROM levels l CROSS JOIN totals LEFT JOIN tiered t ON CAST(t.tier AS VARCHAR) = l.tier
         GROUP BY l.tier, l.pos ORDER BY l.pos""", {"labels": list(labels)}).df()

@@ -214,17 +214,18 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
 
 
 def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
-    """The tier summary in long form: each tier's share of customers and of revenue.
+    """The tier summary in long form: each tier's share of customers, of revenue and of orders.
 
     Parameters
     ----------
     summary : output of :func:`segcore.tier_summary` (``tier``, ``customers``,
-        ``customer_share``, ``revenue``, ``revenue_share``), in tier order.
+        ``customer_share``, ``revenue``, ``revenue_share``, ``orders``, ``order_share``), in
+        tier order.
 
     Returns
     -------
-    DataFrame ``measure, tier, position, value, share``: ``measure`` is ``"customers"`` or
-    ``"revenue"``, ``position`` the tier's row number in ``summary`` (0 = best),
+    DataFrame ``measure, tier, position, value, share``: ``measure`` is ``"customers"``,
+    ``"orders"`` or ``"revenue"``, ``position`` the tier's row number in ``summary`` (0 = best),
     ``value`` the count or the revenue, ``share`` its share (NULL shares become 0).
     """
     return cursor(s=summary).execute("""
@@ -233,6 +234,8 @@ def tier_mix(summary: pd.DataFrame) -> pd.DataFrame:
                COALESCE(customer_share, 0) AS share FROM s
         UNION ALL
         SELECT 'revenue', tier, position, CAST(revenue AS DOUBLE), COALESCE(revenue_share, 0) FROM s
+        UNION ALL
+        SELECT 'orders', tier, position, CAST(orders AS DOUBLE), COALESCE(order_share, 0) FROM s
         ORDER BY measure, position""").df()
 
 
@@ -429,6 +432,59 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
                avg_recency_days, avg_frequency, avg_monetary
         FROM j ORDER BY pos NULLS LAST, customers DESC, segment""",
         {"order": [str(x) for x in (order or [])]}).df()
+
+
+def rf_grid(scored: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Customers and mean spend per recency x frequency score cell (the R ``rfm`` package's
+    ``rfm_heatmap``).
+
+    Parameters
+    ----------
+    scored : per-customer table with ``r_score``, ``f_score`` (1..n; NULL for customers without
+        a score, e.g. prospects, who are left out) and ``monetary``.
+    n : the number of score points.
+
+    Returns
+    -------
+    DataFrame ``r_score, f_score, customers, mean_monetary``: one row per cell, every score from 1
+    to n on both axes (r_score, then f_score ascending); a cell without customers has
+    ``customers`` 0 and ``mean_monetary`` NULL.
+    """
+    return cursor(t=scored).execute("""
+        WITH cells AS (SELECT r.range AS r_score, f.range AS f_score
+                       FROM range(1, $n + 1) r, range(1, $n + 1) f),
+        c AS (SELECT CAST(r_score AS BIGINT) AS r_score, CAST(f_score AS BIGINT) AS f_score,
+                     count(*) AS customers, avg(monetary) AS mean_monetary
+              FROM t WHERE r_score IS NOT NULL AND f_score IS NOT NULL GROUP BY ALL)
+        SELECT cells.r_score, cells.f_score, COALESCE(c.customers, 0) AS customers, c.mean_monetary
+        FROM cells LEFT JOIN c USING (r_score, f_score)
+        ORDER BY cells.r_score, cells.f_score""", {"n": int(n)}).df()
+
+
+def rfm_points(tiered: pd.DataFrame, max_points: int = 5_000) -> pd.DataFrame:
+    """The scored customers as points of the recency / frequency / spend scatter plots (the R
+    ``rfm`` package's ``rfm_rm_plot``, ``rfm_fm_plot`` and ``rfm_rf_plot``), coloured by tier.
+
+    Parameters
+    ----------
+    tiered : tiered per-customer table (``customer_id``, ``tier``, ``recency_days``,
+        ``frequency``, ``monetary``, ``r_score``); customers without a score are left out.
+    max_points : at most this many points: a fixed sample (by a hash of the customer id, so
+        the same customers on every run) when there are more.
+
+    Returns
+    -------
+    DataFrame ``customer_id, tier, recency_days, frequency, monetary`` ordered by tier, then
+    customer_id; ``attrs["customers"]``: how many customers there are in all.
+    """
+    con = cursor(t=tiered)
+    total = con.execute("SELECT count(*) FROM t WHERE r_score IS NOT NULL").fetchone()[0]
+    out = con.execute("""
+        SELECT customer_id, tier, recency_days, frequency, monetary
+        FROM (SELECT * FROM t WHERE r_score IS NOT NULL ORDER BY hash(customer_id), customer_id LIMIT $k)
+        ORDER BY tier, customer_id""", {"k": max(int(max_points), 1)}).df()
+    out.attrs["customers"] = int(total)
+    return out
 
 
 def cross_tab(frame: pd.DataFrame, rows: str, columns: str, row_order=None,

@@ -237,6 +237,27 @@ def test_customers_filter_search_and_sort(engine):
     assert at.segmented_control(key="w_dl_scope").options[0] == f"Current filter ({len(expected):,})"
 
 
+def test_date_axes_are_written_in_the_ui_language():
+    """The orders chart's ticks read "2025年1月" in Chinese and "Jan 2025" in English (plotly's
+    time formats per tick distance); the hover shows the ISO date."""
+    at = start(CUSTOMERS)
+    at.selectbox(key="w_cust_selected").set_value("C00001")
+    run(at)
+
+    def axis():
+        spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if json.loads(c.proto.spec)["layout"]["xaxis"].get("type") == "date")
+        x = spec["layout"]["xaxis"]
+        return x["hoverformat"], [(s["dtickrange"], s["value"]) for s in x["tickformatstops"]]
+
+    assert axis() == ("%Y-%m-%d", [([None, "M1"], "%b %-d, %Y"), (["M1", "M12"], "%b %Y"), (["M12", None], "%Y")])
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    assert chart_titles(at)[-2] == "历史订单"
+    assert axis() == ("%Y-%m-%d", [([None, "M1"], "%Y年%-m月%-d日"), (["M1", "M12"], "%Y年%-m月"),
+                                   (["M12", None], "%Y年")])
+
+
 def test_customer_profile_matches_the_engine(engine):
     at = start(CUSTOMERS)
     tiered, _ = engine["tiers"]()
@@ -310,8 +331,8 @@ def test_every_text_has_both_languages_with_the_same_placeholders():
         assert i18n.has(f"reason_{reason}")
     for field in segcore.CANONICAL_FIELDS:
         assert i18n.has(f"field_{field}")
-    for column in segcore.EXPORT_COLUMNS:
-        assert i18n.has(f"col_{column}")
+    for column in segcore.EXPORT_COLUMNS:  # named in segcore/locales
+        assert segcore.export.column_name(column, "zh") != column
 
 
 # --- uploads -----------------------------------------------------------------------------------------
@@ -400,6 +421,34 @@ def test_empty_and_unrecognised_files_are_explained_and_can_be_mapped_by_hand():
     run(at)
     assert not at.error
     assert metrics(at, "Rows used") == ["2"]
+
+
+JOURNEY_CSV = (
+    "household_id,basket_id,sales_value,transaction_timestamp\n"
+    "H1,B1,2.50,2024-01-05 10:00:00\n"
+    "H1,B2,4.00,2024-02-01 11:30:00\n"
+    "H2,B3,1.25,2024-02-10 09:15:00\n"
+    "H3,B4,8.00,2024-03-01 18:45:00\n"
+).encode()
+
+
+def test_columns_chosen_one_after_the_other_add_up():
+    """Headers the engine does not know: each choice keeps the ones before, and the file loads
+    once customer, date and amount are chosen (3 households, 4 baskets)."""
+    at = upload(start(), "journey.csv", JOURNEY_CSV)
+    assert "No column for the customer id" in at.error[0].value
+    for field, header in (("customer_id", "household_id"), ("order_date", "transaction_timestamp"),
+                          ("amount", "sales_value"), ("order_id", "basket_id")):
+        at.selectbox(key=f"w_map_{field}").set_value(header)
+        run(at)
+    assert not at.error
+    assert at.selectbox(key="w_map_customer_id").value == "household_id"
+    assert at.selectbox(key="w_map_order_date").value == "transaction_timestamp"
+    assert at.selectbox(key="w_map_amount").value == "sales_value"
+    assert at.selectbox(key="w_map_order_id").value == "basket_id"
+    assert metrics(at, "Customers") == ["3"]
+    assert metrics(at, "Rows used") == ["4"]
+    assert any("journey.csv" in c.value for c in at.sidebar.caption)   # now the data in use
 
 
 def test_how_the_file_was_read_is_said_in_both_languages():

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -25,6 +26,7 @@ from tests.test_app import metrics as metric
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
 MIGRATION, CHURN, PLAYBOOK = "pages/4_Migration.py", "pages/5_Churn.py", "pages/6_Playbook.py"
+CUSTOMERS = "pages/2_Customers.py"
 OVERVIEW = "pages/1_Overview.py"
 MOVES = ["Upgraded", "Downgraded", "New", "Lost", "Same level"]
 
@@ -77,20 +79,31 @@ def messages(at: AppTest) -> str:
 
 @pytest.fixture
 def media(monkeypatch):
-    """The bytes behind download buttons with static data: ``media(at, key) -> bytes``."""
+    """The bytes behind a download button: ``media(at, key) -> bytes``; data made on click (a
+    callable) is made here as a click makes it."""
     files: dict[str, bytes] = {}
+    makers: dict[str, object] = {}
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def recording(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         files[file_id] = self.get_file(file_id).content
         return file_id
 
+    def recording_deferred(self, data_callable, *args, **kwargs):
+        file_id = original_deferred(self, data_callable, *args, **kwargs)
+        makers[file_id] = data_callable
+        return file_id
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_deferred)
 
     def get(at: AppTest, key: str) -> bytes:
-        url = at.download_button(key=key).proto.url
-        return files[re.search(r"/([0-9a-f]+)(\.\w+)?$", url).group(1)]
+        proto = at.download_button(key=key).proto
+        if proto.deferred_file_id:
+            return makers[proto.deferred_file_id]()
+        return files[re.search(r"/([0-9a-f]+)(\.\w+)?$", proto.url).group(1)]
 
     return get
 
@@ -439,3 +452,49 @@ def test_the_new_pages_in_chinese(engine):
     editor = at.data_editor[0].value
     assert editor["strategy"].tolist() == [p["strategy_zh"] for p in playbook.default_playbook(("A", "B", "C"), "铁")]
     assert editor["level"].tolist()[-1] == "铁"
+
+
+def csv_rows(raw: bytes) -> list[list[str]]:
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_downloads_follow_the_ui_language_until_the_column_names_choice_changes_them(engine, media):
+    import io
+    openpyxl = pytest.importorskip("openpyxl")
+    at = start()
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    go(at, CUSTOMERS)
+    assert at.segmented_control(key="w_dl_lang").value == "zh"   # default: the UI language
+    assert at.segmented_control(key="w_dl_lang").options == ["中文", "English（供其他系统使用）"]
+    rows = csv_rows(media(at, "w_dl_csv"))
+    assert rows[0][:4] == ["客户编号", "等级", "未购天数", "订单数"] and "RFM 分群" in rows[0]
+    segment = rows[0].index("RFM 分群")
+    assert {r[segment] for r in rows[1:]} - {""} <= set(segcore.scores.SEGMENT_NAMES_ZH.values())  # "": prospects
+    book = openpyxl.load_workbook(io.BytesIO(media(at, "w_dl_xlsx")))
+    assert book.sheetnames == ["汇总", "A", "B", "C", "铁"]   # the prospects level has its Chinese name
+    assert [c.value for c in book["汇总"][1]][:3] == ["等级", "客户数", "客户占比"]
+
+    at.segmented_control(key="w_dl_lang").set_value("en")   # for another system
+    run(at)
+    rows = csv_rows(media(at, "w_dl_csv"))
+    assert rows[0][:4] == ["Customer ID", "Tier", "Days since last order", "Orders"]
+    assert openpyxl.load_workbook(io.BytesIO(media(at, "w_dl_xlsx"))).sheetnames[0] == "Summary"
+
+    go(at, CHURN)   # the choice holds for every download of the session
+    assert at.segmented_control(key="w_ch_dl_lang").value == "en"
+    at.segmented_control(key="w_ch_dl_lang").set_value("zh")
+    run(at)
+    risk = at_risk(engine)
+    rows = csv_rows(media(at, "w_ch_dl_csv"))
+    assert rows[0][:4] == ["客户编号", "等级", "风险", "原因"]
+    assert [r[3] for r in rows[1:]] == risk["reason_zh"].tolist()
+    words = {"high": "高风险", "medium": "中风险", "low": "低风险"}
+    assert [r[2] for r in rows[1:]] == risk["risk"].map(words).tolist()
+
+    go(at, MIGRATION)
+    book = openpyxl.load_workbook(io.BytesIO(media(at, "w_dates_dl_all")))
+    assert book.sheetnames == ["汇总", "客户", "客户数矩阵", "收入矩阵", "升级", "降级", "新增", "流失"]
+    assert [c.value for c in book["客户数矩阵"]["A"]][-1] == "新客户"

@@ -196,6 +196,9 @@ def test_the_page_in_chinese(engine):
     assert any(m.startswith(f"**基于截至 2026-03-02 的订单拟合，模型预测这 {len(h.customers):,} 位客户在留出的 34.7周")
                for m in markdown(at))
     assert metric(at, "很可能仍是客户") and metric(at, "预测订单数") == [f"{round(h.predicted_orders):,}"]
+    track = next(json.loads(c.proto.spec)["layout"]["xaxis"] for c in at.get("plotly_chart")
+                 if json.loads(c.proto.spec)["layout"]["title"]["text"] == "逐周累计回购订单")
+    assert [s["value"] for s in track["tickformatstops"]] == ["%Y年%-m月%-d日", "%Y年%-m月", "%Y年"]
 
 
 # --- not enough data --------------------------------------------------------------------------------

@@ -212,3 +212,61 @@ def test_segments_page_in_chinese():
     shown = table(at, "segments")
     assert shown["分群"].tolist()[0] == "冠军客户"
     assert shown["建议行动"].tolist()[0] == scores.SEGMENT_ACTIONS["Champions"][1]
+
+
+def test_the_rules_editor_shows_segment_names_in_chinese_and_keeps_the_engine_names(sample):
+    at = start(SEGMENTS)
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    editor = table(at, "rules")
+    assert editor["segment"].tolist() == [scores.SEGMENT_NAMES_ZH[s] for s in scores.DEFAULT_SEGMENT_RULES.segment]
+    assert editor["segment"][0] == "冠军客户" and table(at, "segments")["分群"][0] == "冠军客户"
+    # the shown names map back to the engine's: the default rules stay in force, no rule of the user's
+    assert at.session_state["s_segment_rules"] == [] and not at.error
+    at.segmented_control(key="w_lang").set_value("en")
+    run(at)
+    assert table(at, "rules")["segment"][0] == "Champions"
+
+
+# Six customers, one order of 100 every 5 days: P 1 order 60 days before the last date, Q 2 (40 days),
+# S 3 (30), T 4 (20), U 5 (10), V 6 (0). Six distinct values for five scores: the ideal cuts at 1.2,
+# 2.4, 3.6 and 4.8 customers fall on 1, 2, 4 and 5, so S and T share score 3 on both axes.
+RF_ROWS = [(cid, f, rec) for cid, f, rec in (("P", 1, 60), ("Q", 2, 40), ("S", 3, 30), ("T", 4, 20),
+                                              ("U", 5, 10), ("V", 6, 0))]
+
+
+def rf_file() -> bytes:
+    from datetime import date, timedelta
+    last = date(2024, 3, 1)
+    lines = ["customer_id,order_date,amount"] + [f"{cid},{last - timedelta(days=rec + 5 * k)},100"
+                                                 for cid, f, rec in RF_ROWS for k in range(f)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_rf_heatmap_and_scatter_show_the_cells_and_customers():
+    import json
+
+    from .test_app import upload, values
+    at = upload(start(), "rf.csv", rf_file())
+    at.switch_page(SEGMENTS)
+    run(at)
+
+    def chart(title):
+        return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if json.loads(c.proto.spec)["layout"]["title"]["text"] == title)
+    heat = chart("Mean spend by recency score (rows) and frequency score (columns)")["data"][0]
+    z = heat["z"]   # z[r - 1][f - 1]: mean spend of the customers with recency score r, frequency score f
+    filled = {(r + 1, f + 1): v for r, row in enumerate(z) for f, v in enumerate(row) if v is not None}
+    assert filled == {(1, 1): 100, (2, 2): 200, (3, 3): 350, (4, 4): 500, (5, 5): 600}
+    assert heat["text"][2][2] == "350" and heat["customdata"][2][2] == "R 3 · F 3<br>2 customers<br>mean spend 350.00"
+    assert heat["customdata"][0][4] == "R 1 · F 5<br>0 customers<br>mean spend –"
+
+    scatter = chart("Recency and spend, one colour per tier")["data"]
+    # Pareto by spend (2,100 in all): V, U, T, S reach 1,800 (86% > 80%) -> A, Q -> B, P -> C
+    assert [trace["name"] for trace in scatter] == ["A", "B", "C"]
+    assert [sorted(values(trace["x"])) for trace in scatter] == [[0, 10, 20, 30], [40], [60]]
+    assert [sorted(values(trace["y"])) for trace in scatter] == [[300, 400, 500, 600], [200], [100]]
+    at.segmented_control(key="w_sg_scatter").set_value("recency_frequency")
+    run(at)
+    scatter = chart("Recency and orders, one colour per tier")["data"]
+    assert sorted(values(scatter[0]["y"])) == [3, 4, 5, 6]

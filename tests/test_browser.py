@@ -181,9 +181,9 @@ def test_upload_slide_download(server, tmp_path):
         assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
         assert len(rows) == len(expected)
-        assert [r["customer_id"] for r in rows] == expected["customer_id"].tolist()
-        assert [r["tier"] for r in rows] == expected["tier"].astype(str).tolist()  # the moved slider applies
-        assert list(rows[0])[:3] == ["customer_id", "tier", "recency_days"]
+        assert [r["Customer ID"] for r in rows] == expected["customer_id"].tolist()
+        assert [r["Tier"] for r in rows] == expected["tier"].astype(str).tolist()  # the moved slider applies
+        assert list(rows[0])[:3] == ["Customer ID", "Tier", "Days since last order"]  # the UI language's names
 
         # open one customer's profile --------------------------------------------------------------------
         top = expected["customer_id"].iloc[0]
@@ -340,4 +340,41 @@ def test_a_reload_keeps_the_data_and_settings_and_a_second_browser_sees_none_of_
         assert second.locator(slider).get_attribute("value") == "80"
         for p in (page, tab, second):
             assert p.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
+def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
+    """A file whose headers are not recognised: the user chooses four columns one after the other
+    in the select boxes; every choice stays and the file loads (3 households)."""
+    from playwright.sync_api import sync_playwright
+
+    data = tmp_path / "journey.csv"
+    data.write_text("household_id,basket_id,sales_value,transaction_timestamp\n"
+                    "H1,B1,2.50,2024-01-05 10:00:00\nH1,B2,4.00,2024-02-01 11:30:00\n"
+                    "H2,B3,1.25,2024-02-10 09:15:00\nH3,B4,8.00,2024-03-01 18:45:00\n", encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 2200})
+        page.goto(server)
+        page.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(page)
+        page.locator(".st-key-w_source button").filter(has_text="Upload my files").click()
+        settle(page)
+        page.locator(".st-key-w_upload_orders input[type='file']").set_input_files(str(data))
+        page.get_by_text("No column for the customer id").wait_for(timeout=90_000)
+        settle(page)
+        chosen = {"customer_id": "household_id", "order_date": "transaction_timestamp",
+                  "amount": "sales_value", "order_id": "basket_id"}
+        for field, header in chosen.items():
+            page.locator(f".st-key-w_map_{field}").click()
+            page.keyboard.type(header)
+            page.keyboard.press("Enter")
+            settle(page, 1.0)
+        page.get_by_text("journey.csv · CSV").wait_for(timeout=60_000)
+        for field, header in chosen.items():
+            assert page.locator(f".st-key-w_map_{field} input").input_value() == header
+        customers = page.locator("[data-testid='stMetric']").filter(has_text="Customers")
+        assert customers.locator("[data-testid='stMetricValue']").inner_text() == "3"
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.screenshot(path=tmp_path / "mapped_by_hand.png", full_page=True)
         browser.close()

@@ -166,9 +166,10 @@ def test_public_api_is_pinned():
     assert sorted(segcore.__all__) == sorted([
         "CANONICAL_FIELDS", "DEFAULT_CUTS", "EXPORT_COLUMNS", "METRIC_COLUMNS", "Dataset", "IngestError",
         "IngestReport", "Settings", "TierRules", "add_scores", "assign_tiers", "customer_metrics", "export_columns",
-        "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "neutralise",
+        "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "mapping_checks",
+        "neutralise",
         "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
-        "window_bounds", "write_export",
+        "window_bounds", "write_export", "EXPORT_LANGS", "migration_sheets",
         # predictions
         "PREDICTION_COLUMNS", "Cohorts", "Holdout", "ModelFit", "PredictError", "cohort_table", "customer_summary",
         "default_calibration_end", "fit_models", "forecast_summary", "forecast_table", "holdout_check",
@@ -270,7 +271,7 @@ def test_the_crossing_customer_is_placed_on_exact_sums():
 
 def test_tiering_is_guarded_against_non_finite_spend():
     m = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "monetary": [float("nan"), 100.0, float("inf"), 50.0],
-                      "recency_days": [1, 2, 3, 4]})
+                      "frequency": [1, 2, 1, 1], "recency_days": [1, 2, 3, 4]})
     tiered = by_id(segcore.assign_tiers(m))
     # no spend known counts as none: the lowest level, ranked after the others (ties by id)
     assert tiered.tier.to_dict() == {"a": "C", "b": "A", "c": "C", "d": "A"}
@@ -280,3 +281,19 @@ def test_tiering_is_guarded_against_non_finite_spend():
     assert summary.revenue.to_dict() == {"A": 150.0, "B": 0.0, "C": 0.0}
     assert summary.revenue_share["A"] == 1.0
     assert segcore.suggest_cuts(m).a_count + segcore.suggest_cuts(m).b_count <= 2
+
+
+def test_a_count_only_table_is_tiered_by_orders():
+    # no spend known for anyone (a file without amounts): ranked and cut by orders, 10 in all;
+    # a holds 5 (50%), b 3 more (80%: A ends there); c starts at 80% (B), d at 90%, below 95% (B)
+    m = pd.DataFrame({"customer_id": ["d", "c", "b", "a"], "monetary": [float("nan")] * 4,
+                      "frequency": [1, 1, 3, 5], "recency_days": [9, 8, 7, 6]})
+    tiered = by_id(segcore.assign_tiers(m))
+    assert tiered.tier.to_dict() == {"a": "A", "b": "A", "c": "B", "d": "B"}
+    assert tiered["rank"].to_dict() == {"a": 1, "b": 2, "c": 3, "d": 4}
+    assert tiered.cumulative_share.to_dict() == {"a": 0.5, "b": 0.8, "c": 0.9, "d": 1.0}
+    summary = segcore.tier_summary(tiered.reset_index(), ("A", "B", "C")).set_index("tier")
+    assert summary.orders.to_dict() == {"A": 8, "B": 2, "C": 0}
+    assert summary.order_share.to_dict() == {"A": 0.8, "B": 0.2, "C": 0.0}
+    assert segcore.tiers.ranking_measure(m) == "frequency"
+    assert segcore.tiers.ranking_measure(m.assign(monetary=[float("nan"), 1.0, 0.0, 0.0])) == "monetary"

@@ -305,3 +305,96 @@ def test_cli_a_file_of_returns_only_gets_its_follow_ups(tmp_path, write, capsys)
     calls = pd.read_csv(out, encoding="utf-8-sig")
     assert calls["customer_id"].tolist() == ["c2", "c1"]  # same day: the larger spend (-3) first
     assert set(calls["next_contact_date"]) == {"2024-01-02"}  # never bought: due on the as-of date
+
+
+# --------------------------------------------------------------------------------------------
+# Exports in a language
+# --------------------------------------------------------------------------------------------
+
+ENGINE_ROWS = pd.DataFrame({
+    "customer_id": ["=K1", "K2"], "tier": ["A", "B"], "risk": ["high", "low"],
+    "reason": ["no order for 40 days", "spend fell"], "reason_zh": ["已 40 天未下单", "消费下降"],
+    "stage": ["at risk", "new"], "rfm_segment": ["Champions", "Lost"], "overdue": [True, False],
+    "monetary": [300.5, -20.0], "note": ["North", "=South"]})
+
+
+def csv_rows(raw: bytes) -> list[list[str]]:
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("lang, header, first, second", [
+    ("zh", ["客户编号", "等级", "风险", "原因", "阶段", "RFM 分群", "超期", "净消费", "note"],
+     ["'=K1", "A", "高风险", "已 40 天未下单", "流失风险", "冠军客户", "是", "300.5", "North"],
+     ["K2", "B", "低风险", "消费下降", "新客户", "已流失", "否", "-20.0", "'=South"]),
+    ("en", ["Customer ID", "Tier", "Risk", "Why", "Stage", "RFM segment", "Overdue", "Net spend", "note"],
+     ["'=K1", "A", "High risk", "no order for 40 days", "At risk", "Champions", "Yes", "300.5", "North"],
+     ["K2", "B", "Low risk", "spend fell", "New", "Lost", "No", "-20.0", "'=South"]),
+    (None, list(ENGINE_ROWS.columns),
+     ["'=K1", "A", "high", "no order for 40 days", "已 40 天未下单", "at risk", "Champions", "True", "300.5", "North"],
+     ["K2", "B", "low", "spend fell", "消费下降", "new", "Lost", "False", "-20.0", "'=South"]),
+])
+def test_csv_and_excel_exports_name_headers_and_values_in_the_language(lang, header, first, second):
+    openpyxl = pytest.importorskip("openpyxl")
+    assert csv_rows(segcore.to_csv_bytes(ENGINE_ROWS, lang)) == [header, first, second]
+    book = openpyxl.load_workbook(io.BytesIO(segcore.to_excel_bytes({"x": ENGINE_ROWS}, lang)))
+    rows = [[c.value for c in row] for row in book["x"].iter_rows()]
+    assert rows[0] == header and rows[1][:3] == first[:3] and rows[2][-2:] == [-20, "'=South"]
+    assert all(cell.data_type != "f" for row in book["x"].iter_rows() for cell in row)
+
+
+ORDERS = ("customer_id,order_date,amount\n"
+          "K1,2024-01-01,100\nK1,2024-01-11,100\nK1,2024-01-21,100\n"   # every 10 days, then 40 days silent
+          "K2,2024-02-20,50\nK2,2024-03-01,50\nK4,2024-03-01,30\n")
+
+
+def test_cli_lang_zh_writes_chinese_headers_values_and_sheets(tmp_path, write):
+    openpyxl = pytest.importorskip("openpyxl")
+    orders = str(write("o.csv", ORDERS))
+    out = tmp_path / "tiers.xlsx"
+    assert main(["tier", orders, "--out", str(out), "--lang", "zh"]) == 0
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["汇总", "A", "B", "C"]
+    summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
+    assert summary[0] == ["等级", "客户数", "客户占比", "收入", "收入占比", "平均消费", "平均未购天数"]
+    assert [row[:2] for row in summary[1:]] == [["A", 2], ["B", 1], ["C", 0]]
+    a = [[c.value for c in row] for row in book["A"].iter_rows()]
+    assert a[0][:4] == ["客户编号", "等级", "未购天数", "订单数"] and a[0][-2:] == ["RFM 分群", "潜在客户"]
+    assert [row[0] for row in a[1:]] == ["K1", "K2"] and a[1][-1] == "否"
+
+    # K1 ordered every 10 days and has been silent for 40: 4 x the interval, at least 2 x k (k = 2): high risk
+    risk = tmp_path / "risk.csv"
+    assert main(["churn", orders, "--out", str(risk), "--lang", "zh"]) == 0
+    rows = csv_rows(risk.read_bytes())
+    assert rows[0][:4] == ["客户编号", "等级", "风险", "原因"] and "reason_zh" not in rows[0]
+    assert [r[:3] for r in rows[1:]] == [["K1", "A", "高风险"]]
+    assert rows[1][3].startswith("已 40 天未下单")
+    assert dict(zip(rows[0], rows[1]))["超期"] == "是"
+
+    mig = tmp_path / "mig.xlsx"
+    assert main(["migrate", orders, "--before", "2024-02-01", "--out", str(mig), "--lang", "zh"]) == 0
+    book = openpyxl.load_workbook(mig)
+    assert book.sheetnames == ["汇总", "客户", "客户数矩阵", "收入矩阵", "升级", "降级", "新增", "流失"]
+    assert [c.value for c in book["汇总"]["A"]] == ["变动", "升级", "降级", "新增", "流失", "等级不变"]
+    assert [c.value for c in book["客户数矩阵"][1]][0] == "之前 → 之后"
+    assert [c.value for c in book["新增"]["A"]] == ["客户编号", "K2", "K4"]
+
+    calls = tmp_path / "calls.csv"
+    assert main(["followups", orders, "--out", str(calls), "--lang", "zh"]) == 0
+    rows = csv_rows(calls.read_bytes())
+    assert rows[0][:3] == ["客户编号", "等级", "状态"]
+    assert {r[2] for r in rows[1:]} <= {"已逾期", "7 天内到期", "稍后"}
+
+
+def test_cli_lang_en_names_the_migration_sheets_and_every_command_takes_lang(tmp_path, write):
+    openpyxl = pytest.importorskip("openpyxl")
+    mig = tmp_path / "mig.xlsx"
+    assert main(["migrate", str(write("o.csv", ORDERS)), "--before", "2024-02-01", "--out", str(mig),
+                 "--lang", "en"]) == 0
+    assert openpyxl.load_workbook(mig).sheetnames == [
+        "Summary", "Customers", "Matrix customers", "Matrix revenue", "Upgraded", "Downgraded", "New", "Lost"]
+    from segcore.cli import build_parser
+    for command in ("tier", "migrate", "churn", "followups", "predict"):
+        assert build_parser().parse_args([command, "o.csv", "--lang", "zh"]).lang == "zh"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tier", "o.csv", "--lang", "fr"])

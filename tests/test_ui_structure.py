@@ -167,10 +167,9 @@ def families(shown_columns) -> dict[str, set]:
         "do_{}": set(state.DATE_ORDERS), "err_{}": set(data_page.FILE_PROBLEMS),
         "field_{}": {*segcore.CANONICAL_FIELDS, *CUSTOMER_FIELDS, *INTERACTION_FIELDS},
         "what_{}": set(data.SIDE_FIELDS), "side_mapping_{}": set(data.SIDE_FIELDS), "side_field_{}": side_fields,
-        "mv_{}": set(dynamics.MOVEMENTS), "mv_help_{}": set(dynamics.MOVEMENTS),
-        "period_{}": set(migration.MIG_PERIODS), "risk_{}": set(dynamics.RISK_LEVELS),
-        "stage_{}": set(dynamics.STAGES), "fu_{}": set(naming.FOLLOW_STATUSES),
-        "fu_help_{}": set(naming.FOLLOW_STATUSES), "sg_mix_{}": set(segments.MIXES),
+        "mv_help_{}": set(dynamics.MOVEMENTS), "period_{}": set(migration.MIG_PERIODS),
+        "fu_help_{}": set(naming.FOLLOW_STATUSES), "dl_lang_{}": set(segcore.EXPORT_LANGS),
+        "sg_mix_{}": set(segments.MIXES), "sg_scatter_{}": set(segments.SCATTERS),
         "reason_{}": {*REASONS, "duplicate customer id"},  # + the customer list's own reason
         "note_{}": set(NOTE_CODES),
         "fc_unit_{}": set(state.FC_UNITS), "fc_horizon_{}": set(state.FC_UNITS), "fc_per_{}": set(state.FC_UNITS),
@@ -178,17 +177,36 @@ def families(shown_columns) -> dict[str, set]:
         "fc_list_help_{}": set(forecast_page.LISTS),
         "fc_ho_corr_{}": {word for _, word in forecast_page.CORRELATION_WORDS},
         "ch_pa_reason_{}": set(forecast.DISAGREEMENT_REASONS),
-        "col_{}": shown_columns,
     }
 
 
+def test_engine_names_have_the_same_keys_in_every_language_and_name_every_shown_column(shown_columns):
+    """Column names, coded values and sheet names live in segcore/locales (the exports and the
+    pages use them); every column a page shows and every code the pages show is named there."""
+    files = {f.stem: tomllib.loads(f.read_text(encoding="utf-8"))
+             for f in sorted((REPO / "segcore" / "locales").glob("*.toml"))}
+    assert sorted(files) == sorted(segcore.EXPORT_LANGS)
+
+    def keys(table, prefix=""):
+        return {k2 for k, v in table.items()
+                for k2 in (keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k})}
+    for code, table in files.items():
+        assert keys(table) == keys(files["en"]), code
+        assert all(text.strip() for text in table["columns"].values()), code
+    assert shown_columns - set(files["en"]["columns"]) == set()
+    values = files["en"]["values"]
+    for column, codes in (("risk", dynamics.RISK_LEVELS), ("stage", dynamics.STAGES),
+                          ("movement", dynamics.MOVEMENTS), ("status", naming.FOLLOW_STATUSES)):
+        assert set(values[column]) == set(codes), column
+
+
 def test_the_key_finder_sees_literals_families_and_keys_it_cannot_follow():
-    source = ('t("a_key")\nt("b" if x else "c", n=1)\nt(f"src_{v}")\nnames_of("risk", levels)\n'
+    source = ('t("a_key")\nt("b" if x else "c", n=1)\nt(f"src_{v}")\nnames_of("period", periods)\n'
               'def setup(title_key):\n    t(title_key)\n'
               'def other(key):\n    t(key)\n')
     literals, templates, problems = keys_in_code({"x.py": source})
     assert literals == {"a_key", "b", "c"}
-    assert templates == {"src_{}", "risk_{}"}
+    assert templates == {"src_{}", "period_{}"}
     assert problems == ["x.py:8: key"]
 
 

@@ -117,10 +117,12 @@ def test_distribution_checks_its_arguments():
 
 def test_tier_mix_long_form():
     summary = pd.DataFrame({"tier": ["A", "B"], "customers": [2, 8], "customer_share": [0.2, 0.8],
-                            "revenue": [80.0, 20.0], "revenue_share": [0.8, 0.2]})
+                            "revenue": [80.0, 20.0], "revenue_share": [0.8, 0.2], "orders": [6, 4],
+                            "order_share": [0.6, 0.4]})
     mix = views.tier_mix(summary)
     assert [tuple(r) for r in mix[["measure", "tier", "position", "value", "share"]].itertuples(index=False)] == [
         ("customers", "A", 0, 2.0, 0.2), ("customers", "B", 1, 8.0, 0.8),
+        ("orders", "A", 0, 6.0, 0.6), ("orders", "B", 1, 4.0, 0.4),
         ("revenue", "A", 0, 80.0, 0.8), ("revenue", "B", 1, 20.0, 0.2)]
 
 

@@ -60,23 +60,27 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380, legen
 
 def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int = 440) -> go.Figure:
     """Cumulative revenue share against cumulative customer share, tier bands and cut points."""
+    orders = ctx.count_only  # a count-only file is ranked by orders
     points = views.pareto_points(ctx.tiered)
     cuts = views.pareto_cuts(ctx.tiered)
     fig = go.Figure()
     for row in cuts.itertuples():
         fig.add_vrect(x0=row.customer_share_start, x1=row.customer_share_end, fillcolor=ctx.color(row.tier),
                       opacity=0.16, line_width=0, layer="below")
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("pareto_equal"),
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines",
+                             name=t("pareto_equal_orders" if orders else "pareto_equal"),
                              line=dict(color="#B0BEC5", dash="dot", width=1.5), hoverinfo="skip"))
-    hover = [t("pareto_hover", x=x, y=y)
+    hover = [t("pareto_hover_orders" if orders else "pareto_hover", x=x, y=y)
              for x, y in zip(fmt.percents(points["customer_share"]), fmt.percents(points["revenue_share"]))]
     fig.add_trace(go.Scatter(x=points["customer_share"], y=points["revenue_share"], mode="lines",
-                             name=t("pareto_curve"), line=dict(color=CURVE_COLOR, width=3),
+                             name=t("pareto_curve_orders" if orders else "pareto_curve"),
+                             line=dict(color=CURVE_COLOR, width=3),
                              text=hover, hovertemplate="%{text}<extra></extra>"))
     last = len(cuts) - 1
     for i, row in enumerate(cuts.itertuples()):
         color = ctx.color(row.tier)
-        label = t("pareto_cut", tier=row.tier, x=fmt.percent(row.customer_share_end),
+        label = t("pareto_cut_orders" if orders else "pareto_cut", tier=row.tier,
+                  x=fmt.percent(row.customer_share_end),
                   y=fmt.percent(row.revenue_share_end))
         fig.add_trace(go.Scatter(x=[row.customer_share_end], y=[row.revenue_share_end], mode="markers",
                                  name=str(row.tier),
@@ -96,10 +100,12 @@ def pareto_figure(ctx: Ctx, highlight: pd.DataFrame | None = None, height: int =
                                  text=[str(row["customer_id"])], textposition="bottom right",
                                  marker=dict(size=16, symbol="star", color=RETURN_COLOR,
                                              line=dict(color="white", width=1.5)),
-                                 hovertemplate=t("pareto_hover", x=fmt.percent(row["customer_share"]),
+                                 hovertemplate=t("pareto_hover_orders" if orders else "pareto_hover",
+                                                 x=fmt.percent(row["customer_share"]),
                                                  y=fmt.percent(row["revenue_share"])) + "<extra></extra>"))
-    _layout(fig, t("pareto_title") if highlight is None else t("position_title"),
-            t("pareto_x"), t("pareto_y"), height=height, legend=highlight is None)
+    _layout(fig, t("pareto_title_orders" if orders else "pareto_title") if highlight is None else t("position_title"),
+            t("pareto_x_orders" if orders else "pareto_x"), t("pareto_y_orders" if orders else "pareto_y"),
+            height=height, legend=highlight is None)
     fig.update_xaxes(tickformat=".0%", range=[0, 1], dtick=0.1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1.03], dtick=0.2)
     return fig
@@ -126,9 +132,11 @@ def distribution_figure(ctx: Ctx, column: str, scale: str, title: str, x_title: 
 
 
 def tier_mix_figure(ctx: Ctx) -> go.Figure:
-    """Two 100% bars: each tier's share of customers and of revenue."""
+    """Two 100% bars: each tier's share of customers and of revenue (of orders for a count-only file)."""
     mix = views.tier_mix(ctx.summary)
-    measures = {"customers": t("mix_customers"), "revenue": t("mix_revenue")}
+    measures = {"customers": t("mix_customers"),
+                **({"orders": t("mix_orders")} if ctx.count_only else {"revenue": t("mix_revenue")})}
+    mix = mix[mix["measure"].isin(list(measures))]
     fig = go.Figure()
     for tier in ctx.levels:
         part = mix[mix["tier"] == tier]
@@ -147,6 +155,16 @@ def tier_mix_figure(ctx: Ctx) -> go.Figure:
     return fig
 
 
+def date_axis(fig: go.Figure) -> go.Figure:
+    """The x axis of ``fig`` as dates written in the UI language ("2025年1月" / "Jan 2025"), as
+    far apart as the ticks are (days, months, years); the hover shows the ISO date as ``fmt.date``."""
+    fig.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
+        dict(dtickrange=[None, "M1"], value=t("axis_date_day")),
+        dict(dtickrange=["M1", "M12"], value=t("axis_date_month")),
+        dict(dtickrange=["M12", None], value=t("axis_date_year"))])
+    return fig
+
+
 def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     """One customer's orders as bars over time (returns in red)."""
     color = ctx.color(tier)
@@ -160,7 +178,7 @@ def orders_figure(ctx: Ctx, orders: pd.DataFrame, tier: str) -> go.Figure:
     _layout(fig, t("orders_title"), t("orders_x"), t("orders_y"), height=320, legend=False)
     fig.update_xaxes(range=[pd.Timestamp(ctx.start) - pd.Timedelta(days=7),
                             pd.Timestamp(ctx.as_of) + pd.Timedelta(days=7)])
-    return fig
+    return date_axis(fig)
 
 
 def segment_figure(summary: pd.DataFrame) -> go.Figure:
@@ -191,6 +209,50 @@ def cross_figure(long: pd.DataFrame, title: str, x_title: str, y_title: str) -> 
     return fig
 
 
+def rf_heatmap_figure(grid: pd.DataFrame, n: int) -> go.Figure:
+    """Mean spend per recency x frequency score cell (:func:`segcore.views.rf_grid`): recency
+    score up, frequency score across, the mean written in, the customers on hover."""
+    scores = list(range(1, n + 1))
+    z = [[None] * n for _ in scores]
+    text = [[""] * n for _ in scores]
+    hover = [[""] * n for _ in scores]
+    for row in grid.itertuples():
+        r, f = int(row.r_score) - 1, int(row.f_score) - 1
+        if row.customers:
+            z[r][f] = float(row.mean_monetary)
+            text[r][f] = fmt.money(row.mean_monetary, compact=True)
+        hover[r][f] = t("sg_rf_hover", r=r + 1, f=f + 1, n=fmt.integer(row.customers),
+                        spend=fmt.money(row.mean_monetary))
+    fig = go.Figure(go.Heatmap(z=z, x=scores, y=scores, colorscale="Blues", showscale=False, text=text,
+                               texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+                               xgap=2, ygap=2, hoverongaps=False))
+    _layout(fig, t("sg_rf_title"), t("sg_rf_x"), t("sg_rf_y"), height=120 + 56 * n, legend=False)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def rfm_scatter_figure(points: pd.DataFrame, ctx: Ctx, x: str, y: str, title: str) -> go.Figure:
+    """The scored customers (:func:`segcore.views.rfm_points`) as points of ``x`` against ``y``
+    (two of recency_days, frequency, monetary), one colour per tier, best level first."""
+    fig = go.Figure()
+    x_name, y_name = naming.col_label(x), naming.col_label(y)
+
+    def shown(column, v):
+        return fmt.money(v) if column == "monetary" else fmt.integer(v)
+    for tier in ctx.levels:
+        rows = points[points["tier"] == tier]
+        if rows.empty:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=rows[x], y=rows[y], mode="markers", name=str(tier),
+            marker=dict(color=ctx.color(tier), size=6, opacity=0.7),
+            customdata=[t("sg_scatter_hover", id=c, tier=tier, x=x_name, xv=shown(x, a), y=y_name, yv=shown(y, b))
+                        for c, a, b in zip(rows["customer_id"], rows[x], rows[y])],
+            hovertemplate="%{customdata}<extra></extra>"))
+    return _layout(fig, title, x_name, y_name, height=440)
+
+
 def stack_figure(long: pd.DataFrame, colors: dict, title: str, x_title: str, shares: bool,
                  names: dict | None = None) -> go.Figure:
     """Stacked bars: one bar per ``row`` value, stacked by ``column`` (tier or segment colours)."""
@@ -219,7 +281,7 @@ def _rgba(color: str, alpha: float) -> str:
 
 def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_title: str, x_title: str) -> go.Figure:
     """A transition matrix as a heatmap: cells coloured by their share of the row, values written in."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
     rows = [names.get(r, r) for r in matrix.index]
     cols = [names.get(c, c) for c in matrix.columns]
     values = matrix.to_numpy(dtype=float)
@@ -242,7 +304,7 @@ def matrix_figure(matrix: pd.DataFrame, ctx: Ctx, title: str, money: bool, y_tit
 def sankey_figure(mig: dynamics.Migration, ctx: Ctx, measure: str, title: str) -> go.Figure:
     """The flows between the two dates' levels (new customers enter on the left, lost ones leave
     on the right); flows with a negative net revenue are drawn as 0."""
-    names = naming.new_and_lost()
+    names = naming.matrix_names()
 
     def color(level):
         return NEW_COLOR if level == "new" else RETURN_COLOR if level == "lost" else ctx.color(level)
@@ -325,7 +387,7 @@ def tracking_figure(holdout: forecast.Holdout) -> go.Figure:
                        showarrow=False, xanchor="right", yanchor="bottom", font=dict(size=12, color=CURVE_COLOR))
     _layout(fig, t("fc_track_title"), "", t("fc_track_y"), height=400)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), margin=dict(b=40))
-    return fig
+    return date_axis(fig)
 
 
 def frequency_figure(holdout: forecast.Holdout) -> go.Figure:

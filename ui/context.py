@@ -10,9 +10,10 @@ tier slider costs one re-tier of the cached per-customer table and nothing else.
 models are cached per dataset, window and unit (``ui.data``); predictions are memoised per session
 for the horizon, discount rate and tiers.
 
-Must not draw anything but the sidebar (``ui.sidebar``) and the page config, nor hold one page's
-helpers. Pages call :func:`page` (the Data page: :func:`setup`, then :func:`current` once its own
-controls have chosen the data).
+Must not draw anything but the sidebar (``ui.sidebar``), the page config and the note that a
+count-only file has no amounts (:func:`count_only_note`), nor hold one page's helpers. Pages call
+:func:`page` (the Data page: :func:`setup`, then :func:`current` once its own controls have chosen
+the data).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class Ctx:
         return self.rules.labels
 
     @property
+    def count_only(self) -> bool:
+        """The file has no amounts: tiers and shares count orders, nothing is in money."""
+        return self.ds.report.amount_source == "none"
+
+    @property
     def has_prospects(self) -> bool:
         return self.rules.prospect_label in self.levels
 
@@ -131,6 +137,13 @@ def page(title_key: str) -> Ctx:
     """Start a view page: config, state, sidebar, and the current tiers."""
     setup(title_key)
     return current()
+
+
+def count_only_note(ctx: Ctx, what: str) -> None:
+    """Say once on a page that the file has no amounts, and what of this page needs them
+    (``what``: a translated phrase); nothing for a file with amounts."""
+    if ctx.count_only:
+        st.info(t("count_only_note", what=what), icon=":material/money_off:")
 
 
 def tiers_key():

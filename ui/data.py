@@ -8,6 +8,7 @@ Caching
   everything that decides it.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
+- :func:`mapping_checks` (``st.cache_data``): what looks wrong about the chosen columns, per dataset key.
 - :func:`forecast_fit` (``st.cache_resource``): the prediction models per dataset key +
   calibration end + window start + time unit (a horizon or discount rate only predicts again).
 DuckDB connections are shared between sessions, so every query from here uses ``ds.con.cursor()``.
@@ -193,9 +194,6 @@ def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
                                  date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
-        if not ds.has("amount"):  # the engine reads a file without amounts count-only; the pages do not yet
-            raise segcore.IngestError("missing_field", f"No column for the amount was found in {spec.orders.name}.",
-                                      fields=["amount"], columns=ds.headers)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
@@ -258,7 +256,7 @@ def candidate_spec() -> Spec | None:
         if refs.get("orders") is None:
             return None
     orders = refs["orders"]
-    side = {f"{role}_mapping": tuple(sorted(state.side_overrides(refs[role].sha).items()))
+    side = {f"{role}_mapping": tuple(sorted(state.overrides_for(refs[role].sha, role).items()))
             for role in SIDE_FIELDS if refs.get(role) is not None}
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
                 mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
@@ -270,6 +268,12 @@ def candidate_spec() -> Spec | None:
 @st.cache_data(show_spinner=False, max_entries=16)
 def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def mapping_checks(key: str, _ds: segcore.Dataset) -> list[dict]:
+    """What looks wrong about the columns of the dataset ``key`` (:func:`segcore.mapping_checks`)."""
+    return segcore.mapping_checks(_ds)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -87,7 +87,7 @@ def mapping_editor(headers: list[str], sha: str) -> None:
 def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
     """Select boxes for the fields of a customers / interactions file; a change reloads."""
     ss = st.session_state
-    overrides = state.side_overrides(sha)
+    overrides = state.overrides_for(sha, role)
     guess = segcore.guess_mapping(headers, data.SIDE_FIELDS[role])
     effective = {**guess, **{f: h for f, h in overrides.items() if h}}
     cols = st.columns(4)
@@ -99,7 +99,7 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
         ss[wkey] = current if current in options else None  # None: "choose a column"
 
         def _set(field_name=field_name, wkey=wkey):
-            state.side_overrides(sha)[field_name] = ss[wkey] or ""
+            state.overrides_for(sha, role)[field_name] = ss[wkey] or ""
 
         label = t(f"side_field_{field_name}") + (" *" if required else "")
         cols[i % 4].selectbox(label, options, key=wkey, on_change=_set, placeholder=t("choose_column"),
@@ -144,6 +144,24 @@ def failure_message(failure: data.LoadFailure) -> str:
     if code == "unknown_column":
         return t("err_unknown_column", column=fmt.md(params.get("column", "?")), file=name)
     return t("err_other", file=name)
+
+
+def mapping_warnings(spec: data.Spec, ds: segcore.Dataset) -> list[str]:
+    """One translated sentence per column that looks wrongly chosen (:func:`segcore.mapping_checks`)."""
+    texts = []
+    for found in data.mapping_checks(spec.key, ds):
+        code, column = found["code"], found["column"]
+        if code == "few_customers":
+            texts.append(t("chk_few_customers", column=column, customers=fmt.integer(found["customers"]),
+                           lines=fmt.integer(found["lines"]),
+                           per=fmt.integer(round(found["lines"] / found["customers"]))))
+        elif code == "amount_codes":
+            texts.append(t("chk_amount_codes", column=column, low=fmt.number(found["low"]),
+                           high=fmt.number(found["high"])))
+        else:
+            texts.append(t("chk_date_range", column=column, first=fmt.date(found["first"]),
+                           last=fmt.date(found["last"])))
+    return texts
 
 
 def show_failure(failure: data.LoadFailure) -> None:

@@ -1,5 +1,5 @@
 """The Migration page's helpers: the two as-of dates, the comparison of the tiers at the earlier
-date with the current ones (memoised per session), its Excel sheets, and the tier snapshots kept in
+date with the current ones (memoised per session), and the tier snapshots kept in
 the workspace (save, pick, delete, compare).
 
 Must not hold anything another page uses; the comparison itself is ``segcore.dynamics``, its
@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import segcore
-from segcore import dynamics, views
+from segcore import dynamics
 from ui import context, data, fmt, naming, settings, state
 from ui.i18n import labeller, t
 
@@ -69,16 +69,6 @@ def compare(ctx: Ctx, before: date) -> tuple[dynamics.Migration | None, str | No
         return state.memo("migration", (context.tiers_key(), before), compute), None
     except ValueError:  # a level named "new" or "lost"
         return None, t("mig_bad_labels")
-
-
-def sheets(mig: dynamics.Migration) -> dict[str, pd.DataFrame]:
-    """The whole comparison as Excel sheets: summary, both matrices, the four lists."""
-    names = naming.new_and_lost()
-    corner = t("mig_corner")
-    return {t("mig_sheet_summary"): naming.shown(mig.summary),
-            t("mig_sheet_customers"): views.matrix_table(mig.customers_matrix, names, corner),
-            t("mig_sheet_revenue"): views.matrix_table(mig.revenue_matrix, names, corner),
-            **{t(f"mv_{m}"): naming.shown(mig.list(m)) for m in MIG_LISTS}}
 
 
 def snapshot_choices(listed: pd.DataFrame) -> dict:

@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from segcore import dynamics, forecast, views
+from segcore import export, forecast
 from segcore.scores import DIMENSIONS, SEGMENT_ACTIONS, SEGMENT_NAMES_ZH
 from ui import fmt
 from ui.i18n import has, lang, t
 
 
+def names_lang() -> str:
+    """The language engine names are shown in: the UI language when ``segcore`` names things in
+    it (:data:`segcore.EXPORT_LANGS`), else English."""
+    return lang() if lang() in export.EXPORT_LANGS else "en"
+
+
 def col_label(name: str) -> str:
     """Column header for a column name (attribute columns the table does not know stay as they are)."""
-    return t(f"col_{name}") if has(f"col_{name}") else str(name)
+    return export.column_name(name, names_lang())
 
 
 def reason_label(reason: str) -> str:
@@ -40,6 +46,14 @@ def segment_label(name) -> str:
     return SEGMENT_NAMES_ZH.get(name, name) if lang() == "zh" else str(name)
 
 
+def segment_code(label) -> str:
+    """The engine's name of a segment shown by :func:`segment_label` (names typed by the user stay
+    as they are)."""
+    if lang() == "zh":
+        return next((name for name, zh in SEGMENT_NAMES_ZH.items() if zh == label), label)
+    return label
+
+
 def segment_action(name) -> str:
     action = SEGMENT_ACTIONS.get(name)
     return (action[1] if lang() == "zh" else action[0]) if action else t("na")
@@ -56,28 +70,36 @@ def show_segments(frame: pd.DataFrame) -> pd.DataFrame:
 FOLLOW_STATUSES = ("overdue", "due", "scheduled")
 
 
-def new_and_lost() -> dict:
-    """The extra row and column of a migration matrix (customers new, customers lost) in words."""
-    return {"new": t("mig_new_row"), "lost": t("mig_lost_col")}
+def matrix_names() -> dict:
+    """The extra row and column of a migration matrix (customers new, customers lost) and its
+    corner (``new``, ``lost``, ``corner``) in words."""
+    return export.matrix_names(names_lang())
+
+
+def value_label(column: str, code) -> str:
+    """A coded value of an engine column (``risk``, ``stage``, ``movement``, ``status`` ...) in words."""
+    return export.value_names(names_lang()).get(column, {}).get(code, str(code))
+
+
+def values_of(column: str, codes) -> dict:
+    """``{code: name}`` for the coded values of an engine column (risk levels, stages, movements, statuses)."""
+    return {c: value_label(column, c) for c in codes}
 
 
 def names_of(prefix: str, codes) -> dict:
-    """``{code: text}`` for coded values (risk levels, stages, movements, statuses)."""
+    """``{code: text}`` for the choices of a widget (periods, units ...): the texts ``<prefix>_<code>``."""
     return {c: t(f"{prefix}_{c}") for c in codes}
 
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     """An engine table in the UI language: bilingual columns and coded values as words."""
-    return views.localise(frame, lang(), {
-        "risk": names_of("risk", dynamics.RISK_LEVELS), "stage": names_of("stage", dynamics.STAGES),
-        "movement": names_of("mv", dynamics.MOVEMENTS), "status": names_of("fu", FOLLOW_STATUSES),
-        "reason_code": {code: disagreement_reason(code) for code in forecast.DISAGREEMENT_REASONS}})
+    return export.localised(frame, names_lang())
 
 
 # The codes of segcore.PredictError and of a fit's warnings (segcore.forecast.Note).
 PREDICT_CODES = ("no_customers", "calibration_too_short", "too_few_repeat_buyers", "no_convergence", "no_holdout",
                  "too_few_spend_values", "spend_no_convergence", "spend_unbounded", "spend_excluded",
-                 "spend_depends_on_frequency")
+                 "spend_depends_on_frequency", "no_amounts")
 
 
 def predict_problem(code: str, params: dict, english: str) -> str:

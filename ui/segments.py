@@ -17,7 +17,7 @@ import streamlit as st
 import segcore
 from segcore import scores as scores_mod
 from ui import charts, fmt, naming, state, tables
-from ui.i18n import t
+from ui.i18n import lang, t
 
 if TYPE_CHECKING:
     from ui.context import Ctx
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 CUSTOM_EXAMPLES = {"recency": "30, 90, 180, 365", "frequency": "2, 3, 5, 10", "monetary": "100, 500, 1000, 5000",
                    "activity": "1, 2, 4, 8", "breadth": "2, 3, 5, 8"}
 MIXES = ("tier", "segment")  # choices of s_sg_mix: what a breakdown stacks
+# choices of s_sg_scatter: the axes of the scatter plot (as the R rfm package's rm, fm and rf plots)
+SCATTERS = {"recency_monetary": ("recency_days", "monetary"), "frequency_monetary": ("frequency", "monetary"),
+            "recency_frequency": ("recency_days", "frequency")}
 STACK_TOP = 20  # attribute values charted in a breakdown (the table has all)
 BREAKDOWN_SKIP = {"customer_id", "name", "tier", "rfm_segment", "is_prospect"}
 
@@ -113,12 +116,14 @@ def segment_column_config() -> dict:
 
 
 def rules_editor_base(rules: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The table the rules editor starts from: fixed while the user edits (the editor keeps its
-    edits relative to it), rebuilt when the rules change otherwise (reset, settings loaded, new
-    score points)."""
+    """The table the rules editor starts from, segment names in the UI language: fixed while the
+    user edits (the editor keeps its edits relative to it), rebuilt when the rules change otherwise
+    (reset, settings loaded, new score points) or the language does."""
     ss = st.session_state
-    if ss.get("_seg_base") is None or ss.get("_seg_base_n") != n or ss.get("_seg_known") != ss["s_segment_rules"]:
-        ss["_seg_base"], ss["_seg_base_n"], ss["_seg_known"] = rules.copy(), n, ss["s_segment_rules"]
+    if (ss.get("_seg_base") is None or ss.get("_seg_base_n") != n or ss.get("_seg_known") != ss["s_segment_rules"]
+            or ss.get("_seg_base_lang") != lang()):
+        ss["_seg_base"] = rules.assign(segment=rules["segment"].map(naming.segment_label))
+        ss["_seg_base_n"], ss["_seg_known"], ss["_seg_base_lang"] = n, ss["s_segment_rules"], lang()
         ss.pop("w_seg_rules", None)
     return ss["_seg_base"]
 
@@ -136,7 +141,7 @@ def apply_segment_rules(edited: pd.DataFrame, n: int) -> str | None:
     """Keep the edited rules when valid (None), else return why not (the last valid rules stay)."""
     ss = st.session_state
     try:
-        clean = scores_mod.validate_segment_rules(edited, n)
+        clean = scores_mod.validate_segment_rules(edited.assign(segment=edited["segment"].map(naming.segment_code)), n)
     except ValueError as exc:
         return str(exc)
     default = scores_mod.default_segment_rules(n)
@@ -185,9 +190,7 @@ def cuts_text(cuts) -> str:
 
 def summary_table(summary: pd.DataFrame, key: str) -> None:
     """A tier summary as a small table with translated headers."""
-    heads = {"tier": t("col_tier"), "customers": t("kpi_customers"), "customer_share": t("kpi_customer_share"),
-             "revenue": t("kpi_revenue"), "revenue_share": t("kpi_revenue_share"),
-             "avg_monetary": t("kpi_avg_spend"), "avg_recency_days": t("kpi_avg_recency")}
+    heads = {c: naming.col_label(c) for c in summary.columns}
     st.dataframe(summary, hide_index=True, key=key, placeholder=t("na"),
                  column_order=["tier", "customers", "customer_share", "revenue", "revenue_share"], column_config={
         "tier": heads["tier"], "customers": heads["customers"],

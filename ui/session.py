@@ -94,7 +94,7 @@ def _reopen(page: str) -> None:
             state.overrides_for(refs["orders"].sha).update(last.settings.mapping)
             for role in data.SIDE_FIELDS:
                 if role in refs:
-                    state.side_overrides(refs[role].sha).update(getattr(last.settings, f"{role}_mapping"))
+                    state.overrides_for(refs[role].sha, role).update(getattr(last.settings, f"{role}_mapping"))
             ss["s_date_order"] = last.settings.date_order or "auto"
             ss["s_drop_dup"] = last.settings.drop_duplicates
         spec, what = data.candidate_spec(), fmt.md(refs["orders"].name)

@@ -63,7 +63,7 @@ def apply(s: segcore.Settings) -> None:
         for role in data.SIDE_FIELDS:
             ref = getattr(spec, role)
             if ref is not None:
-                side = state.side_overrides(ref.sha)
+                side = state.overrides_for(ref.sha, role)
                 side.clear()
                 side.update(getattr(s, f"{role}_mapping"))
     ss["s_date_order"], ss["s_drop_dup"] = s.date_order or "auto", s.drop_duplicates

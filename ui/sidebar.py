@@ -108,9 +108,11 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         else:
             state.bound(st.segmented_control, "s_levels", t("levels_label"), options=[2, 3, 4, 5], required=True,
                         after=_levels_changed)
+        count_only = rep.amount_source == "none"  # no amounts: "value" is the number of orders
         if method == "pareto":
             state.bound(st.segmented_control, "s_by", t("by_label"), options=list(state.PARETO_BY),
-                        format_func=labeller({v: t(f"by_{v}") for v in state.PARETO_BY}), required=True)
+                        format_func=labeller({v: t(f"by_{v}") for v in state.PARETO_BY}
+                                             | ({"value": t("by_orders")} if count_only else {})), required=True)
         labels, prospect, _ = state.current_labels()
         kind = state.cut_kind()
         # Fixed slider bounds (a cut below the one before is clamped back): bounds that follow
@@ -118,11 +120,13 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         # arrow-key presses could then reset it.
         for i in range(len(labels) - 1 if method != "computed" else 0):
             _clamp_cuts()
-            label = (t("cut_value", label=fmt.md(labels[i])) if kind == "value"
+            by_orders = count_only and kind == "value"
+            label = (t("cut_orders" if by_orders else "cut_value", label=fmt.md(labels[i])) if kind == "value"
                      else t(f"cut_{kind}", labels=" + ".join(map(fmt.md, labels[:i + 1]))))
             state.bound(st.slider, f"s_cut_{state.CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
-                        format="%d%%", help=t(f"cut_help_{kind}", a=fmt.md(labels[0])))
-        if method == "pareto" and kind == "value" and len(labels) == 3:
+                        format="%d%%", help=t("cut_help_orders", a=fmt.md(labels[0])) if by_orders
+                        else t(f"cut_help_{kind}", a=fmt.md(labels[0])))
+        if method == "pareto" and kind == "value" and len(labels) == 3 and not count_only:
             st.button(t("suggest"), key="w_suggest", icon=":material/auto_awesome:", help=t("suggest_help"),
                       on_click=_suggest, args=(spec, ds, labels))
         if ss.get("_flash_suggest"):

@@ -11,7 +11,7 @@ when a page without that widget runs). Keys starting with ``_`` are the session'
 Holds the defaults (:data:`DEFAULTS`, slider bounds, quick level names), :func:`bound`, the
 per-session memo for results that depend on settings (:func:`memo`), messages kept for the next run
 (:func:`flash`), and the readers and writers of settings as the engine takes them: the tier rules,
-score, churn, lifecycle and forecast options, the playbook rows, the column choices per file, the
+score, churn, lifecycle and forecast options, the playbook rows, the column choices per file and role, the
 window.
 
 Must not load data or compute anything heavy (that is ``ui.data`` and ``ui.context``), nor know
@@ -68,6 +68,7 @@ DEFAULTS = {
     "s_sg_attr": None,
     "s_sg_mix": "tier",
     "s_sg_share": True,
+    "s_sg_scatter": "recency_monetary",
     "s_prospect_label": "",  # empty: the language's default name (Iron / 铁)
     "s_source": "sample",
     "s_date_order": "auto",
@@ -78,6 +79,7 @@ DEFAULTS = {
     "s_cust_desc": False,
     "s_cust_selected": None,
     "s_dl_scope": "filter",
+    "s_export_lang": "",          # the downloads' language; empty = the UI language
     "s_mig_period": "quarter",
     "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
     "s_mig_measure": "customers",
@@ -116,7 +118,7 @@ def init_state() -> None:
         if key not in ss:
             ss[key] = type(value)(value) if isinstance(value, (list, dict)) else value
     ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None})
-    ss.setdefault("s_mapping", {"for": None, "overrides": {}})
+    ss.setdefault("s_mapping", {})  # {role: {file sha: {field: header}}}
     ss.setdefault("s_window_for", None)
     ss.setdefault("s_as_of", None)
     ss.setdefault("s_since", None)
@@ -148,17 +150,11 @@ def bound(widget, setting: str, *args, after=None, key: str | None = None, **kwa
     return widget(*args, key=wkey, on_change=_save, **kwargs)
 
 
-def overrides_for(sha: str) -> dict[str, str]:
-    """The user's column choices for the orders file with hash ``sha`` (reset for a new file)."""
-    mapping = st.session_state["s_mapping"]
-    if mapping["for"] != sha:
-        mapping["for"], mapping["overrides"] = sha, {}
-    return mapping["overrides"]
-
-
-def side_overrides(sha: str) -> dict[str, str]:
-    """The user's column choices for a customers or interactions file (by its content hash)."""
-    return st.session_state.setdefault("s_side_mapping", {}).setdefault(sha, {})
+def overrides_for(sha: str, role: str = "orders") -> dict[str, str]:
+    """The user's column choices ``{field: header}`` for the ``role`` file (orders, customers or
+    interactions) with content hash ``sha``. Kept per file and role for the whole session, so
+    choices add up whichever dataset is on show (a failing upload keeps its choices)."""
+    return st.session_state["s_mapping"].setdefault(role, {}).setdefault(sha, {})
 
 
 def level_count() -> int:

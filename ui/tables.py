@@ -1,9 +1,10 @@
 """Tables shown in the browser: which columns in which order, their translated headers and number
-formats, the read-only table of a page and the CSV / Excel download buttons of a table.
+formats, the read-only table of a page and the CSV / Excel download buttons of a table with the
+choice of their language.
 
 Holds the column layout of customer tables (key metrics, attributes, scores), :func:`column_config`
 for every engine column the pages show, :func:`table` (capped at :data:`TABLE_ROWS` rows; the
-downloads hold every row) and :func:`downloads`.
+downloads hold every row), :func:`downloads` and :func:`export_lang_choice`.
 
 Must not compute or reshape tables (``segcore.views`` does) nor hold one page's table settings
 (those stay in that page's module, e.g. ``ui.segments``).
@@ -17,8 +18,8 @@ import pandas as pd
 import streamlit as st
 
 import segcore
-from ui import fmt, naming
-from ui.i18n import t
+from ui import fmt, naming, state
+from ui.i18n import labeller, t
 
 TABLE_ROWS = 5_000  # rows sent to the browser table (downloads hold every row)
 TABLE_FIRST = ("customer_id", "name", "tier", "rank", "rfm_segment", "monetary", "frequency", "recency_days",
@@ -114,14 +115,38 @@ def file_stem(text) -> str:
     return re.sub(r"[\\/:*?\"<>|\s]+", "_", str(text))
 
 
+def export_lang() -> str:
+    """The language of the downloads: the user's choice next to a download button, until then the
+    UI language (English when ``segcore`` does not name things in it)."""
+    return st.session_state["s_export_lang"] or naming.names_lang()
+
+
+def export_lang_choice(key: str) -> str:
+    """The choice "column names: 中文 / English (for other systems)" (one setting for every
+    download of the session, shown next to each row of download buttons); the language chosen."""
+    ss = st.session_state
+    wkey = f"{key}_lang"
+    state.seed(wkey, export_lang())
+
+    def _save():
+        ss["s_export_lang"] = ss[wkey]
+    st.segmented_control(t("dl_lang"), options=list(segcore.EXPORT_LANGS), key=wkey, required=True,
+                         on_change=_save, help=t("dl_lang_help"),
+                         format_func=labeller({code: t(f"dl_lang_{code}") for code in segcore.EXPORT_LANGS}))
+    return export_lang()
+
+
 def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM) and Excel buttons for one table (formula-safe, made on click)."""
+    """CSV (UTF-8 with BOM) and Excel buttons for one engine table (formula-safe, made on click),
+    headers and values in the language chosen next to them (:func:`export_lang_choice`)."""
     stem = file_stem(stem)
-    csv_col, xlsx_col, _ = st.columns([1, 1, 4], vertical_alignment="bottom")
-    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame), file_name=f"{stem}.csv",
+    csv_col, xlsx_col, lang_col, _ = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
+    with lang_col:
+        code = export_lang_choice(key)
+    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame, code), file_name=f"{stem}.csv",
                             mime="text/csv", on_click="ignore", help=t("dl_csv_help"), icon=":material/download:",
                             key=f"{key}_csv", width="stretch")
-    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}),
+    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}, code),
                              file_name=f"{stem}.xlsx", on_click="ignore", key=f"{key}_xlsx", width="stretch",
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              help=t("dl_one_sheet_help"), icon=":material/table_view:")
