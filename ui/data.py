@@ -3,9 +3,10 @@ them into the engine and caching what is computed once per dataset.
 
 Caching
 -------
-- :func:`_load_dataset` (``st.cache_resource``): one :class:`segcore.Dataset` per file content hash
-  + mapping + date order + duplicates choice (+ the optional files' hashes); a :class:`Spec` is
-  everything that decides it.
+- :func:`_load_dataset` (:class:`DatasetCache`, one per server): one :class:`segcore.Dataset` per
+  file content hash + mapping + date order + duplicates choice (+ the optional files' hashes); a
+  :class:`Spec` is everything that decides it. Sized in bytes (``$SEGCORE_CACHE_MB``, default
+  1024): the least recently used datasets are closed once the others need the room.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
 - :func:`mapping_checks` (``st.cache_data``): what looks wrong about the chosen columns, per dataset key.
@@ -27,7 +28,9 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,7 +41,7 @@ import streamlit as st
 
 import segcore
 from segcore import forecast
-from segcore.sources import open_source
+from segcore.sources import excel_sheets, open_source
 from segcore.workspace import Workspace, WorkspaceError, browser_workspace, content_key, safe_file_name, set_aside
 from ui import fmt, state
 from ui.i18n import t
@@ -49,6 +52,7 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
 UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
+CACHE_MB = 1024  # default of $SEGCORE_CACHE_MB: memory of the loaded datasets kept for every session
 SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
 SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
 
@@ -75,6 +79,7 @@ class Spec:
     interactions_mapping: tuple[tuple[str, str], ...] = ()
     date_order: str | None = None
     drop_duplicates: bool = False
+    sheet: str | None = None  # the orders workbook's sheet chosen by the user (None: the first table)
     sample: bool = False
     saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
 
@@ -83,7 +88,7 @@ class Spec:
         parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
                  self.customers.sha if self.customers else None,
                  self.interactions.sha if self.interactions else None,
-                 self.customers_mapping, self.interactions_mapping)
+                 self.customers_mapping, self.interactions_mapping, self.sheet)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -178,6 +183,17 @@ def _prune_uploads(keep: Path) -> None:
             continue
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def workbook_sheets(sha: str, path: str) -> list[str]:
+    """The sheet names of the Excel workbook with content hash ``sha`` ([] when the file is not one)."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xls"):
+        return []
+    try:
+        return excel_sheets(path)
+    except segcore.IngestError:  # reading it says what is wrong
+        return []
+
+
 def headers_of(path: str) -> list[str] | None:
     try:
         return open_source(path).headers  # reads the start of the file, never the whole table
@@ -185,15 +201,93 @@ def headers_of(path: str) -> list[str] | None:
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
-    """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
-    spec = _spec
+class DatasetCache:
+    """Loaded datasets shared by every session, by key, while their memory adds up to at most
+    ``limit`` bytes (each dataset's :meth:`segcore.Dataset.memory_bytes`, measured once when it
+    is loaded): past that the least recently used go first and are closed, so their memory is
+    released. A dataset used in the last ``grace`` seconds is never closed (another session may
+    be drawing a page from it), nor the one just used.
+    """
+
+    def __init__(self, limit: int, grace: float = 20.0):
+        self.limit, self.grace = limit, grace
+        self._items: OrderedDict[str, tuple[segcore.Dataset, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+
+    def get(self, key: str, load) -> segcore.Dataset:
+        """The dataset of ``key``, from ``load()`` the first time (one load per key at a time;
+        what ``load`` raises is not kept)."""
+        with self._lock:
+            if key in self._items:
+                return self._use(key)
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._items:  # another session loaded it meanwhile
+                    return self._use(key)
+            try:
+                ds = load()
+                size = ds.memory_bytes()
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
+            with self._lock:
+                self._items[key] = (ds, size, time.monotonic())
+                self._evict()
+                return ds
+
+    def _use(self, key: str) -> segcore.Dataset:
+        ds, size, _ = self._items[key]
+        self._items[key] = (ds, size, time.monotonic())
+        self._items.move_to_end(key)
+        return ds
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for key in list(self._items)[:-1]:   # oldest first; the newest always stays
+            if self.total() <= self.limit:
+                break
+            ds, _, used = self._items[key]
+            if now - used >= self.grace:
+                del self._items[key]
+                ds.close()
+
+    def total(self) -> int:
+        """Bytes of the datasets kept."""
+        return sum(size for _, size, _ in self._items.values())
+
+    def keys(self) -> list[str]:
+        """The keys kept, least recently used first."""
+        return list(self._items)
+
+
+def cache_limit() -> int:
+    """Bytes the loaded datasets may take together: ``$SEGCORE_CACHE_MB`` (default 1024)."""
+    try:
+        return int(float(os.environ.get("SEGCORE_CACHE_MB") or CACHE_MB) * 2**20)
+    except ValueError:
+        return CACHE_MB * 2**20
+
+
+@st.cache_resource(show_spinner=False)
+def dataset_cache() -> DatasetCache:
+    """The server's one :class:`DatasetCache` (sized by :func:`cache_limit` when it starts)."""
+    return DatasetCache(cache_limit())
+
+
+def _load_dataset(key: str, spec: Spec) -> segcore.Dataset:
+    """The dataset of a spec (``key`` hashes it) from the server's cache, read the first time."""
+    return dataset_cache().get(key, lambda: _read_dataset(spec))
+
+
+def _read_dataset(spec: Spec) -> segcore.Dataset:
+    """Read, parse and attach the files of a spec."""
     if spec.saved is not None:
         return _open_saved(spec)
     try:
-        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
-                                 date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None, date_order=spec.date_order,
+                                 drop_duplicates=spec.drop_duplicates, sheet=spec.sheet)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
@@ -261,7 +355,7 @@ def candidate_spec() -> Spec | None:
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
                 mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
                 date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
-                drop_duplicates=ss["s_drop_dup"],
+                drop_duplicates=ss["s_drop_dup"], sheet=ss["s_sheets"].get(orders.sha),
                 sample=ss["s_source"] == "sample")
 
 

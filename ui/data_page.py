@@ -43,6 +43,25 @@ def upload_box(role: str, label: str, help_text: str) -> None:
         ss[f"_upload_id_{role}"] = uploaded.file_id
     if ref is not None and uploaded is None:
         st.caption(t("up_current", file=fmt.md(ref.name), size=fmt.size(ref.size)))
+    if ref is not None and role == "orders":
+        sheet_picker(ref)
+
+
+def sheet_picker(ref: data.FileRef) -> None:
+    """For a workbook of several sheets: which sheet holds the orders (default: the first one
+    holding a table, as the engine reads it)."""
+    sheets = data.workbook_sheets(ref.sha, ref.path)
+    if len(sheets) < 2:
+        return
+    ss = st.session_state
+    chosen = ss["s_sheets"]
+    ss["w_sheet"] = chosen.get(ref.sha) if chosen.get(ref.sha) in sheets else ""
+
+    def _set():
+        chosen[ref.sha] = ss["w_sheet"] or None
+
+    st.selectbox(t("sheet_pick"), ["", *sheets], key="w_sheet", on_change=_set, help=t("sheet_help"),
+                 format_func=labeller({"": t("sheet_first")}))
 
 
 def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
