@@ -43,7 +43,7 @@ ctx = context.current()
 
 if failure is not None:
     data_page.show_failure(failure)
-    st.caption(t("showing_previous", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name))
+    st.caption(t("showing_previous", file=fmt.md(t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name)))
 
 # 3. Import report ----------------------------------------------------------------------------------
 if failure is None and spec is not None:
@@ -61,7 +61,7 @@ if failure is None and spec is not None:
                             n=fmt.integer(rep.duplicate_rows))),
         (t("amount_source"), {"amount": t("amount_col"), "none": t("amount_none")}.get(rep.amount_source,
                                                                                        t("amount_qp"))),
-        (t("file_format"), f"{ctx.spec.orders.name} · {rep.file_format.upper()}"
+        (t("file_format"), f"{fmt.md(ctx.spec.orders.name)} · {rep.file_format.upper()}"
                            + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
     ]
     left, right = st.columns([3, 2])
@@ -77,10 +77,10 @@ if failure is None and spec is not None:
             if not side or ref is None:
                 continue
             if role == "customers":
-                line = t("side_customers", file=ref.name, used=fmt.integer(side["rows_used"]),
+                line = t("side_customers", file=fmt.md(ref.name), used=fmt.integer(side["rows_used"]),
                          read=fmt.integer(side["rows_read"]), prospects=fmt.integer(side.get("prospects", 0)))
             else:
-                line = t("side_interactions", file=ref.name, used=fmt.integer(side["rows_used"]),
+                line = t("side_interactions", file=fmt.md(ref.name), used=fmt.integer(side["rows_used"]),
                          read=fmt.integer(side["rows_read"]), start=fmt.date(side.get("date_min")),
                          end=fmt.date(side.get("date_max")))
                 if side.get("unknown_customers"):

@@ -1,6 +1,5 @@
 """Customers: filter, search, sort and download the tiered list; open one customer's profile."""
 
-import html
 
 import streamlit as st
 
@@ -113,9 +112,9 @@ tier = str(r["tier"])
 name = r["name"] if "name" in row.columns and isinstance(r["name"], str) else ""
 st.markdown(
     f"<div style='border-left:8px solid {ctx.color(tier)};padding-left:12px;font-size:1.5rem;font-weight:700'>"
-    f"{html.escape(str(selected))}{' · ' + html.escape(name) if name else ''}"
+    f"{fmt.md(selected)}{' · ' + fmt.md(name) if name else ''}"
     f" <span style='background:{ctx.color(tier)};color:white;border-radius:6px;padding:1px 10px;"
-    f"font-size:1.1rem;margin-left:8px'>{html.escape(tier)}</span></div>", unsafe_allow_html=True)
+    f"font-size:1.1rem;margin-left:8px'>{fmt.md(tier)}</span></div>", unsafe_allow_html=True)
 
 if bool(r.get("is_prospect", False)):
     st.info(t("p_prospect"), icon=":material/person_add:")
@@ -146,7 +145,7 @@ if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
 attributes = tables.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
-        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
+        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else fmt.md(r[c])}"
         for c in attributes if not fmt.is_missing(r[c])))
 
 if not ctx.has_lines:

@@ -73,7 +73,7 @@ else:
 # Rising customers ----------------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("ri_title"))
-st.caption(t("ri_intro", top=ctx.rules.labels[0]))
+st.caption(t("ri_intro", top=fmt.md(ctx.rules.labels[0])))
 trend_col, _ = st.columns([2, 3])
 with trend_col:
     state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0],

@@ -122,6 +122,7 @@ def init_state() -> None:
             ss[key] = type(value)(value) if isinstance(value, (list, dict)) else value
     ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None, "table": None})
     ss.setdefault("s_mapping", {})  # {role: {file sha: {field: header}}}
+    ss.setdefault("s_sheets", {})  # {orders file sha: the workbook sheet chosen}
     ss.setdefault("s_window_for", None)
     ss.setdefault("s_as_of", None)
     ss.setdefault("s_since", None)
