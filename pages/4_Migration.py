@@ -11,6 +11,9 @@ ctx = context.page("nav_migration")
 ss = st.session_state
 
 st.title(t("mig_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("mig_title")), icon=":material/info:")
+    st.stop()
 st.caption(t("mig_intro"))
 context.count_only_note(ctx, t("cn_migration"))
 
@@ -78,7 +81,7 @@ dates_tab, snapshot_tab = st.tabs([t("mig_tab_dates"), t("mig_tab_snapshot")])
 # Two as-of dates, the same rules ------------------------------------------------------------------
 with dates_tab:
     before = migration.dates(ctx)
-    st.caption(t("mig_rules_note", levels=" / ".join(ctx.rules.labels)))
+    st.caption(t("mig_rules_note", levels=" / ".join(map(fmt.md, ctx.rules.labels))))
     if before is None:
         pass
     elif before < ctx.start:
@@ -94,19 +97,19 @@ with dates_tab:
 # A saved snapshot against the current tiers ----------------------------------------------------------
 with snapshot_tab:
     st.caption(t("snap_intro"))
-    ws, problem = data.workspace()
-    if ws is None:
-        data.ws_problem(problem)
-        st.stop()
     state.show_flash("snap")
     dataset = data.dataset_name(ctx.spec)
-    migration.snapshot_save_box(ctx, dataset)
-    saved = ws.list_snapshots()
+    content = data.content_of(ctx.spec, ctx.ds)
+    saved, problem = data.ws_call(lambda ws: ws.list_snapshots())
+    if problem is not None:
+        data.ws_problem(problem, "snap")
+        st.stop()
+    migration.snapshot_save_box(ctx, dataset, content)
     if saved.empty:
         st.info(t("snap_none"), icon=":material/info:")
         st.stop()
-    row = migration.snapshot_picker(saved, dataset)
-    mig, problem, rules = migration.snapshot_migration(ctx, ws, row)
+    row = migration.snapshot_picker(saved, content)
+    mig, problem, rules = migration.snapshot_migration(ctx, row)
     if problem:
         st.warning(problem, icon=":material/warning:")
         if rules is not None:

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import segcore
 from segcore import dynamics, playbook
-from segcore.workspace import Workspace
+from segcore.workspace import Workspace, new_workspace_key
 from tests.test_app import chart_titles, run, start, values
 from tests.test_app import metrics as metric
 
@@ -41,6 +41,14 @@ def workspace_file(tmp_path, monkeypatch):
     path = tmp_path / "workspace.duckdb"
     monkeypatch.setenv("SEGCORE_WORKSPACE", str(path))
     return path
+
+
+def start_in(key: str, page: str | None = None) -> AppTest:
+    """The app in a browser holding the workspace key ``key`` (its link ``?ws=KEY``)."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["ws"] = key
+    run(at)
+    return go(at, page) if page else at
 
 
 def go(at: AppTest, page: str) -> AppTest:
@@ -391,8 +399,10 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     run(at)
     assert "Snapshot of 2026-06-30 saved." in messages(at)
 
-    # the engine, restarted, sees what was saved
-    ws = Workspace(workspace_file)
+    # the engine, restarted, sees what was saved in this browser's workspace
+    key = at.query_params["ws"]
+    ws = Workspace(workspace_file, key=key)
+    assert Workspace(workspace_file).list_datasets().empty   # not in the shared one
     assert ws.list_datasets()["name"].tolist() == ["Tea shop 2026"]
     assert ws.list_settings()["name"].tolist() == ["monthly"]
     (snap_id,) = ws.list_snapshots()["id"]
@@ -400,9 +410,12 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     assert (snap.as_of, snap.name, snap.dataset) == (june, "June review", "Tea shop 2026")
     assert len(snap.tiers) == len(engine["now"])
 
-    # a new server (a new AppTest): open the dataset, compare with the snapshot, delete both
-    at = start()
-    at.segmented_control(key="w_source").set_value("saved")
+    # a new server (a new AppTest), the same browser: open the dataset, compare with the snapshot, delete both
+    at = start_in(key)
+    assert "Reopened the saved dataset “Tea shop 2026” from" in messages(at)
+    assert at.segmented_control(key="w_source").value == "saved"
+    assert at.date_input(key="w_as_of").value == june   # the settings of the last session
+    at.date_input(key="w_as_of").set_value(engine["latest"])
     run(at)
     assert at.selectbox(key="w_ws_dataset").value == "Tea shop 2026"
     assert metric(at, "Rows used") == [count(engine["ds"].report.rows_used)]
@@ -421,7 +434,7 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     at.button(key="w_ws_delete").click()
     run(at)
     assert "Nothing saved yet" in messages(at)
-    assert Workspace(workspace_file).list_datasets().empty and Workspace(workspace_file).list_snapshots().empty
+    assert ws.list_datasets().empty and ws.list_snapshots().empty
 
 
 def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
@@ -442,11 +455,12 @@ def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
 
 
 def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
-    ws = Workspace(workspace_file)
+    key = new_workspace_key()
+    ws = Workspace(workspace_file, key=key)
     rules = segcore.TierRules(labels=("Gold", "Silver"), cuts=(0.8,))
     settings = segcore.Settings(labels=("Gold", "Silver"), cuts=(0.8,))
     ws.save_snapshot("sample", engine["tiered"](rules, date(2026, 3, 31)), date(2026, 3, 31), settings)
-    at = start(MIGRATION)
+    at = start_in(key, MIGRATION)
     assert "This snapshot has the levels Gold / Silver; the current tiers have A / B / C." in messages(at)
     at.button(key="w_snap_rules").click()
     run(at)

@@ -16,6 +16,7 @@ or draw anything; pages and ``ui`` modules never format a number by hand (f"{x:,
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
@@ -155,6 +156,24 @@ def size(n: int) -> str:
             return f"{number(n, 0 if unit == 'B' else 1)} {unit}"
         n /= 1024
     return str(n)
+
+
+# What can make markup in a line of Streamlit markdown: links and images, emphasis, code, math, tags,
+# entities, strike-through; "_" at a word's edge; autolinks (":" before "//", "www."); and at the
+# start a heading, quote, list or rule.
+_MARKUP = re.compile(r"[\\\[\]*`~$<>&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|:(?=//)|(?<=www)\.|^[#>+=-]|"
+                     + "|".join(rf"(?<=^{'[0-9]' * n})[.)]" for n in range(1, 10)))  # "1." to "123456789)"
+
+
+def md(value) -> str:
+    """A value from a file or the settings (a customer's name or region, a file, sheet, column,
+    level or settings name) as literal text inside Streamlit markdown (``st.markdown``,
+    ``st.caption``, ``st.info`` ..., widget labels) and inside the pages' own HTML: each mark
+    that could make markup becomes its numeric character reference (``[`` -> ``&#91;``), shown
+    as the mark itself but never read as markup, so ``![c](http://host/x.png)`` shows as typed,
+    fetches nothing, and no link, emphasis, math or tag is made; line breaks become spaces (no
+    new block). Plain names (``shop_orders.csv``) stay as they are."""
+    return _MARKUP.sub(lambda m: f"&#{ord(m.group())};", " ".join(str(value).split()))
 
 
 def bin_label(lo, hi, integer: bool) -> str:
