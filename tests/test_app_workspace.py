@@ -109,6 +109,17 @@ def test_a_second_browser_sees_nothing_of_the_first(tmp_path):
     assert "No snapshot saved yet." in said(second)
 
 
+def test_a_reload_after_the_kept_upload_went_shows_the_sample_and_says_so():
+    at = browser()
+    upload(at, "orders.csv", SHOP)
+    store = Path(os.environ["SEGCORE_WORKSPACE"]).parent / "workspace-files"
+    (kept,) = [p for p in store.rglob("orders.csv")]
+    kept.unlink()
+    again = browser(at.query_params["ws"])
+    assert [w.value for w in again.warning] == ["Your last upload is no longer in the workspace, so the sample is shown."]
+    assert metrics(again, "Rows used") == [sample_rows()]
+
+
 def test_shared_mode_is_one_workspace_for_everyone(monkeypatch):
     monkeypatch.setenv("SEGCORE_WORKSPACE_MODE", "shared")
     first = browser()
