@@ -31,7 +31,7 @@ for card, row in zip(cards, ctx.summary.itertuples()):
         else:
             left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
                         help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
-            right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share))
+            right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share), help=t("kpi_revenue_share_help"))
             left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
                         help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
         right.metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))

@@ -16,6 +16,9 @@ n = int(ss["s_score_points"])
 st.title(t("sg_title"))
 st.caption(t("sg_intro", n=n))
 context.count_only_note(ctx, t("cn_segments"))
+return_only = views.return_only_count(ctx.metrics)
+if return_only:
+    st.caption(t("sg_return_only", n=fmt.integer(return_only)))
 scores_tab, segments_tab, plots_tab, weighted_tab, breakdown_tab = st.tabs(
     [t("sg_tab_scores"), t("sg_tab_segments"), t("sg_tab_plots"), t("sg_tab_weighted"), t("sg_tab_breakdown")])
 dims = list(dict.fromkeys(ctx.score_cuts["dimension"]))

@@ -15,6 +15,9 @@ ctx = context.page("nav_forecast")
 ss = st.session_state
 
 st.title(t("fc_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("fc_title")), icon=":material/info:")
+    st.stop()
 st.caption(t("fc_intro", as_of=fmt.date(ctx.as_of)))
 context.count_only_note(ctx, t("cn_forecast"))
 

@@ -62,7 +62,7 @@ DEFAULT_PLAYBOOK = {
 }
 
 #: Columns of the follow-up list (call list), in export order; contact columns follow when present.
-FOLLOW_UP_COLUMNS = ("customer_id", "tier", "status", "days_overdue", "next_contact_date",
+FOLLOW_UP_COLUMNS = ("customer_id", "tier", "status", "lapsed", "days_overdue", "next_contact_date",
                      "last_order_date", "last_interaction_date", "cadence_days", "strategy",
                      "service_level", "strategy_zh", "service_level_zh", "monetary", "recency_days")
 
@@ -137,7 +137,8 @@ def playbook_frame(playbook) -> pd.DataFrame:
 
 
 def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, last_interaction=None, *,
-               tiers=None, status=None, due_within_days: int = 7, labels=None) -> pd.DataFrame:
+               tiers=None, status=None, due_within_days: int = 7, labels=None,
+               lapse_days: int | None = None) -> pd.DataFrame:
     """The follow-up list: each customer's next contact date from their level's cadence.
 
     Parameters
@@ -156,6 +157,9 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
     status : keep only these statuses (``"overdue"``, ``"due"``, ``"scheduled"``).
     due_within_days : "due" = the next contact falls within this many days from ``as_of``.
     labels : the levels in order, best first, for sorting (default: playbook order).
+    lapse_days : customers silent for more than this many days (``recency_days``) are ``lapsed``,
+        as in the lifecycle's "lapsed" stage: for a win-back list rather than the call list. None:
+        nobody is.
 
     Returns
     -------
@@ -167,6 +171,7 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
     - ``days_overdue`` = ``as_of - next_contact_date`` when positive, else 0.
     - ``status``: ``overdue`` (next contact before ``as_of``), ``due`` (from ``as_of`` to
       ``as_of + due_within_days``), ``scheduled`` (later).
+    - ``lapsed``: ``recency_days > lapse_days`` (False without ``lapse_days`` or a last order).
 
     Sorted overdue first (most days overdue first), then by next contact date, level (best
     first), ``monetary`` (largest first) and ``customer_id``.
@@ -217,6 +222,7 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
                CASE WHEN next_contact_date < $as_of THEN 'overdue'
                     WHEN next_contact_date <= $as_of + CAST($within AS INTEGER) THEN 'due'
                     ELSE 'scheduled' END AS status,
+               COALESCE(recency_days > $lapse_days, false) AS lapsed,
                greatest(date_diff('day', next_contact_date, $as_of), 0) AS days_overdue,
                next_contact_date, last_order_date, last_interaction_date, cadence_days,
                strategy, service_level, strategy_zh, service_level_zh, monetary, recency_days
@@ -226,6 +232,7 @@ def follow_ups(tiered: pd.DataFrame, playbook=None, as_of: date | None = None, l
         ORDER BY greatest(date_diff('day', next_contact_date, $as_of), 0) DESC, next_contact_date,
                  COALESCE(list_position($order, tier), 99), monetary DESC NULLS LAST, customer_id""",
         {"as_of": as_of, "within": int(due_within_days), "order": order,
+         "lapse_days": None if lapse_days is None else int(lapse_days),
          "tiers": None if tiers is None else [str(t) for t in tiers]}).df()
     if status is not None:
         wanted = [status] if isinstance(status, str) else list(status)

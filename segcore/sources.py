@@ -196,6 +196,12 @@ def _temp(suffix: str) -> Path:
     return Path(name)
 
 
+# How files that are never tables begin (PDF, images, archives, programs): "not a table" even when
+# their first bytes are mostly text, as in a PDF.
+_NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf",
+               b"Rar!", b"\x7fELF", b"%!PS", b"{\\rtf")
+
+
 def _kind(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(65536)
@@ -208,7 +214,8 @@ def _kind(path: Path) -> str:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     control = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
-    if control >= 4 and control * 100 > len(head):  # a stray NUL or two is text with a flaw
+    # a stray NUL or two is text with a flaw
+    if head.startswith(_NOT_TABLES) or (control >= 4 and control * 100 > len(head)):
         raise IngestError(
             "binary",
             f"The file {path.name} is not a table: it is neither CSV/TSV text, Excel (.xlsx/.xls) "

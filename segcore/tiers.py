@@ -231,9 +231,14 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     Returns
     -------
     DataFrame with columns ``tier, customers, customer_share, revenue, revenue_share,
-    avg_monetary, avg_recency_days, orders, order_share``, one row per label in order
-    (``orders``: the tier's orders, ``order_share``: of all orders; what a count-only file shows). ``customer_share`` is the share
-    of the buyers (as on the Pareto curve and in by-count tiering); the prospect level has none.
+    avg_monetary, avg_recency_days, orders, order_share``, one row per label in order.
+    ``revenue`` is the net spend. ``revenue_share`` is the share of revenue as the Pareto cuts
+    measure it (the one definition on every card, label and export): each customer's net spend
+    in whole cents, at least 0 (customers whose returns outweigh their purchases count 0),
+    over the sum of those of all customers, so the top tier's share is the cumulative share at its
+    last customer. ``customer_share`` is the share of the buyers (as on the Pareto curve and in
+    by-count tiering); the prospect level has none. ``orders``: the tier's orders, ``order_share``:
+    of all orders (what a count-only file shows).
     """
     con = cursor()
     con.register("tiered_in", tiered)
@@ -243,7 +248,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
         WITH levels AS (SELECT unnest($labels) AS tier, generate_subscripts($labels, 1) AS pos),
         tiered AS (SELECT * REPLACE (CASE WHEN isfinite(monetary) THEN monetary END AS monetary)
                    FROM tiered_in),
-        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n, sum(monetary) AS revenue,
+        totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n,
+                          sum(greatest(round(monetary * 100), 0)) AS positive,
                           sum(frequency) AS orders
                    FROM tiered t)
         SELECT l.tier,
@@ -251,7 +257,8 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
                CASE WHEN bool_and({prospect}) THEN NULL
                     ELSE count(t.customer_id) / NULLIF(any_value(totals.n), 0) END AS customer_share,
                round(COALESCE(sum(t.monetary), 0), 2) AS revenue,
-               COALESCE(sum(t.monetary), 0) / NULLIF(any_value(totals.revenue), 0) AS revenue_share,
+               COALESCE(sum(greatest(round(t.monetary * 100), 0)), 0)
+                   / NULLIF(any_value(totals.positive), 0) AS revenue_share,
                round(avg(t.monetary), 2) AS avg_monetary,
                round(avg(t.recency_days), 1) AS avg_recency_days,
                COALESCE(sum(t.frequency), 0) AS orders,

@@ -25,8 +25,8 @@ from .frames import cursor
 __all__ = [
     "pareto_points", "pareto_cuts", "customer_position", "distribution", "tier_mix",
     "customer_list", "customer_row", "customer_orders", "customer_products", "customer_interactions",
-    "segment_summary", "cross_tab", "cross_tab_table", "tier_pairs", "agreement", "attribute_values",
-    "localise", "keep_rows", "matrix_table", "playbook_rows", "playbook_table", "playbook_merge",
+    "return_only_count", "segment_summary", "cross_tab", "cross_tab_table", "tier_pairs", "agreement",
+    "attribute_values", "localise", "keep_rows", "matrix_table", "playbook_rows", "playbook_table", "playbook_merge",
 ]
 
 
@@ -360,11 +360,12 @@ def customer_products(con: duckdb.DuckDBPyConnection, customer_id: str, *, since
     -------
     DataFrame ``product, category, lines, amount, first_date, last_date``: one row per product
     (lines without a product are left out, so a file without a product column gives no rows);
-    ``category`` is the product's most frequent category, ``amount`` the net amount (returns
-    included), ties ordered by product.
+    ``category`` is the product's most frequent category (no such column when the file has no
+    category), ``amount`` the net amount (returns included), ties ordered by product.
     """
-    return con.execute("""
-        SELECT product, mode(category) AS category, count(*) AS lines,
+    has_category = con.execute("SELECT EXISTS (SELECT 1 FROM lines WHERE category IS NOT NULL)").fetchone()[0]
+    return con.execute(f"""
+        SELECT product, {'mode(category) AS category, ' if has_category else ''}count(*) AS lines,
                round(sum(amount), 2) AS amount, min(order_date) AS first_date,
                max(order_date) AS last_date
         FROM lines
@@ -401,6 +402,23 @@ def customer_interactions(con: duckdb.DuckDBPyConnection, customer_id: str, *,
 # Segments page: segment summary, cross-tabs, attribute filters
 # --------------------------------------------------------------------------------------------
 
+def return_only_count(metrics: pd.DataFrame) -> int:
+    """How many buyers have only returns or cancellations in the window: no order with a positive
+    net amount (``frequency`` 0), not prospects. They get no scores (nothing to score).
+
+    Parameters
+    ----------
+    metrics : per-customer table with ``frequency`` (and ``is_prospect``).
+
+    Returns
+    -------
+    The number of such customers.
+    """
+    prospect = "COALESCE(is_prospect, false)" if "is_prospect" in metrics.columns else "false"
+    return int(cursor(t=metrics).execute(
+        f"SELECT count(*) FROM t WHERE COALESCE(frequency, 0) = 0 AND NOT {prospect}").fetchone()[0])
+
+
 def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
     """Per RFM segment: customers, revenue, their shares and the average R/F/M values.
 
@@ -415,10 +433,12 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
     -------
     DataFrame ``segment, customers, customer_share, revenue, revenue_share, avg_recency_days,
     avg_frequency, avg_monetary``; shares are of the customers with a segment (NULL segments,
-    i.e. prospects, are left out) and of their total revenue.
+    i.e. prospects, are left out) and, for revenue, as :func:`segcore.tier_summary` has it (each
+    customer's net spend at least 0, over the total of those).
     """
     return cursor(t=scored).execute("""
         WITH c AS (SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS revenue,
+                          sum(greatest(round(monetary * 100), 0)) AS positive,
                           avg(recency_days) AS avg_recency_days, avg(frequency) AS avg_frequency,
                           avg(monetary) AS avg_monetary
                    FROM t WHERE rfm_segment IS NOT NULL GROUP BY ALL),
@@ -426,10 +446,11 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
                      generate_subscripts(CAST($order AS VARCHAR[]), 1) AS pos),
         j AS (SELECT COALESCE(o.segment, c.segment) AS segment, o.pos,
                      COALESCE(c.customers, 0) AS customers, COALESCE(c.revenue, 0) AS revenue,
+                     COALESCE(c.positive, 0) AS positive,
                      c.avg_recency_days, c.avg_frequency, c.avg_monetary
               FROM o FULL JOIN c ON c.segment = o.segment)
         SELECT segment, customers, customers / NULLIF(sum(customers) OVER (), 0) AS customer_share,
-               revenue, revenue / NULLIF(sum(revenue) OVER (), 0) AS revenue_share,
+               revenue, positive / NULLIF(sum(positive) OVER (), 0) AS revenue_share,
                avg_recency_days, avg_frequency, avg_monetary
         FROM j ORDER BY pos NULLS LAST, customers DESC, segment""",
         {"order": [str(x) for x in (order or [])]}).df()

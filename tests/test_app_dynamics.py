@@ -237,7 +237,8 @@ def test_playbook_page_matches_the_engine(engine):
     assert editor["level"].tolist() == ["A", "B", "C", "Iron"]
     assert editor["cadence_days"].tolist() == [p["cadence_days"] for p in defaults]
     assert editor["strategy"].tolist() == [p["strategy"] for p in defaults]
-    calls = playbook.follow_ups(engine["now"], defaults)
+    calls = playbook.follow_ups(engine["now"], defaults, lapse_days=180)
+    calls = calls[~calls["lapsed"]]   # lapsed customers are on the win-back list instead
     for status, label in (("overdue", "Overdue"), ("due", "Due within 7 days"), ("scheduled", "Later")):
         assert metric(at, label) == [count((calls["status"] == status).sum())]
     table = frame(at, "calls")
@@ -252,6 +253,34 @@ def test_playbook_page_matches_the_engine(engine):
     assert frame(at, "calls")["customer_id"].tolist() == wanted["customer_id"].tolist()
 
 
+def test_lapsed_customers_leave_the_call_list_for_a_win_back_list():
+    from tests.test_app import upload
+    from tests.test_app_count_only import VISITS
+
+    # the visit log with an amount of 10 a line; as-of 2024-06-30: E last bought 2024-01-01,
+    # 181 days ago (over the 180 days after which the Churn page calls a customer lapsed)
+    priced = b"\n".join(line + (b",amount" if i == 0 else b",10") for i, line in enumerate(VISITS.splitlines()))
+    at = go(upload(start(), "visits.csv", priced + b"\n"), PLAYBOOK)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "B", "A"]
+    assert [metric(at, m) for m in ("Overdue", "Due within 7 days", "Later")] == [["3"], ["0"], ["1"]]
+    assert frame(at, "calls", 1)["customer_id"].tolist() == ["E"]   # the win-back list
+    assert ("Customers silent for longer than 180 days (the “lapsed” threshold on the Churn warning page): 1. "
+            "Not a routine follow-up but a win-back offer; most overdue first.") in [c.value for c in at.caption]
+    assert {"w_wb_dl_csv", "w_wb_dl_xlsx"} <= {b.key for b in at.download_button}
+    at.toggle(key="w_fu_lapsed").set_value(True)   # the filter brings them back
+    run(at)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "E", "B", "A"]
+    assert metric(at, "Overdue") == ["4"]
+    at.toggle(key="w_fu_lapsed").set_value(False)
+    run(at)
+    at = go(at, CHURN)   # a longer threshold there: E is no longer lapsed
+    at.number_input(key="w_lapse_days").set_value(200)
+    run(at)
+    at = go(at, PLAYBOOK)
+    assert frame(at, "calls")["customer_id"].tolist() == ["D", "C", "E", "B", "A"]
+    assert "No lapsed customers: nobody has been silent for longer than 200 days." in [c.value for c in at.caption]
+
+
 def test_playbook_edit_changes_the_follow_up_dates(engine):
     at = start(PLAYBOOK)
     key = at.data_editor[0].key
@@ -259,8 +288,10 @@ def test_playbook_edit_changes_the_follow_up_dates(engine):
     run(at)
     edited = playbook.default_playbook(("A", "B", "C"), "Iron")
     edited[0]["cadence_days"] = 7
-    calls = playbook.follow_ups(engine["now"], edited)
-    before = playbook.follow_ups(engine["now"], playbook.default_playbook(("A", "B", "C"), "Iron"))
+    calls = playbook.follow_ups(engine["now"], edited, lapse_days=180)
+    calls = calls[~calls["lapsed"]]
+    before = playbook.follow_ups(engine["now"], playbook.default_playbook(("A", "B", "C"), "Iron"), lapse_days=180)
+    before = before[~before["lapsed"]]
     assert metric(at, "Overdue") == [count((calls["status"] == "overdue").sum())]
     assert metric(at, "Overdue") != [count((before["status"] == "overdue").sum())]
     at.pills(key="w_fu_tiers").set_value(["A"])
@@ -406,6 +437,23 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     assert ws.list_datasets().empty and ws.list_snapshots().empty
 
 
+def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
+    ws = Workspace(workspace_file)
+    ds = segcore.load_orders(SAMPLE / "orders.csv")
+    ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
+    ws.save_dataset("Tea 2026", ds, file_name="orders.csv")
+    at = start()
+    at.segmented_control(key="w_source").set_value("saved")
+    run(at)
+    first = at.selectbox(key="w_ws_dataset").value
+    assert at.text_input(key="w_ws_name").value == first
+    other = next(n for n in ("Tea 2025", "Tea 2026") if n != first)
+    at.selectbox(key="w_ws_dataset").set_value(other)
+    run(at)
+    assert at.text_input(key="w_ws_name").value == other   # not the dataset shown before
+    assert any(other in c.value for c in at.sidebar.caption)
+
+
 def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
     key = new_workspace_key()
     ws = Workspace(workspace_file, key=key)
@@ -498,3 +546,47 @@ def test_downloads_follow_the_ui_language_until_the_column_names_choice_changes_
     book = openpyxl.load_workbook(io.BytesIO(media(at, "w_dates_dl_all")))
     assert book.sheetnames == ["汇总", "客户", "客户数矩阵", "收入矩阵", "升级", "降级", "新增", "流失"]
     assert [c.value for c in book["客户数矩阵"]["A"]][-1] == "新客户"
+
+
+def test_one_day_is_written_in_the_singular():
+    from ui import fmt
+
+    assert [fmt.days(n) for n in (0, 1, 1.0, 2)] == ["0 days", "1 day", "1 day", "2 days"]
+    at = go(start(), CHURN)
+    at.number_input(key="w_lapse_days").set_value(1)
+    run(at)
+    notes = [c.value for c in at.caption if "count as lapsed" in c.value]
+    assert len(notes) == 1 and "no order for more than 1 day count as lapsed" in notes[0]
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    assert any("超过 1 天未下单的客户算作沉睡" in c.value for c in at.caption)
+
+
+YUAN_CSV = ('customer,date,amount\n'
+            'K1,2024-01-05,"￥1,200.40"\nK1,2024-02-01,￥300\nK2,2024-02-10,￥150\nK3,2024-03-01,￥20\n').encode()
+
+
+def test_the_currency_of_the_file_shows_on_the_cards_and_a_chosen_one_goes_everywhere(media):
+    from tests.test_app import upload
+    at = upload(start(), "yuan.csv", YUAN_CSV)
+    go(at, OVERVIEW)
+    # 1,670.40 in all: K1 1,500.40 (90% > 80%) is A, K2 150 (98.8% > 95%) is B, K3 20 is C
+    assert metric(at, "Revenue") == ["￥1,500", "￥150", "￥20"]
+    assert "The amounts in the file carry ￥." in [c.value for c in at.sidebar.caption]
+
+    at.text_input(key="w_currency_symbol").input("€")
+    run(at)
+    at.segmented_control(key="w_currency_position").set_value("after")
+    run(at)
+    assert metric(at, "Revenue") == ["1,500 €", "150 €", "20 €"]
+    go(at, CUSTOMERS)
+    header = media(at, "w_dl_csv").decode("utf-8-sig").splitlines()[0].split(",")
+    assert "Net spend (€)" in header and "Average order value (€)" in header and "Tier" in header
+    go(at, "app.py")
+    saved = json.loads(media(at, "w_settings_download"))
+    assert (saved["currency_symbol"], saved["currency_position"]) == ("€", "after")
+
+    at.sidebar.button(key="w_currency_reset").click()   # back to the file's sign
+    run(at)
+    go(at, OVERVIEW)
+    assert metric(at, "Revenue")[0] == "￥1,500"

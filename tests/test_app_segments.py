@@ -270,3 +270,27 @@ def test_rf_heatmap_and_scatter_show_the_cells_and_customers():
     run(at)
     scatter = chart("Recency and orders, one colour per tier")["data"]
     assert sorted(values(scatter[0]["y"])) == [3, 4, 5, 6]
+
+
+def test_one_share_of_revenue_and_return_only_customers_explained():
+    import json
+
+    from .test_app import GOOD_CSV, upload
+
+    # GOOD_CSV (K1 800, K2 130, K3 20 net) plus K4, who only returned goods (-40): the A card and
+    # the Pareto label both say 84.2% (800 of 950: K4 counts 0), not 800 of the net 910 (87.9%)
+    at = upload(start(), "shop.csv", GOOD_CSV + b"7,2024-03-04,K4,-40\n")
+    at.switch_page(OVERVIEW)
+    run(at)
+    assert metrics(at, "Share of revenue") == ["84.2%", "13.7%", "2.1%"]
+    assert metrics(at, "Revenue") == ["800", "130", "-20"]
+    help_text = next(m.help for m in at.main.metric if m.label == "Share of revenue")
+    assert "a customer whose returns outweigh their purchases counts as 0" in help_text
+    pareto = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                  if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("Pareto curve"))
+    assert "A: top 25.0% of customers → 84.2% of revenue" in [a["text"] for a in pareto["layout"]["annotations"]]
+    at.switch_page("pages/3_Segments.py")
+    run(at)
+    assert ("Customers with only returns or cancellations in this window (no order with a positive amount; "
+            "net spend 0 or less): 1. With no order there is no recency, frequency or spend to score, so their "
+            "scores are empty; they count among “Others” and sit in the last tier.") in [c.value for c in at.caption]

@@ -194,3 +194,21 @@ def test_a_damaged_workspace_is_one_sentence_and_can_be_moved_aside(shared_file,
         assert "The damaged workspace file was moved aside as workspace.damaged-" in said(at)
         assert "Nothing saved yet" in said(at) and not at.error
         assert len(list(shared_file.parent.glob("workspace.damaged-*.duckdb"))) == 1
+
+
+def test_a_reload_reopens_a_customer_table(tmp_path):
+    from segcore.cli import main
+
+    table = tmp_path / "customers.parquet"
+    orders = tmp_path / "shop.csv"
+    orders.write_bytes(SHOP)
+    assert main(["metrics", str(orders), "--out", str(table)]) == 0
+    at = browser()
+    at.segmented_control(key="w_source").set_value("table")
+    run(at)
+    at.file_uploader(key="w_upload_table").set_value(("customers.parquet", table.read_bytes(), "application/octet-stream"))
+    run(at)
+    assert metrics(at, "Customers") == ["3"]
+    again = browser(at.query_params["ws"])
+    assert "Reopened customers.parquet from " in said(again)
+    assert again.segmented_control(key="w_source").value == "table" and metrics(again, "Customers") == ["3"]

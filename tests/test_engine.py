@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import segcore
+from segcore import views
 
 # Hand-worked orders. As-of date D = 2024-01-20 (the latest date).
 # c1: O1 = 100 + 50 on 01-01, O2 = 30 on 01-11, R1 = -20 on 01-15 (a pure return: not an order)
@@ -169,7 +170,7 @@ def test_public_api_is_pinned():
         "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "mapping_checks",
         "neutralise",
         "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
-        "window_bounds", "write_export", "EXPORT_LANGS", "migration_sheets",
+        "window_bounds", "write_export", "EXPORT_LANGS", "MONEY_COLUMNS", "migration_sheets",
         # predictions
         "PREDICTION_COLUMNS", "Cohorts", "Holdout", "ModelFit", "PredictError", "cohort_table", "customer_summary",
         "default_calibration_end", "fit_models", "forecast_summary", "forecast_table", "holdout_check",
@@ -297,3 +298,19 @@ def test_a_count_only_table_is_tiered_by_orders():
     assert summary.order_share.to_dict() == {"A": 0.8, "B": 0.2, "C": 0.0}
     assert segcore.tiers.ranking_measure(m) == "frequency"
     assert segcore.tiers.ranking_measure(m.assign(monetary=[float("nan"), 1.0, 0.0, 0.0])) == "monetary"
+
+
+def test_share_of_revenue_is_the_pareto_share_on_every_summary():
+    # net spend 800, 130, 20 and -50 (returns outweigh purchases): the negative customer counts 0,
+    # so shares are of 950, and the A tier's share is the Pareto curve's cumulative share at its end
+    m = pd.DataFrame({"customer_id": list("abcd"), "monetary": [800.0, 130.0, 20.0, -50.0],
+                      "frequency": [1, 1, 1, 0], "recency_days": [1, 2, 3, 4]})
+    tiered = segcore.assign_tiers(m)
+    summary = segcore.tier_summary(tiered, ("A", "B", "C")).set_index("tier")
+    assert summary.revenue.to_dict() == {"A": 800.0, "B": 130.0, "C": -30.0}   # revenue stays net
+    assert summary.revenue_share.to_dict() == {"A": 800 / 950, "B": 130 / 950, "C": 20 / 950}
+    assert summary.revenue_share["A"] == tiered.set_index("customer_id").cumulative_share["a"]
+    segments = views.segment_summary(m.assign(rfm_segment=["Top", "Top", "Low", "Low"]), ["Top", "Low"])
+    assert segments.set_index("segment").revenue_share.to_dict() == {"Top": 930 / 950, "Low": 20 / 950}
+    assert views.return_only_count(m) == 1
+    assert views.return_only_count(m.assign(is_prospect=[False, False, False, True])) == 0

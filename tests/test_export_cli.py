@@ -356,7 +356,7 @@ def test_cli_lang_zh_writes_chinese_headers_values_and_sheets(tmp_path, write):
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["汇总", "A", "B", "C"]
     summary = [[c.value for c in row] for row in book["汇总"].iter_rows()]
-    assert summary[0] == ["等级", "客户数", "客户占比", "收入", "收入占比", "平均消费", "平均未购天数"]
+    assert summary[0] == ["等级", "客户数", "客户占比", "收入", "收入占比", "平均消费", "平均未购天数", "订单数", "订单占比"]
     assert [row[:2] for row in summary[1:]] == [["A", 2], ["B", 1], ["C", 0]]
     a = [[c.value for c in row] for row in book["A"].iter_rows()]
     assert a[0][:4] == ["客户编号", "等级", "未购天数", "订单数"] and a[0][-2:] == ["RFM 分群", "潜在客户"]
@@ -398,3 +398,17 @@ def test_cli_lang_en_names_the_migration_sheets_and_every_command_takes_lang(tmp
         assert build_parser().parse_args([command, "o.csv", "--lang", "zh"]).lang == "zh"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["tier", "o.csv", "--lang", "fr"])
+
+
+def test_money_headers_name_the_currency_the_amounts_carried(tmp_path, write):
+    assert csv_rows(segcore.to_csv_bytes(ENGINE_ROWS[["customer_id", "monetary"]], "zh", "￥"))[0] == [
+        "客户编号", "净消费（￥）"]
+    assert csv_rows(segcore.to_csv_bytes(ENGINE_ROWS[["monetary"]], None, "￥"))[0] == ["monetary"]  # for scripts
+    orders = write("o.csv", "customer_id,order_date,amount\nA,2024-01-01,£12.50\nB,2024-01-02,£4\n")
+    out = tmp_path / "t.csv"
+    assert main(["tier", str(orders), "--out", str(out), "--lang", "en"]) == 0
+    header = csv_rows(out.read_bytes())[0]
+    assert "Net spend (£)" in header and "Spend, first half (£)" in header and "Orders" in header
+    config = write("s.json", '{"currency_symbol": "GBP", "currency_position": "after"}')
+    assert main(["tier", str(orders), "--out", str(out), "--lang", "en", "--config", str(config)]) == 0
+    assert "Net spend (GBP)" in csv_rows(out.read_bytes())[0]

@@ -114,3 +114,11 @@ def test_follow_ups_on_engine_output(write):
     out = follow_ups(t).set_index("customer_id")
     assert (out.loc["a"].tier, out.loc["a"].days_overdue, out.loc["a"].status) == ("A", 16, "overdue")
     assert (out.loc["b"].tier, out.loc["b"].next_contact_date.date()) == ("C", date(2024, 6, 29))
+
+
+def test_lapsed_customers_are_marked_by_the_threshold():
+    # f3 last bought 60 days ago, f1 and f4 29; f5 and f6 have no order (prospects): never lapsed
+    out = follow_ups(tiered(), as_of=date(2024, 6, 30), lapse_days=29).set_index("customer_id")
+    assert out["lapsed"].to_dict() == {"f1": False, "f2": False, "f3": True, "f4": False, "f5": False, "f6": False}
+    assert follow_ups(tiered(), as_of=date(2024, 6, 30), lapse_days=28).set_index("customer_id")["lapsed"].sum() == 3
+    assert not follow_ups(tiered(), as_of=date(2024, 6, 30))["lapsed"].any()   # no threshold: nobody

@@ -221,6 +221,14 @@ def test_customer_products_net_of_returns_biggest_first(con):
     assert views.customer_products(con, "c1", as_of=date(2024, 1, 31))["amount"].tolist() == [100.0, 50.0]
 
 
+def test_customer_products_without_a_category_column_have_none(con):
+    # a file without categories: no "Category" column full of None in the profile
+    con.execute("UPDATE lines SET category = NULL")
+    products = views.customer_products(con, "c1")
+    assert list(products.columns) == ["product", "lines", "amount", "first_date", "last_date"]
+    assert products["product"].tolist() == ["Tea", "Pot", "Cup"]
+
+
 def test_customer_interactions_newest_first_and_empty_without_a_table(con):
     empty = views.customer_interactions(con, "c1")
     assert empty.empty and list(empty.columns) == ["date", "type"]

@@ -76,6 +76,11 @@ class Ctx:
         return self.rules.labels
 
     @property
+    def has_lines(self) -> bool:
+        """False for a customer table (one row per customer, no order lines)."""
+        return self.ds.customer_table is None
+
+    @property
     def count_only(self) -> bool:
         """The file has no amounts: tiers and shares count orders, nothing is in money."""
         return self.ds.report.amount_source == "none"

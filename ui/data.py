@@ -41,6 +41,7 @@ import streamlit as st
 
 import segcore
 from segcore import forecast
+from segcore.customer_table import open_customer_table
 from segcore.sources import excel_sheets, open_source
 from segcore.workspace import Workspace, WorkspaceError, browser_workspace, content_key, safe_file_name, set_aside
 from ui import fmt, state
@@ -53,7 +54,7 @@ UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
 CACHE_MB = 256  # default of $SEGCORE_CACHE_MB: memory of the loaded datasets kept for every session
-SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
+SOURCES = ("sample", "upload", "saved", "table")  # choices of s_source: where the data comes from
 SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
 
 
@@ -82,13 +83,14 @@ class Spec:
     sheet: str | None = None  # the orders workbook's sheet chosen by the user (None: the first table)
     sample: bool = False
     saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
+    table: bool = False  # orders is a customer table (python -m segcore metrics), not order lines
 
     @property
     def key(self) -> str:
         parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
                  self.customers.sha if self.customers else None,
                  self.interactions.sha if self.interactions else None,
-                 self.customers_mapping, self.interactions_mapping, self.sheet)
+                 self.customers_mapping, self.interactions_mapping, self.sheet, self.table)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -285,6 +287,11 @@ def _read_dataset(spec: Spec) -> segcore.Dataset:
     """Read, parse and attach the files of a spec."""
     if spec.saved is not None:
         return _open_saved(spec)
+    if spec.table:
+        try:
+            return open_customer_table(spec.orders.path, spec.orders.name)
+        except Exception as exc:
+            raise LoadFailure("orders", spec.orders, exc) from exc
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None, date_order=spec.date_order,
                                  drop_duplicates=spec.drop_duplicates, sheet=spec.sheet)
@@ -343,6 +350,9 @@ def candidate_spec() -> Spec | None:
     ss = st.session_state
     if ss["s_source"] == "saved":
         return saved_spec(ss["s_ws_dataset"])
+    if ss["s_source"] == "table":
+        ref = ss["s_uploads"].get("table")
+        return Spec(orders=ref, table=True) if ref is not None else None
     if ss["s_source"] == "sample":
         refs = sample_refs()
     else:
@@ -361,6 +371,8 @@ def candidate_spec() -> Spec | None:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
+    if _ds.customer_table is not None:  # computed where the order lines are, for its own window
+        return _ds.customer_table[0]
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
 
 

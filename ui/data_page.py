@@ -18,7 +18,7 @@ from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
-FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big")  # engine error codes whose message names only the file
+FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big", "not_customer_table")  # engine error codes whose message names only the file
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 
@@ -231,12 +231,13 @@ def saved_datasets_panel() -> None:
             state.bound(st.selectbox, "s_ws_dataset", t("ws_pick"), options=names, format_func=labeller(labels))
         delete_col.button(t("delete"), key="w_ws_delete", on_click=_delete_dataset, args=(ss["s_ws_dataset"],),
                           icon=":material/delete:", width="stretch", help=t("ws_delete_help"))
-    spec, _ = data.active()
+    spec = data.candidate_spec() or data.active()[0]  # the data this run shows (a saved one just picked)
+    shown = t("sb_sample") if spec.sample else spec.orders.name
     with st.container(border=True):
         st.markdown(f"**{t('ws_save_title')}**")
-        st.caption(t("ws_save_note", file=fmt.md(t("sb_sample") if spec.sample else spec.orders.name)))
-        if "w_ws_name" not in ss:
-            ss["w_ws_name"] = t("sb_sample") if spec.sample else spec.orders.name
+        st.caption(t("ws_save_note", file=fmt.md(shown)))
+        if ss.get("_ws_name_for") != spec.key:  # other data: its name, not the one typed for the last
+            ss["_ws_name_for"], ss["w_ws_name"] = spec.key, shown
         name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         name_col.text_input(t("ws_name"), key="w_ws_name", max_chars=80)
         button_col.button(t("save"), key="w_ws_save", on_click=_save_dataset, icon=":material/save:",

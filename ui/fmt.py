@@ -4,12 +4,13 @@ Holds one function per kind of value (an integer count, money, a percent, a plai
 length of time in weeks / days / months, a date, a time stamp, a file size, a histogram bin); a
 missing value (None, NaN, NA, NaT) is shown as the "na" text. Separators, signs and the compact
 units (8.12M / 812.35万 / 1.23亿) come from Babel's locale data for the UI language
-(``ui.i18n.babel_locale``). All money goes through :func:`money`,
-so a currency setting has one place to go. Formatted numbers are memoised per language (a rerun
-shows mostly the same numbers again: the Pareto curve's hover texts, the cards).
+(``ui.i18n.babel_locale``). All money goes through :func:`money` (and table columns of money
+through :func:`money_format`), which add the currency sign (``ui.i18n.currency``). Formatted
+numbers are memoised per language (a rerun shows mostly the same numbers again: the Pareto curve's
+hover texts, the cards).
 
-Must not read or write session state (other than the language through ``ui.i18n``) or draw
-anything; pages and ``ui`` modules never format a number by hand (f"{x:,}") for the user.
+Must not read or write session state (other than the language and the currency through ``ui.i18n``)
+or draw anything; pages and ``ui`` modules never format a number by hand (f"{x:,}") for the user.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
 from babel.units import format_unit
 
-from ui.i18n import babel_locale, lang, t
+from ui.i18n import babel_locale, currency, lang, t
 
 DATE_PATTERN = "yyyy-MM-dd"  # ISO in every language, as the date inputs and the exports write dates
 STAMP_PATTERN = "yyyy-MM-dd HH:mm"
 COMPACT_FROM = 10_000  # money below this is written out in full by money(compact=True)
+TIGHT_SIGNS = ("元", "円")  # signs written right after the number, without a space
 _MEMO = 1 << 16  # formatted numbers kept per kind
 
 
@@ -73,14 +75,34 @@ def number(x, decimals: int = 0) -> str:
     return t("na") if is_missing(x) else _decimal(lang(), float(x) + 0.0, decimals)  # + 0.0: no "-0"
 
 
+def _with_sign(text: str) -> str:
+    """A formatted amount with the currency sign: ``£1,234.50``, ``-£3.00``, ``1.234,56 €``, ``300元``."""
+    sign, place = currency()
+    if not sign:
+        return text
+    if place == "after":
+        return text + ("" if sign in TIGHT_SIGNS else " ") + sign
+    minus = text[:1] if text[:1] in "-−" else ""
+    return minus + sign + text[len(minus):]
+
+
 def money(x, decimals: int = 2, compact: bool = False) -> str:
-    """An amount of money: ``1,234.50``; ``compact``: 8.12M / 812.35万 / 1.23亿 (at most two
-    decimals, trailing zeros dropped), below 10,000 the whole amount (``5,120``)."""
+    """An amount of money with the currency sign: ``£1,234.50``; ``compact``: 8.12M / 812.35万 /
+    1.23亿 (at most two decimals, trailing zeros dropped), below 10,000 the whole amount (``5,120``)."""
     if is_missing(x):
         return t("na")
     if compact and abs(float(x)) >= COMPACT_FROM:
-        return _compact(lang(), float(x))
-    return number(x, 0 if compact else decimals)
+        return _with_sign(_compact(lang(), float(x)))
+    return _with_sign(number(x, 0 if compact else decimals))
+
+
+def money_format(decimals: int = 2) -> str:
+    """The printf format of a table column of money, with the currency sign: ``£%,.2f``."""
+    sign, place = currency()
+    plain = f"%,.{decimals}f"
+    if not sign:
+        return plain
+    return plain + ("" if sign in TIGHT_SIGNS else " ") + sign if place == "after" else sign + plain
 
 
 def percent(x, decimals: int = 1) -> str:
@@ -95,7 +117,8 @@ def percents(xs, decimals: int = 1) -> list[str]:
 
 
 def days(x) -> str:
-    return t("na") if is_missing(x) else t("days", n=number(x))
+    """A number of days: "1 day", "3 days" ("1 天", "3 天")."""
+    return t("na") if is_missing(x) else t("days_one" if float(x) == 1 else "days", n=number(x))
 
 
 def duration(n, unit: str, decimals: int = 0) -> str:

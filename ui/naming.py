@@ -109,11 +109,13 @@ def predict_problem(code: str, params: dict, english: str) -> str:
     if not has(f"fc_why_{code}"):
         return english
 
-    def shown_value(v):
+    def shown_value(k, v):
         if hasattr(v, "strftime"):
             return fmt.date(v)
+        if k in ("days", "min_days"):
+            return fmt.days(v)  # "1 day", "3 days"
         return fmt.integer(v) if isinstance(v, int) else fmt.number(v, 2)
-    return t(f"fc_why_{code}", **{k: shown_value(v) for k, v in params.items()})
+    return t(f"fc_why_{code}", **{k: shown_value(k, v) for k, v in params.items()})
 
 
 def disagreement_reason(code) -> str:

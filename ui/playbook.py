@@ -21,8 +21,8 @@ from ui.i18n import lang, t
 if TYPE_CHECKING:
     from ui.context import Ctx
 
-FOLLOW_COLUMNS = ("customer_id", "name", "tier", "status", "days_overdue", "next_contact_date", "last_order_date",
-                  "last_interaction_date", "cadence_days", "service_level", "strategy", "monetary",
+FOLLOW_COLUMNS = ("customer_id", "name", "tier", "status", "lapsed", "days_overdue", "next_contact_date",
+                  "last_order_date", "last_interaction_date", "cadence_days", "service_level", "strategy", "monetary",
                   "recency_days", "region", "city", "channel")
 
 
@@ -52,6 +52,9 @@ def status_counts(calls: pd.DataFrame) -> dict:
 
 
 def follow_up_list(ctx: Ctx, rows: list[dict]) -> pd.DataFrame:
-    """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first."""
-    return state.memo("follow_ups", (context.tiers_key(), repr(rows)),
-                      lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels)))
+    """Next contact date per customer (:func:`segcore.playbook.follow_ups`), overdue first, with
+    ``lapsed`` by the Churn page's threshold."""
+    lapse_days = int(st.session_state["s_lapse_days"])
+    return state.memo("follow_ups", (context.tiers_key(), repr(rows), lapse_days),
+                      lambda: playbooks.follow_ups(ctx.tiered, rows, as_of=ctx.as_of, labels=list(ctx.levels),
+                                                   lapse_days=lapse_days))

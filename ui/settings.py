@@ -48,7 +48,8 @@ def from_session() -> segcore.Settings:
         rising_min_trend=ss["s_rising_trend"] / 100, migration_period=period,
         forecast_calibration_end=ss["s_fc_end"], forecast_unit=ss["s_fc_unit"],
         forecast_horizon=float(ss["s_fc_horizon"]),
-        forecast_discount_rate=state.per_unit_rate(ss["s_fc_rate"], ss["s_fc_unit"]))
+        forecast_discount_rate=state.per_unit_rate(ss["s_fc_rate"], ss["s_fc_unit"]),
+        currency_symbol=ss["s_currency_symbol"], currency_position=ss["s_currency_position"])
 
 
 def apply(s: segcore.Settings) -> None:
@@ -78,6 +79,7 @@ def apply(s: segcore.Settings) -> None:
         ss["s_mig_period"] = "custom"
         ss["s_mig_before"] = (s.as_of or ds.report.date_max) - timedelta(days=s.migration_period)
     ss["s_fc_end"], ss["s_fc_unit"] = s.forecast_calibration_end, s.forecast_unit
+    ss["s_currency_symbol"], ss["s_currency_position"] = s.currency_symbol, s.currency_position
     ss["s_fc_horizon"] = _clamp(round(s.forecast_horizon), (1, state.FC_HORIZON_MAX[s.forecast_unit]))
     ss["s_fc_rate"] = _clamp(round(state.percent_a_year(s.forecast_discount_rate, s.forecast_unit)),
                              state.FC_RATE_RANGE)
