@@ -109,6 +109,17 @@ def test_a_second_browser_sees_nothing_of_the_first(tmp_path):
     assert "No snapshot saved yet." in said(second)
 
 
+def test_a_reload_after_the_kept_upload_went_shows_the_sample_and_says_so():
+    at = browser()
+    upload(at, "orders.csv", SHOP)
+    store = Path(os.environ["SEGCORE_WORKSPACE"]).parent / "workspace-files"
+    (kept,) = [p for p in store.rglob("orders.csv")]
+    kept.unlink()
+    again = browser(at.query_params["ws"])
+    assert [w.value for w in again.warning] == ["Your last upload is no longer in the workspace, so the sample is shown."]
+    assert metrics(again, "Rows used") == [sample_rows()]
+
+
 def test_shared_mode_is_one_workspace_for_everyone(monkeypatch):
     monkeypatch.setenv("SEGCORE_WORKSPACE_MODE", "shared")
     first = browser()
@@ -183,3 +194,21 @@ def test_a_damaged_workspace_is_one_sentence_and_can_be_moved_aside(shared_file,
         assert "The damaged workspace file was moved aside as workspace.damaged-" in said(at)
         assert "Nothing saved yet" in said(at) and not at.error
         assert len(list(shared_file.parent.glob("workspace.damaged-*.duckdb"))) == 1
+
+
+def test_a_reload_reopens_a_customer_table(tmp_path):
+    from segcore.cli import main
+
+    table = tmp_path / "customers.parquet"
+    orders = tmp_path / "shop.csv"
+    orders.write_bytes(SHOP)
+    assert main(["metrics", str(orders), "--out", str(table)]) == 0
+    at = browser()
+    at.segmented_control(key="w_source").set_value("table")
+    run(at)
+    at.file_uploader(key="w_upload_table").set_value(("customers.parquet", table.read_bytes(), "application/octet-stream"))
+    run(at)
+    assert metrics(at, "Customers") == ["3"]
+    again = browser(at.query_params["ws"])
+    assert "Reopened customers.parquet from " in said(again)
+    assert again.segmented_control(key="w_source").value == "table" and metrics(again, "Customers") == ["3"]

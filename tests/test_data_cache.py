@@ -74,6 +74,6 @@ def test_the_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("SEGCORE_CACHE_MB", "64")
     assert cache_limit() == 64 * 2**20
     monkeypatch.setenv("SEGCORE_CACHE_MB", "lots")
-    assert cache_limit() == 1024 * 2**20
+    assert cache_limit() == 256 * 2**20
     monkeypatch.delenv("SEGCORE_CACHE_MB")
-    assert cache_limit() == 1024 * 2**20
+    assert cache_limit() == 256 * 2**20

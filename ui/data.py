@@ -6,7 +6,7 @@ Caching
 - :func:`_load_dataset` (:class:`DatasetCache`, one per server): one :class:`segcore.Dataset` per
   file content hash + mapping + date order + duplicates choice (+ the optional files' hashes); a
   :class:`Spec` is everything that decides it. Sized in bytes (``$SEGCORE_CACHE_MB``, default
-  1024): the least recently used datasets are closed once the others need the room.
+  256): the least recently used datasets are closed once the others need the room.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
 - :func:`mapping_checks` (``st.cache_data``): what looks wrong about the chosen columns, per dataset key.
@@ -53,7 +53,7 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
 UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
-CACHE_MB = 1024  # default of $SEGCORE_CACHE_MB: memory of the loaded datasets kept for every session
+CACHE_MB = 256  # default of $SEGCORE_CACHE_MB: memory of the loaded datasets kept for every session
 SOURCES = ("sample", "upload", "saved", "table")  # choices of s_source: where the data comes from
 SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
 
@@ -265,7 +265,7 @@ class DatasetCache:
 
 
 def cache_limit() -> int:
-    """Bytes the loaded datasets may take together: ``$SEGCORE_CACHE_MB`` (default 1024)."""
+    """Bytes the loaded datasets may take together: ``$SEGCORE_CACHE_MB`` (default 256)."""
     try:
         return int(float(os.environ.get("SEGCORE_CACHE_MB") or CACHE_MB) * 2**20)
     except ValueError:

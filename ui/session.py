@@ -83,21 +83,21 @@ def _reopen(page: str) -> None:
         return
     if last is None:
         return
-    if last.source == "upload":
-        if last.missing or "orders" not in last.files:
+    if last.source == "upload":   # order lines, or a customer table (role "table")
+        if last.missing or not {"orders", "table"} & set(last.files):
             state.flash("workspace", "warning", t("ws_gone"))
             return
         refs = {role: data.FileRef(f.name, str(f.path), f.sha256, f.size) for role, f in last.files.items()}
         ss["s_uploads"].update(refs)
-        ss["s_source"] = "upload"
-        if last.settings is not None:  # the column choices decide how the files are read
+        ss["s_source"] = "table" if "table" in refs else "upload"
+        if last.settings is not None and "orders" in refs:  # the column choices decide how the files are read
             state.overrides_for(refs["orders"].sha).update(last.settings.mapping)
             for role in data.SIDE_FIELDS:
                 if role in refs:
                     state.overrides_for(refs[role].sha, role).update(getattr(last.settings, f"{role}_mapping"))
             ss["s_date_order"] = last.settings.date_order or "auto"
             ss["s_drop_dup"] = last.settings.drop_duplicates
-        spec, what = data.candidate_spec(), fmt.md(refs["orders"].name)
+        spec, what = data.candidate_spec(), fmt.md((refs.get("orders") or refs["table"]).name)
     elif last.source == "saved":
         ss["s_source"], ss["s_ws_dataset"] = "saved", last.dataset
         spec, what = data.saved_spec(last.dataset), t("ws_saved_name", name=fmt.md(last.dataset))
@@ -135,8 +135,8 @@ def _signature():
     except (SettingsError, ValueError):
         return None
     source = "saved" if spec.saved else "sample" if spec.sample else "upload"
-    files = {role: StoredFile(Path(ref.path), ref.sha, ref.size) for role in ROLES
-             if source == "upload" and (ref := getattr(spec, role)) is not None}
+    files = {"table" if spec.table and role == "orders" else role: StoredFile(Path(ref.path), ref.sha, ref.size)
+             for role in ROLES if source == "upload" and (ref := getattr(spec, role)) is not None}
     return {"source": source, "files": files, "dataset": spec.saved, "settings": body}, (
         source, spec.key, spec.saved, body.to_json())
 
