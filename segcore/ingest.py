@@ -507,8 +507,9 @@ def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool,
     whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
     rows' numbers and cells (they would take 24 bytes on every row).
 
-    After a typed pass the cells are read again as text from ``reread`` (only when some row was
-    rejected), so that they are as written in the file (12.50, not 12.5).
+    After a pass that typed amounts the cells are read again as text from ``reread`` (only when
+    some row was rejected), so that they are as written in the file (12.50, not 12.5); a typed
+    date is written back in the file's format (the plan checked that its dates are written so).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
     if malformed:
@@ -576,7 +577,8 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
-    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates, source if plan.typed else None)
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates,
+                        source if "DOUBLE" in plan.typed.values() else None)
     lines_view(con)
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
