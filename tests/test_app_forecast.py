@@ -269,7 +269,7 @@ def test_churn_page_lists_where_palive_and_the_rule_disagree(engine):
 
 # --- the settings file ------------------------------------------------------------------------------
 
-def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):
+def test_forecast_settings_go_into_the_settings_file_and_come_back(engine, media):  # noqa: F811 (the fixture imported above)
     at = start(FORECAST)
     at.segmented_control(key="w_fc_unit").set_value("day")
     run(at)

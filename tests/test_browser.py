@@ -214,7 +214,7 @@ def test_upload_slide_download(server, tmp_path):
     saved = sorted(p.name for p in shots.iterdir())
     assert saved == ["1_data_sample.png", "2_overview_sample.png", "3_data_uploaded.png",
                      "4_overview_uploaded.png", "5_customers_profile.png", "6_customers_zh.png",
-                     "7_overview_zh.png", *(f"8_segments_zh_{i}.png" for i in range(4))]
+                     "7_overview_zh.png", *(f"8_segments_zh_{i}.png" for i in range(5))]
     keep = os.environ.get("SEGCORE_SCREENSHOT_DIR")
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)
