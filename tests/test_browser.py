@@ -312,3 +312,54 @@ def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=tmp_path / "mapped_by_hand.png", full_page=True)
         browser.close()
+
+
+# Words of the KPI cards' labels drawn on more than one line (a word broken: "Reven ue") and values
+# wider than their box or ending in an ellipsis (a number cut: "506.…").
+CARD_PROBLEMS = """() => {
+  const bad = [];
+  for (const p of document.querySelectorAll('[class*="st-key-card_"] [data-testid="stMetricLabel"] p')) {
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      let at = 0;
+      for (const word of node.textContent.split(' ')) {
+        const range = document.createRange();
+        range.setStart(node, at); range.setEnd(node, at + word.length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (word && lines.size > 1) bad.push('label word broken: ' + word);
+        at += word.length + 1;
+      }
+    }
+  }
+  for (const v of document.querySelectorAll('[class*="st-key-card_"] [data-testid="stMetricValue"]')) {
+    for (const el of [v, ...v.querySelectorAll('*')]) {
+      if (el.scrollWidth > el.clientWidth + 1 || el.innerText.includes('…')) {
+        bad.push('value cut: ' + v.innerText); break;
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+def test_overview_cards_keep_words_and_numbers_whole_at_1024_and_1280(server, tmp_path):
+    """Four tiers (the sample's A, B, C and Iron): at 1024 and 1280 pixels no card label breaks a
+    word and no number is cut (screenshots kept in the test's folder)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server)
+        page.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(page)
+        nav(page, "Overview")
+        page.locator(".st-key-card_3 [data-testid='stMetricValue']").first.wait_for(timeout=60_000)
+        problems = {}
+        for width in (1024, 1280):
+            page.set_viewport_size({"width": width, "height": 1400})
+            settle(page, 1.0)
+            page.screenshot(path=tmp_path / f"overview_{width}.png")
+            problems[width] = page.evaluate(CARD_PROBLEMS)
+        browser.close()
+    assert problems == {1024: [], 1280: []}
