@@ -546,3 +546,16 @@ def test_one_day_is_written_in_the_singular():
     at.segmented_control(key="w_lang").set_value("zh")
     run(at)
     assert any("超过 1 天未下单的客户算作沉睡" in c.value for c in at.caption)
+
+
+def test_why_and_strategy_sentences_wrap_in_taller_rows():
+    from ui import tables
+
+    at = go(start(), CHURN)
+    risk = next(d for d in at.dataframe if "overdue_ratio" in d.value.columns)
+    assert "reason" in risk.value.columns and risk.proto.row_height == tables.WRAP_ROW_HEIGHT > 64
+    at = go(at, PLAYBOOK)
+    calls = next(d for d in at.dataframe if "next_contact_date" in d.value.columns)
+    assert "strategy" in calls.value.columns and calls.proto.row_height == tables.WRAP_ROW_HEIGHT
+    at = go(at, "pages/2_Customers.py")   # no sentence column: rows of one line
+    assert at.dataframe[0].proto.row_height == 0
