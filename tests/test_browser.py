@@ -109,6 +109,16 @@ def nav(page, label: str) -> None:
     settle(page, 1.0)
 
 
+def open_app(pw, server: str, width: int, height: int, **options):
+    """Chromium on the app's Data page (the sample loaded): ``(browser, page)``."""
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    page = browser.new_page(viewport={"width": width, "height": height}, **options)
+    page.goto(server)
+    page.get_by_text("Import report").wait_for(timeout=90_000)
+    settle(page)
+    return browser, page
+
+
 def card_values(page, i: int) -> list[str]:
     return page.locator(f".st-key-card_{i} [data-testid='stMetricValue']").all_inner_texts()
 
@@ -127,11 +137,7 @@ def test_upload_slide_download(server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 2200}, accept_downloads=True)
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1440, 2200, accept_downloads=True)
         page.screenshot(path=shots / "1_data_sample.png", full_page=True)
         nav(page, "Overview")
         page.screenshot(path=shots / "2_overview_sample.png", full_page=True)
@@ -246,11 +252,7 @@ def test_forecast_page_in_both_languages(server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 3400})
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1280, 3400)
         nav(page, "Forecast")
         page.get_by_text(f"expect {orders} orders").wait_for(timeout=60_000)
         tab_shots(page, shots, "forecast_en", (1280, 1024))
@@ -287,11 +289,7 @@ def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
                     "H1,B1,2.50,2024-01-05 10:00:00\nH1,B2,4.00,2024-02-01 11:30:00\n"
                     "H2,B3,1.25,2024-02-10 09:15:00\nH3,B4,8.00,2024-03-01 18:45:00\n", encoding="utf-8")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 2200})
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1280, 2200)
         page.locator(".st-key-w_source button").filter(has_text="Upload my files").click()
         settle(page)
         page.locator(".st-key-w_upload_orders input[type='file']").set_input_files(str(data))
@@ -348,11 +346,7 @@ def test_overview_cards_keep_words_and_numbers_whole_at_1024_and_1280(server, tm
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1280, 1400)
         nav(page, "Overview")
         page.locator(".st-key-card_3 [data-testid='stMetricValue']").first.wait_for(timeout=60_000)
         problems = {}
