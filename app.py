@@ -17,6 +17,8 @@ state.bound(st.segmented_control, "s_source", t("source"), options=list(data.SOU
             format_func=labeller({v: t(f"src_{v}") for v in data.SOURCES}), required=True)
 if ss["s_source"] == "saved":
     data_page.saved_datasets_panel()
+elif ss["s_source"] == "table":
+    data_page.upload_box("table", t("up_table"), t("up_table_help"))
 elif ss["s_source"] == "upload":
     data_page.upload_box("orders", t("up_orders"), t("up_orders_help"))
     with st.expander(t("up_optional"), expanded=bool(ss["s_uploads"].get("customers")
@@ -41,7 +43,7 @@ ctx = context.current()
 
 if failure is not None:
     data_page.show_failure(failure)
-    st.caption(t("showing_previous", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name))
+    st.caption(t("showing_previous", file=fmt.md(t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name)))
 
 # 3. Import report ----------------------------------------------------------------------------------
 if failure is None and spec is not None:
@@ -59,22 +61,26 @@ if failure is None and spec is not None:
                             n=fmt.integer(rep.duplicate_rows))),
         (t("amount_source"), {"amount": t("amount_col"), "none": t("amount_none")}.get(rep.amount_source,
                                                                                        t("amount_qp"))),
-        (t("file_format"), f"{ctx.spec.orders.name} · {rep.file_format.upper()}"
+        (t("file_format"), f"{fmt.md(ctx.spec.orders.name)} · {rep.file_format.upper()}"
                            + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
     ]
     left, right = st.columns([3, 2])
     with left:
         st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts))
+        if ctx.ds.customer_table is not None:
+            made = ctx.ds.customer_table[1]
+            st.caption(t("table_facts", engine=made["engine"], source=made["source"], as_of=fmt.date(made["as_of"]),
+                         since=fmt.date(made["window_start"]), version=made["segcore_version"]))
         for role in ("customers", "interactions"):
             side = ctx.ds.side_reports.get(role)
             ref = getattr(ctx.spec, role)
             if not side or ref is None:
                 continue
             if role == "customers":
-                line = t("side_customers", file=ref.name, used=fmt.integer(side["rows_used"]),
+                line = t("side_customers", file=fmt.md(ref.name), used=fmt.integer(side["rows_used"]),
                          read=fmt.integer(side["rows_read"]), prospects=fmt.integer(side.get("prospects", 0)))
             else:
-                line = t("side_interactions", file=ref.name, used=fmt.integer(side["rows_used"]),
+                line = t("side_interactions", file=fmt.md(ref.name), used=fmt.integer(side["rows_used"]),
                          read=fmt.integer(side["rows_read"]), start=fmt.date(side.get("date_min")),
                          end=fmt.date(side.get("date_max")))
                 if side.get("unknown_customers"):
@@ -87,12 +93,13 @@ if failure is None and spec is not None:
         st.markdown(f"**{t('rejected_by_reason')}**")
         if rep.rejected:
             st.markdown("\n".join(f"- {naming.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
+        if rep.rejected and ctx.ds.customer_table is None:
             st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: data_page.download_rejected(ds),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")
-        else:
+        elif not rep.rejected:
             st.markdown(t("no_rejected"))
-    preview = data_page.rejected_preview(ctx.ds)
+    preview = data_page.rejected_preview(ctx.ds) if ctx.ds.customer_table is None else None
     if preview is not None:
         with st.expander(t("preview_rejected")):
             st.dataframe(preview, hide_index=True, column_config={"reason": st.column_config.Column(t("reason"))})
@@ -104,7 +111,9 @@ if failure is None and spec is not None:
         st.info(note, icon=":material/info:")
 
 # 4. Columns: what the engine recognised, editable -------------------------------------------------
-if spec is not None and spec.saved:
+if spec is not None and spec.table:
+    st.caption(t("table_mapping_fixed"))
+elif spec is not None and spec.saved:
     st.caption(t("ws_mapping_fixed"))
 elif spec is not None:
     headers = ctx.ds.headers if failure is None else failure.headers

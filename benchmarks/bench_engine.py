@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -79,16 +81,22 @@ def _segcore():
     return segcore
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process so far, DuckDB's threads included (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_engine(path: str, dates: str) -> dict:
     segcore = _segcore()
     deferred = hasattr(segcore.Dataset, "count_duplicates")  # engines before it counted in load_orders
     ds = segcore.load_orders(path, **({"count_duplicates": False} if deferred else {}))
     metrics = segcore.customer_metrics(ds.con)
     segcore.assign_tiers(metrics)
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), cpu_seconds()
     if deferred:
         ds.count_duplicates()
-    return {"dups": time.perf_counter() - done} if deferred else {}
+    return {"dups": time.perf_counter() - done, "dups_cpu": cpu_seconds() - done_cpu} if deferred else {}
 
 
 def run_bare(path: str, dates: str) -> dict:
@@ -172,14 +180,15 @@ def retier_ms(customers: int = 500_000) -> float:
 
 
 def run_once(kind: str, path: Path, dates: str) -> dict:
-    """One case in a fresh process: seconds, peak memory in MB, and what the case adds.
+    """One case in a fresh process: seconds, CPU seconds (all the process's threads: on a loaded
+    machine the steadier figure), peak memory in MB, and what the case adds.
 
     Modules are imported before the clock starts: the time is the work, not Python's start-up.
     """
     code = (f"import sys, time, json, resource; sys.path.insert(0, {str(HERE)!r}); "
-            f"import bench_engine as b; b._segcore(); t = time.perf_counter(); "
-            f"extra = b.run_{kind}({str(path)!r}, {dates!r}); s = time.perf_counter() - t; "
-            "print(json.dumps({'seconds': s - sum(extra.values()), **extra, "
+            f"import bench_engine as b; b._segcore(); t, c = time.perf_counter(), b.cpu_seconds(); "
+            f"extra = b.run_{kind}({str(path)!r}, {dates!r}); s, c = time.perf_counter() - t, b.cpu_seconds() - c; "
+            "print(json.dumps({'seconds': s - extra.get('dups', 0), 'cpu': c - extra.get('dups_cpu', 0), **extra, "
             "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.splitlines()[-1])  # after anything the run printed
@@ -221,10 +230,21 @@ def main() -> None:
             dups = med(eng, "dups")
             print(f"| {lines:,} | {dates} | {med(bare):.2f} ({peak(bare):.0f}) | {med(eng):.2f} "
                   f"({peak(eng):.0f}) | {med(eng) / med(bare):.2f}x | {med(pds):.2f} ({peak(pds):.0f}) "
-                  f"| {med(pds) / med(eng):.1f}x | {'in load' if dups != dups else f'{dups:.2f}'} |")
+                  f"| {med(pds) / med(eng):.1f}x | {'in load' if math.isnan(dups) else f'{dups:.2f}'} |")
+    print("\nCPU seconds (all threads; median of the rounds):\n")
+    print("| lines | dates | bare DuckDB | engine | engine / bare | pandas | pandas / engine "
+          "| + duplicate count |")
+    print("|---|---|---|---|---|---|---|---|")
+    for lines in args.lines:
+        for dates in DATES:
+            bare, eng, pds = (med((lines, dates, k), "cpu") for k in ("bare", "engine", "pandas"))
+            dups = med((lines, dates, "engine"), "dups_cpu")
+            print(f"| {lines:,} | {dates} | {bare:.2f} | {eng:.2f} | {eng / bare:.2f}x | {pds:.2f} "
+                  f"| {pds / eng:.1f}x | {'in load' if math.isnan(dups) else f'{dups:.2f}'} |")
     for lines in args.lines:
         ratio = med((lines, "dmy", "engine")) / med((lines, "iso", "engine"))
-        print(f"\n{lines:,} lines: engine day-first / ISO = {ratio:.2f}x")
+        ratio_cpu = med((lines, "dmy", "engine"), "cpu") / med((lines, "iso", "engine"), "cpu")
+        print(f"\n{lines:,} lines: engine day-first / ISO = {ratio:.2f}x ({ratio_cpu:.2f}x in CPU seconds)")
     print(f"\nRe-tier of 500,000 customers (median of 7): {retier_ms():.0f} ms")
 
 

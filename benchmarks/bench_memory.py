@@ -7,8 +7,8 @@ Usage::
 
 ``app``: one AppTest session (the app in-process, as ``bench_ui.py`` drives it) uploads a different
 file ``--uploads`` times (the same synthetic orders plus one line, so every upload is new to the
-caches), opens the Overview after each, and prints the process's resident memory (RSS) and the
-live DuckDB connections after each upload.
+caches), opens the Overview after each, and prints the process's resident memory (RSS), the live
+DuckDB connections and what the dataset cache keeps (``$SEGCORE_CACHE_MB``) after each upload.
 
 ``engine``: for each ``--threads`` value, a fresh process loads a different file per upload in a
 new thread (as Streamlit runs each script run in a thread), keeps the newest four datasets alive
@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +57,11 @@ def live_connections() -> int:
 def app(uploads: int, lines: int) -> None:
     from streamlit.testing.v1 import AppTest
 
+    from ui.data import dataset_cache
+
     base = make_orders(lines).read_bytes()
+    # the uploads are kept in a workspace of their own, never the user's
+    os.environ.setdefault("SEGCORE_WORKSPACE", str(Path(tempfile.mkdtemp()) / "workspace.duckdb"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
     at.run()
     print(f"start: {rss_mb():.0f} MB")
@@ -71,7 +78,9 @@ def app(uploads: int, lines: int) -> None:
         at.run()
         if at.exception:
             raise RuntimeError([e.value for e in at.exception])
-        print(f"upload {i + 1:3d}: {rss_mb():6.0f} MB, {live_connections()} DuckDB connections", flush=True)
+        cache = dataset_cache()
+        print(f"upload {i + 1:3d}: {rss_mb():6.0f} MB, {live_connections()} DuckDB connections, dataset cache "
+              f"{len(cache.keys())} datasets {cache.total() / 2**20:.0f} MB, CPU {time.process_time():.0f} s", flush=True)
 
 
 def engine(uploads: int, lines: int, threads: int) -> None:

@@ -5,6 +5,8 @@ Usage::
 
     python benchmarks/bench_ui.py                 # 1,000,000 lines
     python benchmarks/bench_ui.py --lines 200000  # quicker
+    python benchmarks/bench_ui.py --data-page --rounds 5   # the upload and a column choice only,
+                                                           # each in a fresh session, median of 5
 
 Writes a deterministic synthetic orders CSV under ``benchmarks/data/`` (long-tailed spend: a few
 customers place most orders; ~2% returns; ~0.5% lines without a customer id), uploads it through the
@@ -23,6 +25,10 @@ again from the cached fit, re-draw), and a switch of the time unit (a new fit) a
 the Churn page, k slider moves (the at-risk list and P(alive) beside the rule). First views are
 single measurements (a cold cache); moves are medians of several.
 
+The upload and the column choice are also timed in CPU seconds of the process (DuckDB's threads
+included): on a machine busy with other work the steadier figure. With ``--data-page`` only those
+are timed, ``--rounds`` times over (each round a fresh AppTest session), and the medians printed.
+
 AppTest runs the script in-process without a browser, so the figures exclude the network and the
 browser's drawing; they include everything the server does for a rerun.
 """
@@ -30,6 +36,7 @@ browser's drawing; they include everything the server does for a rerun.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -73,13 +80,40 @@ def make_orders(lines: int) -> Path:
     return path
 
 
-def timed(at: AppTest, timeout: float = 600) -> float:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(at: AppTest, timeout: float = 600, cpu: list | None = None) -> float:
+    """Seconds of one rerun; its CPU seconds are appended to ``cpu`` when given."""
+    start, start_cpu = time.perf_counter(), cpu_seconds()
     at.run(timeout=timeout)
     elapsed = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(cpu_seconds() - start_cpu)
     if at.exception:
         raise RuntimeError([e.value for e in at.exception])
     return elapsed
+
+
+def data_page(path: Path) -> dict:
+    """A fresh session: the sample, then the upload up to the import report, then a column choice
+    changed (Region: not used, then back) up to the updated report. Seconds and CPU seconds."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
+    timed(at)
+    at.segmented_control(key="w_source").set_value("upload")
+    timed(at)
+    out = {"load_cpu": [], "remap_cpu": []}
+    at.file_uploader(key="w_upload_orders").set_value((path.name, path.read_bytes(), "text/csv"))
+    out["load"] = [timed(at, cpu=out["load_cpu"])]
+    out["rows"] = next(m.value for m in at.metric if m.label == "Rows used")
+    out["customers"] = next(m.value for m in at.metric if m.label == "Customers")
+    out["remap"] = []
+    for region in ("", "Region"):  # a column choice changed, then changed back
+        at.selectbox(key="w_map_region").set_value(region)
+        out["remap"].append(timed(at, cpu=out["remap_cpu"]))
+    return out
 
 
 def slider_moves(at: AppTest, values) -> list[float]:
@@ -120,11 +154,22 @@ def forecast_page(at: AppTest) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--data-page", action="store_true",
+                        help="time only the upload and a column choice (fresh sessions, --rounds of them)")
+    parser.add_argument("--rounds", type=int, default=1, help="fresh sessions for --data-page (medians)")
     args = parser.parse_args()
 
     path = make_orders(args.lines)
     size = path.stat().st_size
     print(f"orders file: {path.name}, {args.lines:,} lines, {size / 2**20:,.1f} MB")
+    if args.data_page:
+        runs = [data_page(path) for _ in range(args.rounds)]
+        print(f"rows used {runs[0]['rows']}, customers {runs[0]['customers']}; median of {args.rounds} sessions:")
+        for key, name in (("load", "upload + read + import report"), ("remap", "column choice -> updated report")):
+            wall = statistics.median(t for run in runs for t in run[key])
+            cpu = statistics.median(t for run in runs for t in run[key + "_cpu"])
+            print(f"{name}: {wall:.2f} s, {cpu:.2f} CPU s")
+        return
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=600)
     first = timed(at)

@@ -1,6 +1,5 @@
 """Overview: KPI cards per tier, the tier mix, the Pareto curve and the distributions."""
 
-import html
 
 import streamlit as st
 
@@ -10,7 +9,7 @@ from ui.i18n import t
 ctx = context.page("nav_overview")
 
 st.title(t("ov_title"))
-st.caption(t("ov_caption", file=t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name,
+st.caption(t("ov_caption", file=fmt.md(t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name),
              start=fmt.date(ctx.start), as_of=fmt.date(ctx.as_of), n=fmt.integer(len(ctx.tiered))))
 context.count_only_note(ctx, t("cn_overview"))
 
@@ -20,7 +19,7 @@ for card, row in zip(cards, ctx.summary.itertuples()):
     with card.container(border=True, key=f"card_{row.Index}"):
         st.markdown(
             f"<div style='border-left:8px solid {ctx.color(row.tier)};padding-left:10px;"
-            f"font-size:1.35rem;font-weight:700;line-height:1.6'>{html.escape(str(row.tier))}</div>",
+            f"font-size:1.35rem;font-weight:700;line-height:1.6'>{fmt.md(row.tier)}</div>",
             unsafe_allow_html=True)
         first, second, third = st.columns(2), st.columns(2), st.columns(2)  # pairs; a narrow card stacks them
         first[0].metric(t("kpi_customers"), fmt.integer(row.customers))
@@ -37,7 +36,7 @@ for card, row in zip(cards, ctx.summary.itertuples()):
                             help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
         third[1].metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
 if ctx.has_prospects:
-    st.caption(t("prospect_note", label=ctx.rules.prospect_label))
+    st.caption(t("prospect_note", label=fmt.md(ctx.rules.prospect_label)))
 
 # Tier mix and Pareto curve -----------------------------------------------------------------------
 charts.show(charts.tier_mix_figure(ctx), "chart_mix")

@@ -1,13 +1,12 @@
 """Customers: filter, search, sort and download the tiered list; open one customer's profile."""
 
-import html
 
 import streamlit as st
 
 import segcore
 from segcore import views
 from ui import charts, context, customers, filters, fmt, naming, state, tables
-from ui.i18n import labeller, t
+from ui.i18n import currency, labeller, t
 
 ctx = context.page("nav_customers")
 ss = st.session_state
@@ -71,6 +70,7 @@ with st.container(border=True):
     csv_col, xlsx_col, tier_col, lang_col = st.columns([1, 1, 1.3, 2.5], vertical_alignment="bottom")
     with lang_col:
         code = tables.export_lang_choice("w_dl")
+    sign = currency()[0]
     if scope == "tier":
         tier = tier_col.selectbox(t("dl_tier_pick"), options=list(ctx.levels), key="w_dl_tier")
         frame, sheets, suffix = views.customer_list(ctx.tiered, tiers=[tier]), [tier], tier
@@ -81,13 +81,13 @@ with st.container(border=True):
     suffix = tables.file_stem(suffix)
     summary = ctx.summary
     csv_col.download_button(
-        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame), code),
+        t("dl_csv"), data=lambda frame=frame: segcore.to_csv_bytes(segcore.export_columns(frame), code, sign),
         file_name=f"customers_{suffix}.csv", mime="text/csv", on_click="ignore", help=t("dl_csv_help"),
         icon=":material/download:", key="w_dl_csv", width="stretch")
     xlsx_col.download_button(
         t("dl_xlsx"),
         data=lambda frame=frame, sheets=sheets: segcore.to_excel_bytes(
-            segcore.tier_sheets(frame, summary, sheets, code), code),
+            segcore.tier_sheets(frame, summary, sheets, code), code, sign),
         file_name=f"customers_{suffix}.xlsx", on_click="ignore", key="w_dl_xlsx", width="stretch",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", help=t("dl_xlsx_help"),
         icon=":material/table_view:")
@@ -112,9 +112,9 @@ tier = str(r["tier"])
 name = r["name"] if "name" in row.columns and isinstance(r["name"], str) else ""
 st.markdown(
     f"<div style='border-left:8px solid {ctx.color(tier)};padding-left:12px;font-size:1.5rem;font-weight:700'>"
-    f"{html.escape(str(selected))}{' · ' + html.escape(name) if name else ''}"
+    f"{fmt.md(selected)}{' · ' + fmt.md(name) if name else ''}"
     f" <span style='background:{ctx.color(tier)};color:white;border-radius:6px;padding:1px 10px;"
-    f"font-size:1.1rem;margin-left:8px'>{html.escape(tier)}</span></div>", unsafe_allow_html=True)
+    f"font-size:1.1rem;margin-left:8px'>{fmt.md(tier)}</span></div>", unsafe_allow_html=True)
 
 if bool(r.get("is_prospect", False)):
     st.info(t("p_prospect"), icon=":material/person_add:")
@@ -145,37 +145,41 @@ if "rfm_segment" in r and not fmt.is_missing(r["rfm_segment"]):
 attributes = tables.attribute_columns(row.columns)
 if attributes:
     st.markdown(f"**{t('p_details')}:** " + " · ".join(
-        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else r[c]}"
+        f"{naming.col_label(c)}: {fmt.date(r[c]) if hasattr(r[c], 'strftime') else fmt.md(r[c])}"
         for c in attributes if not fmt.is_missing(r[c])))
 
-orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
-chart_col, pareto_col = st.columns([3, 2])
-with chart_col:
-    if len(orders):
-        charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
-    else:
-        st.info(t("orders_none"))
-with pareto_col:
+if not ctx.has_lines:
+    st.info(t("needs_lines_orders"), icon=":material/info:")
     charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
-
-products_col, interactions_col = st.columns([3, 2])
-with products_col:
-    st.markdown(f"**{t('products_title')}**")
-    products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
-    if len(products):
-        st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
-    elif not ctx.ds.has("product"):
-        st.caption(t("no_products"))
-    else:
-        st.caption(t("orders_none"))
-with interactions_col:
-    st.markdown(f"**{t('interactions_title')}**")
-    if ctx.spec.interactions is None:
-        st.caption(t("no_interactions_file"))
-    else:
-        interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
-        if len(interactions):
-            st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
-                         height=300)
+else:
+    orders = views.customer_orders(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
+    chart_col, pareto_col = st.columns([3, 2])
+    with chart_col:
+        if len(orders):
+            charts.show(charts.orders_figure(ctx, orders, tier), "chart_orders")
         else:
-            st.caption(t("no_interactions"))
+            st.info(t("orders_none"))
+    with pareto_col:
+        charts.show(charts.pareto_figure(ctx, highlight=position, height=320), "chart_position")
+
+    products_col, interactions_col = st.columns([3, 2])
+    with products_col:
+        st.markdown(f"**{t('products_title')}**")
+        products = views.customer_products(ctx.cursor(), selected, since=ctx.start, as_of=ctx.as_of)
+        if len(products):
+            st.dataframe(products, hide_index=True, column_config=tables.column_config(products.columns), height=300)
+        elif not ctx.ds.has("product"):
+            st.caption(t("no_products"))
+        else:
+            st.caption(t("orders_none"))
+    with interactions_col:
+        st.markdown(f"**{t('interactions_title')}**")
+        if ctx.spec.interactions is None:
+            st.caption(t("no_interactions_file"))
+        else:
+            interactions = views.customer_interactions(ctx.cursor(), selected, as_of=ctx.as_of)
+            if len(interactions):
+                st.dataframe(interactions, hide_index=True, column_config=tables.column_config(interactions.columns),
+                             height=300)
+            else:
+                st.caption(t("no_interactions"))

@@ -5,12 +5,15 @@ import streamlit as st
 import segcore
 from segcore import dynamics, views
 from ui import charts, context, data, fmt, migration, naming, state, tables
-from ui.i18n import labeller, t
+from ui.i18n import currency, labeller, t
 
 ctx = context.page("nav_migration")
 ss = st.session_state
 
 st.title(t("mig_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("mig_title")), icon=":material/info:")
+    st.stop()
 st.caption(t("mig_intro"))
 context.count_only_note(ctx, t("cn_migration"))
 
@@ -56,8 +59,9 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
     tables.table(naming.shown(listed), migration.MIG_LIST_COLUMNS, key=f"{prefix}_list_table", height=360,
                  empty=t("mig_list_empty"))
     tables.downloads(listed, f"{choice}_{before}_{after}", f"w_{prefix}_dl")
-    code = tables.export_lang()
-    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(segcore.migration_sheets(mig, code), code),
+    code, sign = tables.export_lang(), currency()[0]
+    st.download_button(t("mig_dl_all"), data=lambda: segcore.to_excel_bytes(segcore.migration_sheets(mig, code), code,
+                                                                             sign),
                        file_name=f"migration_{before}_{after}.xlsx", on_click="ignore",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        icon=":material/table_view:", key=f"w_{prefix}_dl_all", help=t("mig_dl_all_help"))
@@ -68,7 +72,7 @@ def render(mig: dynamics.Migration, prefix: str) -> None:
                      key=f"{prefix}_table_customers")
         revenue_table = views.matrix_table(mig.revenue_matrix, names, corner)
         st.dataframe(revenue_table, hide_index=True, key=f"{prefix}_table_revenue",
-                     column_config={c: st.column_config.NumberColumn(c, format="%,.2f")
+                     column_config={c: st.column_config.NumberColumn(c, format=fmt.money_format())
                                     for c in revenue_table.columns[1:]})
 
 
@@ -77,7 +81,7 @@ dates_tab, snapshot_tab = st.tabs([t("mig_tab_dates"), t("mig_tab_snapshot")])
 # Two as-of dates, the same rules ------------------------------------------------------------------
 with dates_tab:
     before = migration.dates(ctx)
-    st.caption(t("mig_rules_note", levels=" / ".join(ctx.rules.labels)))
+    st.caption(t("mig_rules_note", levels=" / ".join(map(fmt.md, ctx.rules.labels))))
     if before is None:
         pass
     elif before < ctx.start:
@@ -93,19 +97,19 @@ with dates_tab:
 # A saved snapshot against the current tiers ----------------------------------------------------------
 with snapshot_tab:
     st.caption(t("snap_intro"))
-    ws, problem = data.workspace()
-    if ws is None:
-        data.ws_problem(problem)
-        st.stop()
     state.show_flash("snap")
     dataset = data.dataset_name(ctx.spec)
-    migration.snapshot_save_box(ctx, dataset)
-    saved = ws.list_snapshots()
+    content = data.content_of(ctx.spec, ctx.ds)
+    saved, problem = data.ws_call(lambda ws: ws.list_snapshots())
+    if problem is not None:
+        data.ws_problem(problem, "snap")
+        st.stop()
+    migration.snapshot_save_box(ctx, dataset, content)
     if saved.empty:
         st.info(t("snap_none"), icon=":material/info:")
         st.stop()
-    row = migration.snapshot_picker(saved, dataset)
-    mig, problem, rules = migration.snapshot_migration(ctx, ws, row)
+    row = migration.snapshot_picker(saved, content)
+    mig, problem, rules = migration.snapshot_migration(ctx, row)
     if problem:
         st.warning(problem, icon=":material/warning:")
         if rules is not None:

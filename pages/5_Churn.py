@@ -57,20 +57,23 @@ st.divider()
 st.subheader(t("ch_pa_title"))
 st.caption(t("ch_pa_intro"))
 try:
-    both = churn.palive_beside_rule(ctx)
+    both = churn.palive_beside_rule(ctx) if ctx.has_lines else None
 except segcore.PredictError as exc:
     st.info(t("ch_pa_unavailable", why=naming.predict_problem(exc.code, exc.params, str(exc))), icon=":material/info:")
 else:
-    churn.reason_table(both)
-    differ = views.keep_rows(both, agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
-    st.caption(t("ch_pa_showing", n=fmt.integer(len(differ)), total=fmt.integer(len(both))))
-    tables.table(naming.shown(differ), churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))
-    tables.downloads(differ, f"palive_vs_rule_{ctx.as_of}", "w_pa_dl")
+    if both is None:
+        st.info(t("needs_lines", what=t("ch_pa_title")), icon=":material/info:")
+    else:
+        churn.reason_table(both)
+        differ = views.keep_rows(both, agree=[False], tier=ss["s_risk_tiers"] or None, customer_id=kept)
+        st.caption(t("ch_pa_showing", n=fmt.integer(len(differ)), total=fmt.integer(len(both))))
+        tables.table(naming.shown(differ), churn.PALIVE_COLUMNS, key="pa_table", height=360, empty=t("ch_pa_none"))
+        tables.downloads(differ, f"palive_vs_rule_{ctx.as_of}", "w_pa_dl")
 
 # Rising customers ----------------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("ri_title"))
-st.caption(t("ri_intro", top=ctx.rules.labels[0]))
+st.caption(t("ri_intro", top=fmt.md(ctx.rules.labels[0])))
 trend_col, _ = st.columns([2, 3])
 with trend_col:
     state.bound(st.slider, "s_rising_trend", t("ri_trend"), min_value=state.TREND_RANGE[0],
@@ -85,6 +88,9 @@ tables.downloads(rising_kept, f"rising_{ctx.as_of}", "w_ri_dl")
 # Lifecycle ------------------------------------------------------------------------------------------------
 st.divider()
 st.subheader(t("lc_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("lc_title")), icon=":material/info:")
+    st.stop()
 new_col, _ = st.columns([1.2, 4])
 with new_col:
     state.bound(st.number_input, "s_new_days", t("lc_new_days"), min_value=1, max_value=3650, step=30,

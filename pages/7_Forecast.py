@@ -15,6 +15,9 @@ ctx = context.page("nav_forecast")
 ss = st.session_state
 
 st.title(t("fc_title"))
+if not ctx.has_lines:
+    st.info(t("needs_lines", what=t("fc_title")), icon=":material/info:")
+    st.stop()
 st.caption(t("fc_intro", as_of=fmt.date(ctx.as_of)))
 context.count_only_note(ctx, t("cn_forecast"))
 
@@ -73,7 +76,7 @@ with forecast_tab:
                 st.metric(t("fc_kpi_next"), fmt.date(row.median_next_order_date),
                           help=t("fc_kpi_next_help", n=fmt.integer(row.next_order_customers)))
         if ctx.has_prospects:
-            st.caption(t("fc_prospects", label=ctx.rules.prospect_label))
+            st.caption(t("fc_prospects", label=fmt.md(ctx.rules.prospect_label)))
         charts.show(charts.palive_figure(forecast.palive_bands(table, ctx.rules.labels), ctx), "chart_fc_palive")
         st.caption(t("fc_palive_note"))
 
@@ -130,7 +133,7 @@ with value_tab:
         st.warning(t("fc_no_value", why=naming.predict_problem(fit.spend_error.code, fit.spend_error.params,
                                                                str(fit.spend_error))), icon=":material/warning:")
     else:
-        st.caption(t("fc_value_intro", levels=" / ".join(ctx.rules.labels)))
+        st.caption(t("fc_value_intro", levels=" / ".join(map(fmt.md, ctx.rules.labels))))
         cross = views.cross_tab(views.keep_rows(table, tier=ctx.rules.labels), "tier", "expected_tier",
                                 ctx.rules.labels, ctx.rules.labels)
         charts.show(charts.cross_figure(cross, t("fc_cross_title"), t("fc_cross_x"), t("fc_cross_y")),

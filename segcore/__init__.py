@@ -17,8 +17,8 @@ Predictions (who is still a customer, what they will buy, what they are worth)::
 """
 
 from .checks import mapping_checks
-from .export import (EXPORT_COLUMNS, EXPORT_LANGS, export_columns, migration_sheets, neutralise, tier_sheets,
-                     to_csv_bytes, to_excel_bytes, write_export)
+from .export import (EXPORT_COLUMNS, EXPORT_LANGS, MONEY_COLUMNS, export_columns, migration_sheets, neutralise,
+                     tier_sheets, to_csv_bytes, to_excel_bytes, write_export)
 from .forecast import (PREDICTION_COLUMNS, Cohorts, Holdout, ModelFit, cohort_table, customer_summary,
                        default_calibration_end, fit_models, forecast_summary, forecast_table, holdout_check,
                        palive_vs_churn, predict, value_lists)
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_CUTS",
     "EXPORT_COLUMNS",
     "EXPORT_LANGS",
+    "MONEY_COLUMNS",
     "METRIC_COLUMNS",
     "PREDICTION_COLUMNS",
     "Cohorts",

@@ -8,9 +8,11 @@ app; options given on the command line override it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 from datetime import date, timedelta
 
 import duckdb
@@ -21,10 +23,12 @@ from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_mod
 from .models import PredictError
 from .headers import CANONICAL_FIELDS
 from .ingest import IngestError, load_customers, load_interactions, load_orders
-from .metrics import customer_metrics
+from .customer_table import is_customer_table, read_customer_table, write_customer_table
+from .metrics import customer_metrics, window_bounds
 from .playbook import follow_ups
 from .scores import add_scores
 from .settings import Settings, load_settings
+from .spark import install_hint
 from .tiers import DEFAULT_CUTS, assign_tiers, tier_summary
 
 
@@ -109,6 +113,27 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--horizon", type=float, help="forecast horizon in units (default 52)")
     pred.add_argument("--discount-rate", type=float, help="discount rate per unit for the lifetime value (default 0)")
     pred.add_argument("--report", help="write the parameters, holdout figures and warnings to this JSON file")
+    met = sub.add_parser("metrics", help="the per-customer table of order lines (DuckDB or Spark) as Parquet, "
+                                         "for tier and the app")
+    met.add_argument("files", nargs="*", help="orders file (DuckDB), or Parquet files / globs / CSV files (Spark)")
+    met.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                     help="duckdb (one machine, default) or spark (needs the spark extra and Java 17)")
+    met.add_argument("--master", default="local[*]",
+                     help="Spark master: local[*] (default), spark://host:7077, yarn, or sc://host (Spark Connect)")
+    met.add_argument("--table", help="Spark: read this catalog table (db.orders) instead of files")
+    met.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN", help="use COLUMN for FIELD")
+    met.add_argument("--date-order", choices=["dmy", "mdy"], help="read a/b/yyyy dates day-first or month-first")
+    met.add_argument("--drop-duplicates", action="store_true", help="reject exact duplicate rows")
+    met.add_argument("--as-of", type=_date, help="as-of date (default: latest order date)")
+    met.add_argument("--since", type=_date, help="ignore orders before this date")
+    met.add_argument("--customers", help="optional customers file (prospects and attributes)")
+    met.add_argument("--interactions", help="optional interactions file (customer, date, type)")
+    met.add_argument("--out", required=True, help="the customer table to write (.parquet)")
+    met.add_argument("--rejected", metavar="DIR", help="write the rejected rows (source file, row, reason, "
+                                                       "cells) as Parquet into this folder")
+    met.add_argument("--report", help="write the ingest report to this JSON file")
+    met.set_defaults(config=None, method=None, by=None, labels=None, levels=None, cuts=None, a_share=None,
+                     b_share=None, weights=None)
     return parser
 
 
@@ -168,9 +193,19 @@ def load(args, s: Settings):
     return ds
 
 
+def currency(ds, s: Settings) -> str | None:
+    """The currency sign of the exports' money headers: the settings', else the one the amounts carried."""
+    return s.currency_symbol if s.currency_symbol is not None else ds.report.currency
+
+
 def tiered_customers(ds, s: Settings):
     """Per-customer metrics, scores, RFM segment, composite score and tier, as the settings say."""
-    scored, _ = add_scores(customer_metrics(ds.con, as_of=s.as_of, since=s.since), n=s.score_points,
+    return tier_metrics(customer_metrics(ds.con, as_of=s.as_of, since=s.since), s)
+
+
+def tier_metrics(metrics, s: Settings):
+    """A per-customer table (:func:`segcore.customer_metrics`) with scores, segment and tier."""
+    scored, _ = add_scores(metrics, n=s.score_points,
                            custom_cuts=s.custom_cut_points or None, weights=s.weights or None,
                            rules=s.segment_rules or None)
     return assign_tiers(scored, s.tier_rules())
@@ -185,16 +220,22 @@ def _wrote(n: int, what: str, path) -> None:
 
 
 def run_tier(args, s: Settings) -> int:
-    ds = load(args, s)
-    if args.rejected:
-        write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
-                    args.lang)
-        print(f"Rejected rows written to {args.rejected}\n")
-    tiered = tiered_customers(ds, s)
+    if is_customer_table(args.file):
+        metrics, facts = read_customer_table(args.file)
+        print(f"Customer table of {facts['source']} ({facts['engine']}), as of {facts['as_of']}, "
+              f"window from {facts['window_start']}: {len(metrics):,} customers\n")
+        tiered = tier_metrics(metrics, s)
+    else:
+        ds = load(args, s)
+        if args.rejected:
+            write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
+                        args.lang)
+            print(f"Rejected rows written to {args.rejected}\n")
+        tiered = tiered_customers(ds, s)
     summary = tier_summary(tiered, s.labels)
     _show(summary)
     if args.out:
-        write_export(tiered, args.out, summary, s.labels, args.lang)
+        write_export(tiered, args.out, summary, s.labels, args.lang, currency(ds, s))
         _wrote(len(tiered), "customers", args.out)
     return 0
 
@@ -208,7 +249,7 @@ def run_migrate(args, s: Settings) -> int:
     print()
     _show(mig.summary)
     if args.out:
-        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang)
+        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang, currency(ds, s))
         _wrote(len(mig.customers), "customers", args.out)
     return 0
 
@@ -222,7 +263,7 @@ def run_churn(args, s: Settings) -> int:
     print(f"Customers at risk (not yet lapsed, i.e. ordered within {s.lapse_days} days): {len(risk):,}")
     print(counts.to_string())
     if args.out:
-        write_table(args.out, risk, lang=args.lang)
+        write_table(args.out, risk, lang=args.lang, currency=currency(ds, s))
         _wrote(len(risk), "customers at risk", args.out)
     return 0
 
@@ -234,7 +275,7 @@ def run_followups(args, s: Settings) -> int:
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:
-        write_table(args.out, calls, lang=args.lang)
+        write_table(args.out, calls, lang=args.lang, currency=currency(ds, s))
         _wrote(len(calls), "customers", args.out)
     return 0
 
@@ -296,7 +337,7 @@ def run_predict(args, s: Settings) -> int:
         out = table[list(PREDICTION_COLUMNS)]
         if holdout is not None and holdout.fit is fit:
             out = out.assign(actual_orders=holdout.customers["actual_orders"].to_numpy())
-        write_table(args.out, out, lang=args.lang)
+        write_table(args.out, out, lang=args.lang, currency=currency(ds, s))
         _wrote(len(out), "customers", args.out)
     if args.report:
         report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,
@@ -309,7 +350,48 @@ def run_predict(args, s: Settings) -> int:
     return 0
 
 
-COMMANDS = {"tier": run_tier, "migrate": run_migrate, "churn": run_churn, "followups": run_followups,
+def run_metrics(args, s: Settings) -> int:
+    """The per-customer table of the order lines, by DuckDB or Spark, to a Parquet file."""
+    if args.engine == "spark":
+        if importlib.util.find_spec("pyspark") is None:
+            raise ValueError(install_hint())
+        if not args.files and not args.table:
+            raise ValueError("Name the order lines: Parquet files or globs, CSV files, or --table db.orders.")
+        from .spark import spark_metrics, spark_session
+
+        spark = spark_session(args.master)
+        result = spark_metrics(spark, args.files, table=args.table, mapping=s.mapping, as_of=s.as_of,
+                               since=s.since, date_order=s.date_order, drop_duplicates=bool(s.drop_duplicates),
+                               customers=args.customers, interactions=args.interactions)
+        metrics, report, start, as_of = result.metrics, result.report, result.window_start, result.as_of
+        if args.rejected:
+            result.rejected.write.mode("overwrite").parquet(args.rejected)
+        source = args.table or ", ".join(args.files)
+    else:
+        if args.table or len(args.files) != 1:
+            raise ValueError("The DuckDB engine reads one orders file; lakes and tables need --engine spark.")
+        args.file = args.files[0]
+        ds = load(args, s)
+        start, as_of = window_bounds(ds.con, s.as_of, s.since)
+        metrics, report, source = customer_metrics(ds.con, as_of=as_of, since=start), ds.report, args.file
+        if args.rejected:
+            Path(args.rejected).mkdir(parents=True, exist_ok=True)
+            rejected = ds.rejected_rows().astype({c: "string" for c in ds.headers})
+            rejected.insert(0, "source_file", str(Path(args.file).resolve()))
+            rejected[["source_file", "row", "reason", *ds.headers]].to_parquet(
+                Path(args.rejected) / "rejected.parquet", index=False)
+    if args.engine == "spark":
+        print("\n".join(report.lines()) + "\n")
+    write_customer_table(metrics, args.out, engine=args.engine, as_of=as_of, window_start=start,
+                         source=source, report=report)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(asdict(report), fh, ensure_ascii=False, indent=2, default=str)
+    _wrote(len(metrics), "customers", args.out)
+    return 0
+
+
+COMMANDS = {"tier": run_tier, "metrics": run_metrics, "migrate": run_migrate, "churn": run_churn, "followups": run_followups,
             "predict": run_predict}
 
 

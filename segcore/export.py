@@ -24,10 +24,14 @@ from .forecast import DISAGREEMENT_REASONS
 from .scores import SEGMENT_NAMES_ZH
 from .views import localise, matrix_table
 
-__all__ = ["EXPORT_COLUMNS", "EXPORT_LANGS", "neutralise", "export_columns", "column_name", "value_names",
-           "matrix_names", "sheet_name", "localised", "translate", "to_csv_bytes", "to_excel_bytes", "tier_sheets",
-           "migration_sheets", "write_table", "write_export"]
+__all__ = ["EXPORT_COLUMNS", "EXPORT_LANGS", "MONEY_COLUMNS", "neutralise", "export_columns", "column_name",
+           "value_names", "matrix_names", "sheet_name", "localised", "translate", "to_csv_bytes", "to_excel_bytes",
+           "tier_sheets", "migration_sheets", "write_table", "write_export"]
 
+#: Columns of money: in a CSV or Excel export in a language their headers name the currency.
+MONEY_COLUMNS = ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount", "monetary_before",
+                 "monetary_after", "revenue", "revenue_before", "revenue_after", "avg_monetary", "mean_monetary",
+                 "next_tier_recent_median", "expected_order_value", "expected_spend", "clv")
 #: Languages an export can be written in (the names in ``segcore/locales/<code>.toml``).
 EXPORT_LANGS = ("zh", "en")
 _NAMES = {code: tomllib.loads((Path(__file__).resolve().parent / "locales" / f"{code}.toml").read_text("utf-8"))
@@ -113,9 +117,10 @@ def localised(frame: pd.DataFrame, lang: str | None) -> pd.DataFrame:
     return localise(frame, lang or "en", value_names(lang))
 
 
-def translate(frame: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+def translate(frame: pd.DataFrame, lang: str | None, currency: str | None = None) -> pd.DataFrame:
     """``frame`` as an export in ``lang``: :func:`localised`, true / false as yes / no words and
-    the headers named; ``lang`` None: ``frame`` as it is (engine names and codes).
+    the headers named, those of money (:data:`MONEY_COLUMNS`) with the ``currency`` sign, e.g.
+    "Net spend (£)" / "净消费（￥）"; ``lang`` None: ``frame`` as it is (engine names and codes).
 
     Returns
     -------
@@ -129,14 +134,15 @@ def translate(frame: pd.DataFrame, lang: str | None) -> pd.DataFrame:
     for name in out.columns:
         if pd.api.types.is_bool_dtype(out[name]):
             out[name] = out[name].astype(object).map(lambda v: yes_no[str(bool(v)).lower()] if pd.notna(v) else v)
-    out.columns = [column_name(c, lang) for c in out.columns]
+    sign = (f"（{currency}）" if lang == "zh" else f" ({currency})") if currency else ""
+    out.columns = [column_name(c, lang) + (sign if c in MONEY_COLUMNS else "") for c in out.columns]
     return out
 
 
-def to_csv_bytes(df: pd.DataFrame, lang: str | None = None) -> bytes:
+def to_csv_bytes(df: pd.DataFrame, lang: str | None = None, currency: str | None = None) -> bytes:
     """CSV in UTF-8 with a BOM (so Excel shows Chinese text correctly), formula-safe; ``lang``:
-    headers and values in that language (:func:`translate`)."""
-    return neutralise(translate(df, lang)).to_csv(index=False).encode("utf-8-sig")
+    headers and values in that language, money headers with the ``currency`` sign (:func:`translate`)."""
+    return neutralise(translate(df, lang, currency)).to_csv(index=False).encode("utf-8-sig")
 
 
 def _sheet_name(label: str, taken: set[str]) -> str:
@@ -149,7 +155,7 @@ def _sheet_name(label: str, taken: set[str]) -> str:
     return name
 
 
-def to_excel_bytes(sheets: dict[str, pd.DataFrame], lang: str | None = None) -> bytes:
+def to_excel_bytes(sheets: dict[str, pd.DataFrame], lang: str | None = None, currency: str | None = None) -> bytes:
     """An .xlsx workbook with one sheet per entry (names made valid for Excel), formula-safe;
     ``lang``: headers and values in that language (:func:`translate`; the sheet names are the
     caller's, e.g. from :func:`sheet_name`)."""
@@ -158,7 +164,7 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame], lang: str | None = None) -> 
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
         for label, frame in sheets.items():
-            neutralise(translate(frame, lang)).to_excel(xl, sheet_name=_sheet_name(label, taken), index=False)
+            neutralise(translate(frame, lang, currency)).to_excel(xl, sheet_name=_sheet_name(label, taken), index=False)
     return buf.getvalue()
 
 
@@ -183,16 +189,16 @@ def migration_sheets(mig: Migration, lang: str | None = None) -> dict[str, pd.Da
 
 
 def write_table(path, table: pd.DataFrame, sheets: dict[str, pd.DataFrame] | None = None,
-                lang: str | None = None) -> Path:
+                lang: str | None = None, currency: str | None = None) -> Path:
     """Write ``table`` to ``path`` by its suffix: ``.csv`` (UTF-8 with BOM, formula-safe),
     ``.parquet`` (values as they are), or ``.xlsx`` (``sheets``, default one sheet with ``table``);
-    ``lang``: a CSV's or workbook's headers and values in that language (:func:`translate`)."""
+    ``lang``, ``currency``: a CSV's or workbook's headers and values in that language (:func:`translate`)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        path.write_bytes(to_csv_bytes(table, lang))
+        path.write_bytes(to_csv_bytes(table, lang, currency))
     elif suffix == ".xlsx":
-        path.write_bytes(to_excel_bytes(sheets or {sheet_name("list", lang): table}, lang))
+        path.write_bytes(to_excel_bytes(sheets or {sheet_name("list", lang): table}, lang, currency))
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:
@@ -200,8 +206,9 @@ def write_table(path, table: pd.DataFrame, sheets: dict[str, pd.DataFrame] | Non
     return path
 
 
-def write_export(tiered: pd.DataFrame, path, summary: pd.DataFrame, labels, lang: str | None = None) -> Path:
+def write_export(tiered: pd.DataFrame, path, summary: pd.DataFrame, labels, lang: str | None = None,
+                 currency: str | None = None) -> Path:
     """Write the tiered list: the customers in rank order (.csv/.parquet), or a summary sheet and a
-    sheet per level (.xlsx); ``lang`` as in :func:`write_table`."""
+    sheet per level (.xlsx); ``lang`` and ``currency`` as in :func:`write_table`."""
     ordered = tiered.sort_values("rank", na_position="last") if "rank" in tiered.columns else tiered
-    return write_table(path, export_columns(ordered), tier_sheets(ordered, summary, labels, lang), lang)
+    return write_table(path, export_columns(ordered), tier_sheets(ordered, summary, labels, lang), lang, currency)

@@ -12,10 +12,12 @@ number, never a shifted one.
 
 - Typed fast path: when the first ``SAMPLE_ROWS`` values of the date column all have one date format
   (day/month order by the engine's rule below), written as that format writes them back, DuckDB's
-  reader types the column as DATE (every other column stays text: ids are never numbers, and an
-  amount typed by the reader would take forms the amount rule refuses, such as 1_000 and +-5). Any
-  date it cannot convert, or reads where the rules do not (epoch, infinity, a two-digit year), sends
-  the pass back to the text path, so every row is still used or rejected with its reason. On the
+  reader types the column as DATE; when every sampled amount (or quantity and unit price) is a
+  plain number and the file holds no ``_`` or ``+-`` (forms DuckDB reads as numbers and the amount
+  rule refuses: 1_000, +-5), it types those as DOUBLE. Every other column stays text: ids are never
+  numbers. Any value it cannot convert, or a date it reads where the rules do not (epoch,
+  infinity, a two-digit year), sends the pass back to the text path, so every row is still used or
+  rejected with its reason; a rejected row's cells are read again as text, as written. On the
   text path the file's dominant date format is tried before the others.
 - Day-first or month-first is decided on the first ``SAMPLE_ROWS`` dates and checked on the whole
   column after the pass; the pass is redone when the whole column decides otherwise.
@@ -37,6 +39,7 @@ lines    : view of the used rows of ``parsed`` with all six text fields (NULL wh
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -51,7 +54,7 @@ from .sources import (IngestError, Source, drop_rejects, excel_sheets, open_sour
 
 __all__ = ["IngestError", "IngestReport", "Dataset", "dataset_connection", "Limits", "Source", "RULES", "REASONS",
            "open_source", "excel_sheets", "read_table", "parse_loaded", "load_orders",
-           "load_customers", "load_interactions"]
+           "load_customers", "load_interactions", "resolve_mapping"]
 
 TEXT_FIELDS = ("order_id", "product", "category", "region", "city", "channel")
 
@@ -89,19 +92,38 @@ class Rule:
 
     ``reason`` rules are the rejection reasons: a row gets the first (in table order) whose
     condition holds. A rule with ``duckdb=None`` is applied by the reader or a window, as its
-    ``doc`` says. A twin in another engine sits beside each entry under the same name.
+    ``doc`` says. ``spark`` is the hand-written Spark twin, the body of a Spark SQL function
+    ``seg_<name>(params) RETURNS spark_type`` (:mod:`segcore.spark`; parameters typed by
+    ``SPARK_PARAMS``) giving the same value on every input; None where Spark needs no function
+    (an optimisation of DuckDB's, or a step the Spark engine does its own way, as ``doc`` says).
     """
 
     params: tuple[str, ...]
     duckdb: str | None
     doc: str
     reason: bool = False
+    spark: str | None = None
+    spark_type: str = "BOOLEAN"
 
+
+#: Spark types of the rules' parameters (``STRING`` for the others).
+SPARK_PARAMS = {"order_date": "DATE", "first_date": "DATE", "last_date": "DATE", "amount": "DOUBLE",
+                "max_amount": "DOUBLE", "date_blank": "BOOLEAN", "amount_blank": "BOOLEAN",
+                "is_copy": "BOOLEAN"}
 
 _MISSING_TEXT = tuple(sorted({v for word in ("", "nan", "null", "none", "n/a", "#n/a", "na", "-", "--")
                               for v in (word, word.upper(), word.capitalize())}))
 _SPACE = r"[\s\x{00A0}\x{2007}\x{202F}\x{3000}]"
 _CURRENCY = "[¥￥$€£円元]|RMB|CNY|USD|EUR|GBP|HKD|JPY"
+#: The sign shown for a currency written as a word in the amounts (a sign stays as it is written).
+CURRENCY_SIGNS = {"RMB": "￥", "CNY": "￥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "¥"}
+CURRENCY_SAMPLE = 1_000  # amounts looked at for their currency sign
+# Spark (Java regexes): DuckDB's trim removes the Unicode space separators (Zs: ' ', U+00A0,
+# U+3000 ...) and no other character; RE2's \s is [\t\n\f\r ] where Java's also takes \v.
+_J_SPACE = r"[\t\n\f\r \x{00A0}\x{2007}\x{202F}\x{3000}]"
+_PARTS = r"^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$"
+_J_NUMBER = r"^[\t\n\x{0B}\f\r ]*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[\t\n\x{0B}\f\r ]*$"
+_J_WORDS = r"^[\t\n\x{0B}\f\r ]*[+-]?(inf|infinity|nan)[\t\n\x{0B}\f\r ]*$"  # read, then rejected
 
 # Each fast path (a plain number, an ISO date) comes first in a COALESCE, and everything slower sits
 # inside a CASE: DuckDB evaluates a CASE branch only for the rows that reach it and never hoists
@@ -113,54 +135,80 @@ RULES: dict[str, Rule] = {
     "untrimmed": Rule(("v",), "v < '!' OR ends_with(v, ' ') OR strlen(v) <> length(v)",
                       "v may have spaces around it. trim copies every value, so it only runs where it "
                       "could change v: in ASCII the only space trim removes is ' ', so a value starting "
-                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed"),
-    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it"),
+                      "at or above '!', not ending in ' ' and without multi-byte characters is trimmed "
+                      "(a DuckDB speed-up: no Spark twin)"),
+    "trim": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN trim(v) ELSE v END", "v without the spaces around it",
+                   spark=r"regexp_replace(v, r'^\p{Zs}+|\p{Zs}+$', '')", spark_type="STRING"),
     "missing": Rule(("t",), f"strlen(t) <= {max(map(len, _MISSING_TEXT))} AND list_position("
                             + "[" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + "], t) IS NOT NULL",
                     "trimmed text is empty or a word for a missing value (nan, null, n/a, -, ...); a "
-                    "list searched with list_position, as an IN list becomes a join on every row"),
-    "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value"),
+                    "list searched with list_position, as an IN list becomes a join on every row",
+                   spark="t IN (" + ", ".join(f"'{m}'" for m in _MISSING_TEXT) + ")"),
+    "blank": Rule(("v",), "v IS NULL OR seg_missing(seg_trim(v))", "the cell holds no value",
+                   spark="v IS NULL OR seg_missing(seg_trim(v))"),
     "id": Rule(("v",), "CASE WHEN seg_untrimmed(v) THEN CASE WHEN seg_missing(trim(v)) THEN NULL ELSE trim(v) END "
                        "WHEN seg_missing(v) THEN NULL ELSE v END",
-               "an id (customer, order): the trimmed text, NULL when blank; never a number"),
-    "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty"),
+               "an id (customer, order): the trimmed text, NULL when blank; never a number",
+                   spark="CASE WHEN seg_missing(seg_trim(v)) THEN NULL ELSE seg_trim(v) END", spark_type="STRING"),
+    "text": Rule(("v",), "NULLIF(seg_trim(v), '')", "a text field: the trimmed text, NULL when empty",
+                   spark="NULLIF(seg_trim(v), '')", spark_type="STRING"),
     "plain number": Rule(("v",), "CASE WHEN NOT contains(v, '_') AND NOT contains(v, '+-') "
                                 "THEN TRY_CAST(v AS DOUBLE) END",
                          "a number DuckDB reads as it is (12, -3.5, 1e3, spaces around); not the "
-                         "forms its cast also takes (1_000, +-5)"),
+                         "forms its cast also takes (1_000, +-5)",
+                   spark=f"CASE WHEN v RLIKE r'{_J_NUMBER}' OR v RLIKE r'(?i){_J_WORDS}' THEN TRY_CAST(v AS DOUBLE) END",
+                   spark_type="DOUBLE"),
     "digits": Rule(("d",), r"""CASE
             WHEN regexp_full_match(d, '\d{1,3}(\.\d{3})+(,\d+)?') THEN replace(replace(d, '.', ''), ',', '.')
             WHEN regexp_full_match(d, '\d+,\d{1,2}') THEN replace(d, ',', '.')
             WHEN regexp_full_match(d, '\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d*)?|\.\d+') THEN replace(d, ',', '')
         END""",
                    "digits with separators as a plain decimal: 1.234,56 and 12,50 (decimal comma), "
-                   "1,234.56 (thousands in groups of three); anything else (1,2,3) is NULL"),
+                   "1,234.56 (thousands in groups of three); anything else (1,2,3) is NULL",
+                   spark=r"""CASE
+            WHEN d RLIKE r'^\d{1,3}(\.\d{3})+(,\d+)?$' THEN replace(replace(d, '.', ''), ',', '.')
+            WHEN d RLIKE r'^\d+,\d{1,2}$' THEN replace(d, ',', '.')
+            WHEN d RLIKE r'^(\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d*)?|\.\d+)$' THEN replace(d, ',', '')
+        END""", spark_type="STRING"),
     "number parts": Rule(("v",), rf"""regexp_extract(
             regexp_replace(v, '{_SPACE}|{_CURRENCY}', '', 'gi'),
-            '^([-+]?)(\(?)(\d[\d.,]*|\.\d+)(\)?)(-?)$', ['sign', 'open', 'num', 'close', 'trail'])""",
+            '{_PARTS}', ['sign', 'open', 'num', 'close', 'trail'])""",
                          "a written amount without spaces and currency signs or words, split into "
-                         "a sign, parentheses, the digits and a trailing minus"),
+                         "a sign, parentheses, the digits and a trailing minus",
+                   spark=rf"regexp_replace(v, r'(?i){_J_SPACE}|{_CURRENCY}', '')", spark_type="STRING"),
     "signed number": Rule(("p",), """CASE
             WHEN p.num <> '' AND (p.open = '') = (p.close = '')
                  AND (p.sign <> '')::INT + (p.open <> '')::INT + (p.trail <> '')::INT <= 1
             THEN CASE WHEN p.sign = '-' OR p.open <> '' OR p.trail <> '' THEN -1 ELSE 1 END
                  * TRY_CAST(seg_digits(p.num) AS DOUBLE) END""",
                           "the number of the parts: negative with one of a leading -, parentheses "
-                          "or a trailing - (never two: --5 and -(5) are not numbers)"),
+                          "or a trailing - (never two: --5 and -(5) are not numbers)",
+                   spark="""CASE
+            WHEN {3} <> '' AND ({2} = '') = ({4} = '')
+                 AND CAST({1} <> '' AS INT) + CAST({2} <> '' AS INT) + CAST({5} <> '' AS INT) <= 1
+            THEN CASE WHEN {1} = '-' OR {2} <> '' OR {5} <> '' THEN -1 ELSE 1 END
+                 * TRY_CAST(seg_digits({3}) AS DOUBLE) END""".format(
+                       *[None, *(f"regexp_extract(p, r'{_PARTS}', {k})" for k in range(1, 6))]), spark_type="DOUBLE"),
     "amount": Rule(("v",), "COALESCE(seg_plain_number(v), "
                            "CASE WHEN v IS NOT NULL THEN seg_signed_number(seg_number_parts(v)) END)",
-                   "an amount: ￥1,200.50, (200.50), £-3, -£3, £(3), 3-, 1.234,56 €, 300元 ..."),
+                   "an amount: ￥1,200.50, (200.50), £-3, -£3, £(3), 3-, 1.234,56 €, 300元 ...",
+                   spark="COALESCE(seg_plain_number(v), CASE WHEN v IS NOT NULL THEN seg_signed_number(seg_number_parts(v)) END)", spark_type="DOUBLE"),
     "iso date": Rule(("v",), "CASE WHEN v >= '0' AND v < ':' THEN nullif(greatest(TRY_CAST(v AS DATE), "
                              "DATE '0099-12-31'), DATE '0099-12-31') END",
                      "an ISO date or timestamp (2024-01-31, 2024-01-31 10:00, 2024-01-31T10:00Z); it "
                      "starts with a digit, so DuckDB's words (epoch, infinity) are not dates, and a "
-                     "year below 100 (05/01/24 cast as year 5) is left to the slow path"),
+                     "year below 100 (05/01/24 cast as year 5) is left to the slow path",
+                   spark=r"CASE WHEN v RLIKE r'^\d{4}([-/])\d{1,2}\1\d{1,2}( *$|[ T]\d{1,2}:\d)' "
+                         r"THEN nullif(greatest(TRY_CAST(replace(v, '/', '-') AS DATE), "
+                         r"DATE '0099-12-31'), DATE '0099-12-31') END", spark_type="DATE"),
     "formatted date": Rule(("v", "fmt"), "nullif(greatest(CAST(try_strptime(v, fmt) AS DATE), "
                                          "DATE '0099-12-31'), DATE '0099-12-31')",
                            "v in the strptime format fmt; a two-digit year read by %Y (year < 100) "
-                           "is no match, so 05/01/24 reaches the two-digit format"),
+                           "is no match, so 05/01/24 reaches the two-digit format. No Spark twin: the "
+                           "file's dominant format is DuckDB's speed-up, and any date reads the same"),
     "date part": Rule(("v",), r"regexp_replace(regexp_extract(trim(v), '^[^\sT]+'), '[.-]', '/', 'g')",
-                      "the date before any time, with / for . and - (2024.01.31 10:00 -> 2024/01/31)"),
+                      "the date before any time, with / for . and - (2024.01.31 10:00 -> 2024/01/31)",
+                   spark=r"regexp_replace(regexp_extract(seg_trim(v), r'^[^\t\n\f\r T]+', 0), '[.-]', '/')", spark_type="STRING"),
     "shaped date": Rule(("p", "short", "long"), r"""CAST(CASE
             WHEN regexp_full_match(p, '\d{4}/\d{1,2}/\d{1,2}') THEN try_strptime(p, '%Y/%m/%d')
             WHEN regexp_full_match(p, '\d{8}') THEN try_strptime(p, '%Y%m%d')
@@ -169,33 +217,54 @@ RULES: dict[str, Rule] = {
             WHEN regexp_full_match(p, '\d{4}年\d{1,2}月\d{1,2}日') THEN try_strptime(p, '%Y年%m月%d日')
         END AS DATE)""",
                         "a date part in the one format its shape allows: year first, YYYYMMDD, a/b/yy "
-                        "(short: the day/month order with %y) and a/b/yyyy (long, %Y), 2024年1月5日"),
+                        "(short: the day/month order with %y) and a/b/yyyy (long, %Y), 2024年1月5日",
+                   spark=r"""CASE
+            WHEN p RLIKE r'^\d{4}/\d{1,2}/\d{1,2}$' THEN try_to_date(p, 'yyyy/M/d')
+            WHEN p RLIKE r'^\d{8}$' THEN try_to_date(p, 'yyyyMMdd')
+            WHEN p RLIKE r'^\d{1,2}/\d{1,2}/\d{2}$'
+                THEN add_months(try_to_date(p, short), CASE WHEN CAST(right(p, 2) AS INT) >= 69 THEN -1200 ELSE 0 END)
+            WHEN p RLIKE r'^\d{1,2}/\d{1,2}/\d{4}$' THEN try_to_date(p, long)
+            WHEN p RLIKE r'^\d{4}年\d{1,2}月\d{1,2}日$' THEN try_to_date(p, 'yyyy年M月d日')
+        END""", spark_type="DATE"),
     "serial date": Rule(("t",), r"CASE WHEN regexp_full_match(t, '[2-6]\d{4}(\.\d+)?') "
                                 r"THEN DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) END",
-                        "an Excel serial day number (20000 to 69999: 1954 to 2091)"),
+                        "an Excel serial day number (20000 to 69999: 1954 to 2091)",
+                   spark=r"CASE WHEN t RLIKE r'^[2-6]\d{4}(\.\d+)?$' "
+                              r"THEN date_add(DATE '1899-12-30', CAST(floor(CAST(t AS DOUBLE)) AS INT)) END", spark_type="DATE"),
     "any date": Rule(("v", "short", "long"), r"""CASE WHEN regexp_matches(trim(v), '^\d') THEN COALESCE(
             seg_shaped_date(seg_date_part(v), short, long), TRY_CAST(trim(v) AS DATE),
             seg_serial_date(trim(v))) END""",
                      "a date in any of the accepted forms (the slow path, after the fast one): by its "
-                     "shape first, so a/b/yy is never read as ISO year a"),
+                     "shape first, so a/b/yy is never read as ISO year a",
+                   spark=r"""CASE WHEN seg_trim(v) RLIKE r'^\d' THEN COALESCE(
+            seg_shaped_date(seg_date_part(v), short, long), seg_iso_date(seg_trim(v)),
+            seg_serial_date(seg_trim(v))) END""", spark_type="DATE"),
     # -- rejection reasons, in the order they are checked -------------------------------------
     "malformed row": Rule((), None, "the reader: the row does not split into the header's columns "
                                     "(RFC 4180); its cells are the row's text", reason=True),
-    "missing customer id": Rule(("customer_id",), "customer_id IS NULL", "no customer id", reason=True),
+    "missing customer id": Rule(("customer_id",), "customer_id IS NULL", "no customer id", reason=True,
+                   spark="customer_id IS NULL"),
     "missing date": Rule(("order_date", "date_blank"), "order_date IS NULL AND date_blank",
-                         "the date cell is blank", reason=True),
-    "unparseable date": Rule(("order_date",), "order_date IS NULL", "the date is not a date", reason=True),
+                         "the date cell is blank", reason=True,
+                   spark="order_date IS NULL AND date_blank"),
+    "unparseable date": Rule(("order_date",), "order_date IS NULL", "the date is not a date", reason=True,
+                   spark="order_date IS NULL"),
     "date out of range": Rule(("order_date", "first_date", "last_date"),
                               "order_date NOT BETWEEN first_date AND last_date",
-                              "a date outside Limits (year 99999, 0024)", reason=True),
+                              "a date outside Limits (year 99999, 0024)", reason=True,
+                   spark="order_date NOT BETWEEN first_date AND last_date"),
     "missing amount": Rule(("amount", "amount_blank"), "amount IS NULL AND amount_blank",
-                           "the amount cell (quantity or unit price) is blank", reason=True),
+                           "the amount cell (quantity or unit price) is blank", reason=True,
+                   spark="amount IS NULL AND amount_blank"),
     "unparseable amount": Rule(("amount",), "amount IS NULL OR NOT isfinite(amount)",
-                               "the amount is not a finite number (ten, 1,2,3, --5, inf, nan)", reason=True),
+                               "the amount is not a finite number (ten, 1,2,3, --5, inf, nan)", reason=True,
+                               spark="amount IS NULL OR isnan(amount) OR abs(amount) = double('Infinity')"),
     "amount out of range": Rule(("amount", "max_amount"), "abs(amount) > max_amount",
-                                "an amount beyond Limits (1e305)", reason=True),
+                                "an amount beyond Limits (1e305)", reason=True,
+                   spark="abs(amount) > max_amount"),
     "duplicate": Rule(("is_copy",), "is_copy", "with drop_duplicates: the row equals an earlier row "
-                                               "in every cell", reason=True),
+                                               "in every cell", reason=True,
+                   spark="is_copy"),
 }
 
 #: Rejection reasons, in the order they are checked (a row gets the first that applies).
@@ -222,7 +291,10 @@ class IngestReport:
     ``duplicate_rows`` is None until counted (:meth:`Dataset.count_duplicates`). ``amount_source``
     is ``"amount"``, ``"quantity x unit_price"`` or ``"none"`` (count-only: a file without amounts).
     ``sheet`` is the Excel sheet read and ``sheets`` all the workbook's sheets. ``notes`` are
-    remarks on the reading, each ``{"code", "message", "params"}``.
+    remarks on the reading, each ``{"code", "message", "params"}``. ``currency`` is the currency
+    sign most of the first amounts carried (``"￥"``, ``"£"``, ``"$"``, ``"€"``, ``"元"`` ...; a word
+    such as ``GBP`` as its sign), None when they carried none; ``currency_position`` says whether
+    it stood ``"before"`` or ``"after"`` the number.
     """
 
     rows_read: int
@@ -244,6 +316,8 @@ class IngestReport:
     notes: list[dict] = field(default_factory=list)
     sheet: str | None = None
     sheets: list[str] = field(default_factory=list)
+    currency: str | None = None
+    currency_position: str = "before"
 
     @property
     def rows_rejected(self) -> int:
@@ -266,6 +340,8 @@ class IngestReport:
         out += [f"  - {reason}: {n:,}" for reason, n in self.rejected.items()]
         if self.amount_source != "none":
             out.append(f"Returns (negative amounts): {self.returns_count:,} rows, total {self.returns_sum:,.2f}")
+        if self.currency:
+            out.append(f"Currency: {self.currency} (written {self.currency_position} the amounts)")
         if self.duplicate_rows is not None:
             out.append(f"Exact duplicate rows: {self.duplicate_rows:,}"
                        + (" (dropped)" if self.duplicates_dropped else " (kept)"))
@@ -299,7 +375,7 @@ class _Plan:
     order: str | None             # "dmy", "mdy" or None (no a/b/yyyy dates seen)
     ambiguous: bool               # the order is the default: no value told
     fast: str | None              # the dominant date format (None: ISO, cast)
-    typed: dict[int, str]         # {date column: "DATE"} when DuckDB's reader types it, else {}
+    typed: dict[int, str]         # {column: "DATE" or "DOUBLE"}: the columns DuckDB's reader types
 
     @property
     def short_long(self) -> tuple[str, str]:
@@ -337,15 +413,44 @@ def _amount_columns(col: dict[str, int]) -> list[int]:
     return [col["quantity"], col["unit_price"]] if "quantity" in col and "unit_price" in col else []
 
 
-def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan:
-    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
-    column, from the first ``SAMPLE_ROWS`` dates."""
-    d = col["order_date"]
+def _currency(con, source: Source, col: dict[str, int]) -> tuple[str | None, str]:
+    """(the currency sign most of the first ``CURRENCY_SAMPLE`` amounts carry, "before" or
+    "after" the number); (None, "before") when none carries one. Words (GBP, RMB) give their
+    sign (``CURRENCY_SIGNS``); for quantity x unit price the unit prices are looked at."""
+    cols = _amount_columns(col)
+    if not cols:
+        return None, "before"
 
     def build():
         sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape "
-                f"FROM {sql} LIMIT {SAMPLE_ROWS}", params)
+        return (f"CREATE OR REPLACE TEMP TABLE seg_money AS SELECT c{cols[-1]} AS v FROM {sql} "
+                f"LIMIT {CURRENCY_SAMPLE}", params)
+
+    read_source(con, source, build)
+    found = con.execute(rf"""
+        SELECT upper(sign), count(*) FILTER (WHERE after) * 2 > count(*) FROM (
+            SELECT regexp_extract(v, '{_CURRENCY}', 0, 'i') AS sign,
+                   regexp_matches(v, '\d.*({_CURRENCY})', 'i') AS after
+            FROM seg_money WHERE v IS NOT NULL)
+        WHERE sign <> '' GROUP BY upper(sign) ORDER BY count(*) DESC, upper(sign) LIMIT 1""").fetchone()
+    con.execute("DROP TABLE seg_money")
+    if found is None:
+        return None, "before"
+    sign, after = found
+    return CURRENCY_SIGNS.get(sign, sign), "after" if after else "before"
+
+
+def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_duplicates: bool = False) -> _Plan:
+    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
+    and the amount columns, from their first ``SAMPLE_ROWS`` values."""
+    d = col["order_date"]
+    amounts = _amount_columns(col)
+
+    def build():
+        sql, params = source.relation()
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
+                + f", c{col['customer_id']} AS id" + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
+                + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
     # the evidence for the date order, and the dominant shape of the dates (digits as 9)
@@ -370,13 +475,57 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None) -> _Plan
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
             "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
             "FROM seg_sample", {"f": fmt}).fetchone()[0]
-    typed = date_typed and not source.nul and source.file_format == "csv" and not source.table
-    return _Plan(order, ambiguous, fast, {d: "DATE"} if typed else {})
+    readable = not source.nul and source.file_format == "csv" and not source.table
+    typed = {d: "DATE"} if date_typed and readable else {}
+    if readable and amounts and not drop_duplicates and _clean_amounts(con, source, len(amounts)):
+        typed.update({i: "DOUBLE" for i in amounts})
+    return _Plan(order, ambiguous, fast, typed)
+
+
+def _clean_amounts(con, source: Source, columns: int) -> bool:
+    """True when DuckDB's reader can type the amount columns as DOUBLE and read every value as the
+    amount rule does, and no sampled row is rejected.
+
+    Every sampled amount is a finite plain number (DuckDB's cast reads it), and the file holds no
+    ``_`` or ``+-`` under its header line (the reader, like the cast, takes 1_000 and +-5, which
+    the rule refuses; a byte search over the file, as for NUL bytes). A value the reader cannot
+    read later in the file sends the pass back to the text path. The sampled rows also have a
+    customer id and a date: a typed pass reads the file again for the cells of its rejected rows
+    (as written: 12.50, not 12.5), so a file whose start already has rejected rows is read as text.
+    """
+    if not con.execute("SELECT COALESCE(bool_and(NOT seg_blank(id) AND NOT seg_blank(v) AND "
+                       + " AND ".join(f"COALESCE(isfinite(TRY_CAST(a{k} AS DOUBLE)), false)"
+                                      for k in range(columns))
+                       + "), false) FROM seg_sample").fetchone()[0]:
+        return False
+    read = source.copy or source.path
+    with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        data = mm.find(b"\n") + 1  # after the header, whose names often hold a _
+        # one-byte searches are memchr (20 ms per 100 MB); a search for +- is six times slower
+        return mm.find(b"_", data) < 0 and (mm.find(b"+", data) < 0 or mm.find(b"+-", data) < 0)
 
 
 # --------------------------------------------------------------------------------------------
 # The pass
 # --------------------------------------------------------------------------------------------
+
+def reason_sql(engine: str, priced: bool, drop_duplicates: bool) -> str:
+    """SQL: the first rejection reason (``RULES`` order) whose rule holds for a row, NULL for a used
+    row, with the rules of ``engine`` (``"duckdb"``: ``$`` parameters, or ``"spark"``: ``:``).
+
+    Reads the columns ``customer_id``, ``order_date``, ``date_blank``, ``amount``, ``amount_blank``,
+    ``is_copy`` and the parameters ``first_date``, ``last_date``, ``max_amount``; the amount reasons
+    only when ``priced``, "duplicate" only with ``drop_duplicates``.
+    """
+    mark = "$" if engine == "duckdb" else ":"
+    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
+            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
+            "first_date": f"{mark}first_date", "last_date": f"{mark}last_date", "max_amount": f"{mark}max_amount"}
+    checks = [(name, _call(name, args)) for name, rule in RULES.items()
+              if rule.reason and getattr(rule, engine) is not None
+              and (priced or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
+    return "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
+
 
 def _date_sql(cell: str, plan: _Plan) -> str:
     """SQL: the date in ``cell`` (text): the dominant format first, then every accepted form."""
@@ -400,21 +549,16 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         order_date, date_blank = _date_sql(f"c{d}", plan), _call("blank", {"v": f"c{d}"})
     amount_cols = _amount_columns(col)
     if amount_cols:
-        values = [_call("amount", {"v": f"c{i}"}) for i in amount_cols]
-        blanks = [_call("blank", {"v": f"c{i}"}) for i in amount_cols]
+        values = [f"c{i}" if i in plan.typed else _call("amount", {"v": f"c{i}"}) for i in amount_cols]
+        blanks = [f"c{i} IS NULL" if i in plan.typed else _call("blank", {"v": f"c{i}"}) for i in amount_cols]
         amount, amount_blank = " * ".join(values), " OR ".join(blanks)
     else:
         amount, amount_blank = "CAST(NULL AS DOUBLE)", "true"
     mapped = [f for f in TEXT_FIELDS if f in col]
     texts = "".join(f", {_call('text', {'v': f'c{col[f]}'})} AS {f}" for f in mapped)
-    args = {"customer_id": "customer_id", "order_date": "order_date", "date_blank": "date_blank",
-            "amount": "amount", "amount_blank": "amount_blank", "is_copy": "is_copy",
-            "first_date": "$first_date", "last_date": "$last_date", "max_amount": "$max_amount"}
-    checks = [(name, _call(name, args)) for name, rule in RULES.items()
-              if rule.reason and rule.duckdb is not None
-              and (amount_cols or "amount" not in rule.params) and (drop_duplicates or name != "duplicate")]
-    reason = "CASE " + " ".join(f"WHEN {sql} THEN '{name}'" for name, sql in checks) + " END"
-    as_text = [f"strftime(c{i}, '{fmt}')" if i in plan.typed else f"c{i}" for i in range(width)]
+    reason = reason_sql("duckdb", bool(amount_cols), drop_duplicates)
+    as_text = [f"strftime(c{i}, '{fmt}')" if plan.typed.get(i) == "DATE" else f"CAST(c{i} AS VARCHAR)"
+               if i in plan.typed else f"c{i}" for i in range(width)]
 
     def build():
         relation, params = source.relation(plan.typed, fmt if d in plan.typed and plan.fast else None)
@@ -462,7 +606,8 @@ def _whole_column_order(con, source: Source, col: dict[str, int], plan: _Plan) -
     return _order_of(evidence)
 
 
-def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool) -> None:
+def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool,
+                        reread: Source | None = None) -> None:
     """Move the rejected rows' numbers and cells to ``rejected``; add the malformed rows the reader
     left out (to ``parsed`` with their reason, to ``rejected`` with their text).
 
@@ -472,17 +617,30 @@ def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool)
     before it (malformed row ``k`` in file order, at row number ``m_k``, comes before the rows
     whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
     rows' numbers and cells (they would take 24 bytes on every row).
+
+    After a typed pass the cells are read again as text from ``reread`` (only when some row was
+    rejected), so that they are as written in the file (12.50, not 12.5).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
     if malformed:
         con.executemany("INSERT INTO seg_malformed VALUES ($1, $2, $3)",
                         [(row, line, row - k) for k, (row, line) in enumerate(malformed)])
     pos = "p._row" if positioned else "p.rowid + 1"
+    cells, join, params = "p._cells", "", {}
+    if reread and con.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
+        relation, params = reread.relation(rejects="seg_cells_rejects")
+        join = f"""LEFT JOIN (
+            SELECT _pos, [{', '.join(f'c{i}' for i in range(len(reread.headers)))}] AS _cells
+            FROM (SELECT row_number() OVER () AS _pos, * FROM {relation})
+            WHERE _pos IN (SELECT {pos} FROM parsed p WHERE reason IS NOT NULL)) t ON t._pos = {pos}"""
+        cells = "t._cells"
     con.execute(f"""
         CREATE OR REPLACE TABLE rejected AS
-        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason, _cells
-        FROM parsed p WHERE reason IS NOT NULL
-        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""")
+        SELECT {pos} + (SELECT count(*) FROM seg_malformed m WHERE m.after <= {pos}) AS _row, reason,
+               {cells} AS _cells
+        FROM parsed p {join} WHERE reason IS NOT NULL
+        UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""", params)
+    drop_rejects(con, "seg_cells_rejects")
     con.execute("INSERT INTO parsed (_hash, reason) SELECT hash(line), 'malformed row' FROM seg_malformed ORDER BY row")
     con.execute("ALTER TABLE parsed DROP COLUMN _cells")
     if positioned:
@@ -506,16 +664,18 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
 
     Returns
     -------
-    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous`` and ``plan`` (how the date
-    column was read: a duplicate count reads the file the same way).
+    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``, ``plan`` (how the date
+    column was read: a duplicate count reads the file the same way) and ``currency`` (the sign the
+    amounts carry and its place, :func:`_currency`).
     """
     limits = limits or Limits()
     col = {f: source.headers.index(h) for f, h in mapping.items()}
     con.execute(_MACROS)
-    plan = _plan(con, source, col, date_order)
+    plan = _plan(con, source, col, date_order, drop_duplicates)
+    currency = _currency(con, source, col)
     for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
         errors = _pass(con, source, col, plan, drop_duplicates, limits)
-        if plan.typed and ("CAST" in errors or con.execute(
+        if plan.typed and ("CAST" in errors or col["order_date"] in plan.typed and con.execute(
                 "SELECT count(*) FROM parsed WHERE order_date < DATE '0100-01-01' OR NOT isfinite(order_date) "
                 "OR order_date = DATE '1970-01-01'").fetchone()[0]):
             # a value the typed reader refused, or one it reads where the rules do not: a two-digit
@@ -525,16 +685,16 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
         if date_order is None and plan.order is not None:
             order, ambiguous = _whole_column_order(con, source, col, plan)
             if order != plan.order:
-                plan = replace(_plan(con, source, col, order), ambiguous=ambiguous)
+                plan = replace(_plan(con, source, col, order, drop_duplicates), ambiguous=ambiguous)
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
-    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates)
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates, source if plan.typed else None)
     lines_view(con)
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
     return {"amount_source": amount_source, "date_order": plan.order, "date_order_ambiguous": plan.ambiguous,
-            "plan": plan}
+            "plan": plan, "currency": currency}
 
 
 def lines_view(con) -> None:
@@ -543,6 +703,20 @@ def lines_view(con) -> None:
     have = {row[0] for row in con.execute("DESCRIBE parsed").fetchall()}
     missing = "".join(f", CAST(NULL AS VARCHAR) AS {f}" for f in TEXT_FIELDS if f not in have)
     con.execute(f"CREATE OR REPLACE VIEW lines AS SELECT rowid AS _line, *{missing} FROM parsed WHERE reason IS NULL")
+
+
+def resolve_mapping(headers: list[str], mapping: dict[str, str] | None, file_name: str) -> dict[str, str]:
+    """``guess_mapping(headers)`` updated by ``mapping`` field by field (an empty header unmaps the
+    field; a column serves one field); raises :class:`IngestError` when a needed field is missing."""
+    full = guess_mapping(headers)
+    for f, h in (mapping or {}).items():
+        full = {k: v for k, v in full.items() if v != h}
+        if h:
+            full[f] = h
+        else:
+            full.pop(f, None)
+    _check_mapping(headers, full, file_name)
+    return full
 
 
 def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) -> None:
@@ -576,8 +750,11 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
 
     The rows are grouped by their stored 64-bit hash (8 bytes a row in the hash table, however wide
     the rows). Only when some hash is shared are the cells compared: malformed rows by their text,
-    the others by reading the file again and grouping, by all their cells, only the rows whose hash
-    is shared, so the count stays exact when two different rows have the same hash.
+    the others by reading the file again as text and grouping, by all their cells as written, only
+    the rows whose hash is shared, so the count stays exact when two different rows have the same
+    hash, and when two rows differ only in how they write the same typed value (12.5 and 12.50).
+    The hash of a row read again is taken over the values the pass hashed: its typed columns
+    (``plan.typed``) cast as DuckDB's reader read them.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
                 "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
@@ -588,14 +765,20 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
                                 GROUP BY _cells)""").fetchone()[0]
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
-        cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
-        plan = plan or _Plan(None, False, None, {})
-        relation, params = source.relation(plan.typed, plan.fast if plan.typed and plan.fast else None,
-                                           rejects="seg_dup_rejects")
+        width = len(source.headers)
+        typed = plan.typed if plan else {}
+        read = [f"TRY_CAST(c{i} AS DOUBLE)" if typed.get(i) == "DOUBLE"
+                else f"CAST(try_strptime(c{i}, $fmt) AS DATE)" if typed.get(i) == "DATE" and plan.fast
+                else f"TRY_CAST(c{i} AS DATE)" if i in typed else f"c{i}" for i in range(width)]
+        relation, params = source.relation(rejects="seg_dup_rejects")
+        if plan and plan.fast and "DATE" in typed.values():
+            params["fmt"] = plan.fast
+        cells = ", ".join(f"c{i}" for i in range(width))
         copies += con.execute(f"""
             SELECT COALESCE(sum(n - 1), 0) FROM (
                 SELECT count(*) AS n FROM {relation}
-                WHERE hash({cells}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""", params).fetchone()[0]
+                WHERE hash({', '.join(read)}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""",
+                              params).fetchone()[0]
         drop_rejects(con, "seg_dup_rejects")
     return int(copies)
 
@@ -622,7 +805,8 @@ def _report(con, mapping, info, drop_duplicates, source: Source) -> IngestReport
         mapping=dict(mapping), file_format=source.file_format, encoding=source.encoding,
         notes=list(source.notes), sheet=source.sheet, sheets=list(source.sheets),
         amount_source=info["amount_source"], date_order=info["date_order"],
-        date_order_ambiguous=info["date_order_ambiguous"])
+        date_order_ambiguous=info["date_order_ambiguous"], currency=info["currency"][0],
+        currency_position=info["currency"][1])
 
 
 @dataclass
@@ -650,6 +834,9 @@ class Dataset:
     side_reports: dict[str, dict] = field(default_factory=dict)
     source: Source | None = None
     plan: _Plan | None = field(default=None, repr=False)
+    #: Opened from a per-customer table (:func:`segcore.customer_table.open_customer_table`): its
+    #: ``(metrics, facts)``; the dataset then holds no order lines.
+    customer_table: tuple | None = field(default=None, repr=False)
 
     def has_table(self, name: str) -> bool:
         """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""
@@ -743,14 +930,7 @@ def _load(con, source: Source, mapping, *, date_order=None, drop_duplicates=Fals
         raise IngestError("no_columns", f"{file_name} has only one column ({headers[0]!r}): "
                           "the delimiter or the format was not recognised.",
                           file=file_name, columns=headers)
-    full = guess_mapping(headers)
-    for f, h in (mapping or {}).items():
-        full = {k: v for k, v in full.items() if v != h}  # a column serves one field
-        if h:
-            full[f] = h
-        else:
-            full.pop(f, None)
-    _check_mapping(headers, full, file_name)
+    full = resolve_mapping(headers, mapping, file_name)
     info = parse_source(con, source, full, date_order=date_order, drop_duplicates=drop_duplicates,
                         limits=limits)
     report = _report(con, full, info, drop_duplicates, source)

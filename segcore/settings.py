@@ -61,6 +61,9 @@ forecast_calibration_  null or a date: fit the prediction models up to it
 forecast_unit          "day" or "week"
 forecast_horizon       number above 0, up to 36500 (in the unit)
 forecast_discount_rate number 0 .. below 1 (per unit)
+currency_symbol        null (the sign the amounts carried, none when they carried none) or text
+                       of 0 to 8 characters without control characters ("" = no sign), e.g. "￥"
+currency_position      "before" or "after" the number (with a currency_symbol)
 =====================  ===================================================================
 """
 
@@ -142,6 +145,8 @@ class Settings:
         the last third of the data held out (:mod:`segcore.forecast`).
     forecast_unit, forecast_horizon, forecast_discount_rate : the models' time unit (``"day"``
         or ``"week"``), the forecast horizon and the discount rate per period, in that unit.
+    currency_symbol, currency_position : the sign shown with money (None: the one the amounts
+        carried, :attr:`segcore.IngestReport.currency`) and whether it goes before or after the number.
     """
 
     mapping: dict = field(default_factory=dict)
@@ -172,6 +177,8 @@ class Settings:
     forecast_unit: str = "week"
     forecast_horizon: float = 52.0
     forecast_discount_rate: float = 0.0
+    currency_symbol: str | None = None
+    currency_position: str = "before"
 
     def __post_init__(self):
         self.validate()
@@ -449,6 +456,13 @@ def _choice(options, optional=False):
     return parse
 
 
+def _symbol(value, name):
+    """A currency sign: text of at most 8 characters without control characters, trimmed."""
+    if not isinstance(value, str) or len(value.strip()) > 8 or _CONTROL.search(value):
+        raise _bad(name, "null or text of at most 8 characters (a currency sign such as ￥ or £)", value)
+    return value.strip()
+
+
 def _bool(value, name):
     if not isinstance(value, bool):
         raise _bad(name, "true or false", value)
@@ -583,4 +597,6 @@ _PARSERS = {
     "forecast_unit": _choice(("day", "week")),
     "forecast_horizon": lambda v, n: _number(v, n, "a number above 0, up to 36500", 0, MAX_DAYS, low_open=True),
     "forecast_discount_rate": _rate,
+    "currency_symbol": lambda v, n: None if v is None else _symbol(v, n),
+    "currency_position": _choice(("before", "after")),
 }

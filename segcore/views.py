@@ -148,7 +148,8 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
     Parameters
     ----------
     tiered : tiered per-customer table with ``tier``, ``rank`` and the metric ``column``.
-        Customers without a rank (prospects) and with a NULL value are left out.
+        Customers without a rank (prospects) and with a NULL or non-finite value (NaN, infinity)
+        are left out.
     column : the metric (e.g. ``monetary``, ``frequency``, ``recency_days``).
     scale : ``"log"``: bins with 1-2-5 edges (1, 2, 5, 10, 20 ...) over the positive values, plus
         one bin ``(-inf, 0]`` when there are values <= 0 (then ``lo`` is NULL and ``hi`` 0);
@@ -167,7 +168,7 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
     con = cursor(t=tiered)
     vmin, vmax, vpos = con.execute(
         f"SELECT min({col}), max({col}), min({col}) FILTER (WHERE {col} > 0) FROM t "
-        f"WHERE rank IS NOT NULL AND {col} IS NOT NULL").fetchone()
+        f"WHERE rank IS NOT NULL AND isfinite({col})").fetchone()
     if vmin is None:
         return pd.DataFrame({"bin": pd.Series(dtype="int64"), "lo": pd.Series(dtype="float64"),
                              "hi": pd.Series(dtype="float64"), "tier": pd.Series(dtype="str"),
@@ -200,7 +201,7 @@ def distribution(tiered: pd.DataFrame, column: str, scale: str = "log",
     return con.execute(f"""
         WITH bins AS (
             SELECT generate_subscripts($los, 1) - 1 AS bin, unnest($los) AS lo, unnest($his) AS hi),
-        v AS (SELECT {col} AS value, tier, rank FROM t WHERE rank IS NOT NULL AND {col} IS NOT NULL),
+        v AS (SELECT {col} AS value, tier, rank FROM t WHERE rank IS NOT NULL AND isfinite({col})),
         tier_order AS (SELECT tier, min(rank) AS first_rank FROM v GROUP BY tier)
         SELECT b.bin, b.lo, b.hi, v.tier, count(*) AS customers
         FROM v JOIN bins b

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 import segcore
 from segcore import dynamics, playbook
-from segcore.workspace import Workspace
+from segcore.workspace import Workspace, new_workspace_key
 from tests.test_app import chart_titles, run, start, values
 from tests.test_app import metrics as metric
 
@@ -41,6 +41,14 @@ def workspace_file(tmp_path, monkeypatch):
     path = tmp_path / "workspace.duckdb"
     monkeypatch.setenv("SEGCORE_WORKSPACE", str(path))
     return path
+
+
+def start_in(key: str, page: str | None = None) -> AppTest:
+    """The app in a browser holding the workspace key ``key`` (its link ``?ws=KEY``)."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.query_params["ws"] = key
+    run(at)
+    return go(at, page) if page else at
 
 
 def go(at: AppTest, page: str) -> AppTest:
@@ -391,8 +399,10 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     run(at)
     assert "Snapshot of 2026-06-30 saved." in messages(at)
 
-    # the engine, restarted, sees what was saved
-    ws = Workspace(workspace_file)
+    # the engine, restarted, sees what was saved in this browser's workspace
+    key = at.query_params["ws"]
+    ws = Workspace(workspace_file, key=key)
+    assert Workspace(workspace_file).list_datasets().empty   # not in the shared one
     assert ws.list_datasets()["name"].tolist() == ["Tea shop 2026"]
     assert ws.list_settings()["name"].tolist() == ["monthly"]
     (snap_id,) = ws.list_snapshots()["id"]
@@ -400,9 +410,12 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     assert (snap.as_of, snap.name, snap.dataset) == (june, "June review", "Tea shop 2026")
     assert len(snap.tiers) == len(engine["now"])
 
-    # a new server (a new AppTest): open the dataset, compare with the snapshot, delete both
-    at = start()
-    at.segmented_control(key="w_source").set_value("saved")
+    # a new server (a new AppTest), the same browser: open the dataset, compare with the snapshot, delete both
+    at = start_in(key)
+    assert "Reopened the saved dataset “Tea shop 2026” from" in messages(at)
+    assert at.segmented_control(key="w_source").value == "saved"
+    assert at.date_input(key="w_as_of").value == june   # the settings of the last session
+    at.date_input(key="w_as_of").set_value(engine["latest"])
     run(at)
     assert at.selectbox(key="w_ws_dataset").value == "Tea shop 2026"
     assert metric(at, "Rows used") == [count(engine["ds"].report.rows_used)]
@@ -421,32 +434,32 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     at.button(key="w_ws_delete").click()
     run(at)
     assert "Nothing saved yet" in messages(at)
-    assert Workspace(workspace_file).list_datasets().empty and Workspace(workspace_file).list_snapshots().empty
+    assert ws.list_datasets().empty and ws.list_snapshots().empty
 
 
-def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
-    ws = Workspace(workspace_file)
-    ds = segcore.load_orders(SAMPLE / "orders.csv")
-    ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
-    ws.save_dataset("Tea 2026", ds, file_name="orders.csv")
+def test_the_save_box_names_the_saved_dataset_just_opened():
     at = start()
     at.segmented_control(key="w_source").set_value("saved")
     run(at)
-    first = at.selectbox(key="w_ws_dataset").value
-    assert at.text_input(key="w_ws_name").value == first
-    other = next(n for n in ("Tea 2025", "Tea 2026") if n != first)
-    at.selectbox(key="w_ws_dataset").set_value(other)
+    for name in ("Tea 2025", "Tea 2026"):   # the sample saved twice, through the save box
+        at.text_input(key="w_ws_name").input(name)
+        at.button(key="w_ws_save").click()
+        run(at)
+    assert at.selectbox(key="w_ws_dataset").value == "Tea 2026"
+    assert at.text_input(key="w_ws_name").value == "Tea 2026"
+    at.selectbox(key="w_ws_dataset").set_value("Tea 2025")
     run(at)
-    assert at.text_input(key="w_ws_name").value == other   # not the dataset shown before
-    assert any(other in c.value for c in at.sidebar.caption)
+    assert at.text_input(key="w_ws_name").value == "Tea 2025"   # not the dataset shown before
+    assert any("Tea 2025" in c.value for c in at.sidebar.caption)
 
 
 def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
-    ws = Workspace(workspace_file)
+    key = new_workspace_key()
+    ws = Workspace(workspace_file, key=key)
     rules = segcore.TierRules(labels=("Gold", "Silver"), cuts=(0.8,))
     settings = segcore.Settings(labels=("Gold", "Silver"), cuts=(0.8,))
     ws.save_snapshot("sample", engine["tiered"](rules, date(2026, 3, 31)), date(2026, 3, 31), settings)
-    at = start(MIGRATION)
+    at = start_in(key, MIGRATION)
     assert "This snapshot has the levels Gold / Silver; the current tiers have A / B / C." in messages(at)
     at.button(key="w_snap_rules").click()
     run(at)
@@ -559,3 +572,33 @@ def test_why_and_strategy_sentences_wrap_in_taller_rows():
     assert "strategy" in calls.value.columns and calls.proto.row_height == tables.WRAP_ROW_HEIGHT
     at = go(at, "pages/2_Customers.py")   # no sentence column: rows of one line
     assert at.dataframe[0].proto.row_height == 0
+
+
+YUAN_CSV = ('customer,date,amount\n'
+            'K1,2024-01-05,"￥1,200.40"\nK1,2024-02-01,￥300\nK2,2024-02-10,￥150\nK3,2024-03-01,￥20\n').encode()
+
+
+def test_the_currency_of_the_file_shows_on_the_cards_and_a_chosen_one_goes_everywhere(media):
+    from tests.test_app import upload
+    at = upload(start(), "yuan.csv", YUAN_CSV)
+    go(at, OVERVIEW)
+    # 1,670.40 in all: K1 1,500.40 (90% > 80%) is A, K2 150 (98.8% > 95%) is B, K3 20 is C
+    assert metric(at, "Revenue") == ["￥1,500", "￥150", "￥20"]
+    assert "The amounts in the file carry ￥." in [c.value for c in at.sidebar.caption]
+
+    at.text_input(key="w_currency_symbol").input("€")
+    run(at)
+    at.segmented_control(key="w_currency_position").set_value("after")
+    run(at)
+    assert metric(at, "Revenue") == ["1,500 €", "150 €", "20 €"]
+    go(at, CUSTOMERS)
+    header = media(at, "w_dl_csv").decode("utf-8-sig").splitlines()[0].split(",")
+    assert "Net spend (€)" in header and "Average order value (€)" in header and "Tier" in header
+    go(at, "app.py")
+    saved = json.loads(media(at, "w_settings_download"))
+    assert (saved["currency_symbol"], saved["currency_position"]) == ("€", "after")
+
+    at.sidebar.button(key="w_currency_reset").click()   # back to the file's sign
+    run(at)
+    go(at, OVERVIEW)
+    assert metric(at, "Revenue")[0] == "￥1,500"

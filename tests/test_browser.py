@@ -279,6 +279,72 @@ def test_forecast_page_in_both_languages(server, tmp_path):
         shutil.copytree(shots, keep, dirs_exist_ok=True)
 
 
+def test_a_reload_keeps_the_data_and_settings_and_a_second_browser_sees_none_of_it(server, tmp_path):
+    """Upload, move a slider, save a snapshot; reload: the same data, setting and a note; a new tab on
+    the bare address: the same; a second browser: the sample, no snapshot of the first."""
+    from playwright.sync_api import sync_playwright
+
+    data = orders_csv(tmp_path / "shop_orders.csv")
+    rows_used = f"{segcore.load_orders(data).report.rows_used:,}"
+    sample_used = f"{segcore.load_orders(REPO / 'sample_data' / 'orders.csv').report.rows_used:,}"
+    used = "[data-testid='stMetric']:has-text('Rows used') [data-testid='stMetricValue']"
+    slider = ".st-key-w_cut_a_value input[type='range']"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        first = browser.new_context(viewport={"width": 1440, "height": 2000})
+        page = first.new_page()
+        page.goto(server)
+        page.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(page)
+        assert "?ws=" in page.url
+        page.locator(".st-key-w_source button").filter(has_text="Upload my files").click()
+        settle(page)
+        page.locator(".st-key-w_upload_orders input[type='file']").set_input_files(str(data))
+        page.get_by_text("shop_orders.csv · CSV").wait_for(timeout=90_000)
+        settle(page)
+        thumb = page.locator(slider)
+        thumb.focus()
+        for _ in range(5):
+            thumb.press("ArrowLeft")
+        settle(page, 1.5)
+        assert thumb.get_attribute("value") == "75"
+        nav(page, "Migration")
+        page.get_by_role("tab", name="Saved snapshots").click()
+        settle(page)
+        page.locator(".st-key-w_snap_save button").click()
+        page.get_by_text("saved.").first.wait_for(timeout=60_000)
+        settle(page)
+
+        page.reload()   # a reload (on the Migration page): same data, same setting, and the note
+        page.get_by_text("Reopened shop_orders.csv from").wait_for(timeout=90_000)
+        settle(page)
+        assert page.locator(slider).get_attribute("value") == "75"
+        nav(page, "Data")
+        page.locator(used).first.wait_for(timeout=60_000)
+        assert page.locator(used).first.inner_text() == rows_used
+
+        tab = first.new_page()   # a new tab on the bare address finds the workspace by its cookie
+        tab.goto(server)
+        tab.get_by_text("Reopened shop_orders.csv from").wait_for(timeout=90_000)
+        settle(tab)
+        assert tab.locator(used).first.inner_text() == rows_used
+
+        second = browser.new_context(viewport={"width": 1440, "height": 2000}).new_page()   # another person
+        second.goto(server)
+        second.get_by_text("Import report").wait_for(timeout=90_000)
+        settle(second)
+        assert second.locator(used).first.inner_text() == sample_used
+        assert second.get_by_text("Reopened").count() == 0
+        assert second.url.split("?ws=")[1] != page.url.split("?ws=")[1]
+        nav(second, "Migration")
+        second.get_by_role("tab", name="Saved snapshots").click()
+        second.get_by_text("No snapshot saved yet.").wait_for(timeout=60_000)
+        assert second.locator(slider).get_attribute("value") == "80"
+        for p in (page, tab, second):
+            assert p.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
 def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
     """A file whose headers are not recognised: the user chooses four columns one after the other
     in the select boxes; every choice stays and the file loads (3 households)."""

@@ -170,7 +170,7 @@ def test_public_api_is_pinned():
         "guess_mapping", "load_customers", "load_interactions", "load_orders", "load_settings", "mapping_checks",
         "neutralise",
         "parse_loaded", "read_table", "save_settings", "suggest_cuts", "tier_sheets", "tier_summary", "to_csv_bytes", "to_excel_bytes",
-        "window_bounds", "write_export", "EXPORT_LANGS", "migration_sheets",
+        "window_bounds", "write_export", "EXPORT_LANGS", "MONEY_COLUMNS", "migration_sheets",
         # predictions
         "PREDICTION_COLUMNS", "Cohorts", "Holdout", "ModelFit", "PredictError", "cohort_table", "customer_summary",
         "default_calibration_end", "fit_models", "forecast_summary", "forecast_table", "holdout_check",

@@ -398,3 +398,17 @@ def test_cli_lang_en_names_the_migration_sheets_and_every_command_takes_lang(tmp
         assert build_parser().parse_args([command, "o.csv", "--lang", "zh"]).lang == "zh"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["tier", "o.csv", "--lang", "fr"])
+
+
+def test_money_headers_name_the_currency_the_amounts_carried(tmp_path, write):
+    assert csv_rows(segcore.to_csv_bytes(ENGINE_ROWS[["customer_id", "monetary"]], "zh", "￥"))[0] == [
+        "客户编号", "净消费（￥）"]
+    assert csv_rows(segcore.to_csv_bytes(ENGINE_ROWS[["monetary"]], None, "￥"))[0] == ["monetary"]  # for scripts
+    orders = write("o.csv", "customer_id,order_date,amount\nA,2024-01-01,£12.50\nB,2024-01-02,£4\n")
+    out = tmp_path / "t.csv"
+    assert main(["tier", str(orders), "--out", str(out), "--lang", "en"]) == 0
+    header = csv_rows(out.read_bytes())[0]
+    assert "Net spend (£)" in header and "Spend, first half (£)" in header and "Orders" in header
+    config = write("s.json", '{"currency_symbol": "GBP", "currency_position": "after"}')
+    assert main(["tier", str(orders), "--out", str(out), "--lang", "en", "--config", str(config)]) == 0
+    assert "Net spend (GBP)" in csv_rows(out.read_bytes())[0]

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import segcore
+from segcore.ingest import SAMPLE_ROWS
 
 
 def metrics(ds):
@@ -261,6 +262,8 @@ def test_a_multi_line_cell_in_a_longer_file(write):
     ("infinity", "5", "unparseable date"),      # does not
     ("2024-03-04", "+-5", "unparseable amount"),
     ("2024-03-04", "1_000", "unparseable amount"),
+    ("2024-03-04", "N/A", "missing amount"),    # DuckDB's reader refuses these as DOUBLE: the text path
+    ("2024-03-04", "￥5", None),
 ])
 def test_typed_fast_path_falls_back_for_a_bad_value_in_the_last_line(write, day, amount, reason):
     rows = [f"c{i % 50},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i % 100}.50" for i in range(2999)]
@@ -277,11 +280,33 @@ def test_typed_fast_path_falls_back_for_a_bad_value_in_the_last_line(write, day,
 
 
 def test_rejected_rows_of_the_typed_path_keep_the_cells_as_written(write):
-    rows = [f"c{i % 9},{1 + i % 28:02d}/{1 + i % 12:02d}/2024,{i % 40}.25" for i in range(500)]
-    rows[99] = f",{rows[99].split(',', 1)[1]}"  # no customer id
+    # the rejected rows come after the rows the plan looks at: both columns are read typed
+    k = SAMPLE_ROWS + 99
+    rows = [f"c{i % 9},{1 + i % 28:02d}/{1 + i % 12:02d}/2024,{i % 40}.50" for i in range(SAMPLE_ROWS + 500)]
+    day, amount = rows[k].split(",")[1:]
+    rows[k] = f",{day},{amount}"  # no customer id
+    rows[k + 100] = "c1,01/05/2024,7"
+    rows[k + 200] = "c2,01/05/2024,1e12"  # amount out of range
     ds = segcore.load_orders(write("dmy.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"))
-    assert ds.report.rejected == {"missing customer id": 1}
-    assert ds.rejected_rows().iloc[0].tolist() == [100, None, "16/04/2024", "19.25", "missing customer id"]
+    assert ds.plan.typed == {1: "DATE", 2: "DOUBLE"}  # DuckDB's reader typed both columns
+    assert ds.report.rejected == {"missing customer id": 1, "amount out of range": 1}
+    rejected = ds.rejected_rows().fillna("(none)").values.tolist()
+    assert amount.endswith(".50") and rejected == [[k + 1, "(none)", day, amount, "missing customer id"],
+                                                   [k + 201, "c2", "01/05/2024", "1e12", "amount out of range"]]
+    assert ds.con.execute(f"SELECT order_date, amount FROM lines WHERE _line = {k + 100}").fetchone() == (date(2024, 5, 1), 7)
+    # a rejected row among the first ones: the amounts are read as text (the cells in the pass)
+    ds = segcore.load_orders(write("early.csv", "customer_id,order_date,amount\n" + "\n".join(rows[k:]) + "\n"))
+    assert ds.plan.typed == {1: "DATE"}
+    assert ds.rejected_rows().fillna("(none)").values.tolist()[0] == [1, "(none)", day, amount, "missing customer id"]
+
+
+def test_duplicates_of_the_typed_path_are_rows_written_alike(write):
+    # 12.5 and 12.50 are the same amount, but the rows are not written alike: not duplicates
+    rows = [f"c{i % 9},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i}.25" for i in range(500)]
+    rows += ["c1,2024-01-01,12.5", "c1,2024-01-01,12.50", "c1,2024-01-01,12.50", "c2,2024-01-01,3"]
+    ds = segcore.load_orders(write("dups.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"))
+    assert ds.plan.typed == {1: "DATE", 2: "DOUBLE"}
+    assert ds.report.duplicate_rows == 1
 
 
 def dated_orders(write, name, dates):
@@ -513,3 +538,26 @@ def test_line_ends_mixed_in_one_file(tmp_path):
     path.write_bytes(b"customer_id,order_date,amount\r\n" + b"a,2024-01-01,5\r\n" * 9000 + b"b,2024-01-02,7\n")
     ds = segcore.load_orders(path)
     assert ds.report.rows_used == 9001 and lines_of(ds)["b"] == 7
+
+
+@pytest.mark.parametrize("amounts, sign, position", [
+    (['"£12.50"', "£-3", "4"], "£", "before"),           # one plain number among them
+    (['"￥1,200.50"', "￥3", "300元"], "￥", "before"),   # the sign most amounts carry
+    (["12 GBP", "4 gbp", "5"], "£", "after"),             # a word gives its sign
+    (['"1.234,56 €"', "3 €", "$2"], "€", "after"),
+    (["$5", "USD 7"], "$", "before"),
+    (["12", "4.50", "-3"], None, "before"),               # no sign: none shown
+])
+def test_the_currency_the_amounts_carry_is_detected(write, amounts, sign, position):
+    rows = "".join(f"C{i},2024-01-0{i + 1},{a}\n" for i, a in enumerate(amounts))
+    report = segcore.load_orders(write("o.csv", "customer_id,order_date,amount\n" + rows)).report
+    assert (report.currency, report.currency_position) == (sign, position)
+    assert report.rows_used == len(amounts)
+    assert (f"Currency: {sign} (written {position} the amounts)" in report.lines()) == (sign is not None)
+
+
+def test_the_currency_of_unit_prices_and_of_a_count_only_file(write):
+    priced = segcore.load_orders(write("p.csv", "customer,date,quantity,unit price\nA,2024-01-01,2,€3.50\n"))
+    assert priced.report.currency == "€" and priced.report.currency_position == "before"
+    visits = segcore.load_orders(write("v.csv", "customer,date\nA,2024-01-01\n"))
+    assert visits.report.currency is None

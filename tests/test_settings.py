@@ -176,6 +176,10 @@ RULE = {"segment": "Best", "r_min": 4, "r_max": 5, "f_min": 4, "f_max": 5, "m_mi
     ('{"playbook": [{"level": "A", "cadence_days": 7}, {"level": "A", "cadence_days": 7}]}', "playbook",
      "two rows for level 'A'"),
     ('{"playbook": [' + ",".join(['{"level": "A"}'] * 21) + "]}", "playbook", "up to 20 playbook rows"),
+    ('{"currency_symbol": "pounds sterling"}', "currency_symbol", "at most 8 characters"),
+    ('{"currency_symbol": 3}', "currency_symbol", "a currency sign such as ￥ or £"),
+    ('{"currency_symbol": "£\\n"}', "currency_symbol", "at most 8 characters"),
+    ('{"currency_position": "left"}', "currency_position", "'before' or 'after'"),
 ])
 def test_every_field_is_checked_before_anything_is_used(text, field, message):
     with pytest.raises(SettingsError) as err:
@@ -218,3 +222,11 @@ def test_a_playbook_for_other_levels_falls_back_to_the_defaults():
     assert [(r["level"], r["cadence_days"]) for r in rows] == [
         ("Gold", 7), ("Rest", default_playbook(("Gold", "Rest"))[1]["cadence_days"]),
         ("Iron", default_playbook(("Gold", "Rest"))[2]["cadence_days"])]
+
+
+def test_the_currency_goes_into_the_settings_file_and_comes_back():
+    s = Settings(currency_symbol=" ￥ ", currency_position="after")
+    assert s.currency_symbol == "￥"
+    back = Settings.from_json(s.to_json())
+    assert (back.currency_symbol, back.currency_position) == ("￥", "after")
+    assert Settings().currency_symbol is None   # default: the sign the amounts carried

@@ -39,7 +39,7 @@ PAGE_MODULES = {"data_page": "app.py", "customers": "2_Customers.py", "segments"
                 "migration": "4_Migration.py", "churn": "5_Churn.py", "playbook": "6_Playbook.py",
                 "forecast": "7_Forecast.py"}
 SHARED_MODULES = {"__init__", "i18n", "fmt", "naming", "state", "data", "context", "sidebar", "charts", "tables",
-                  "filters", "settings"}
+                  "filters", "settings", "session"}
 KEY_FUNCTIONS = {"t", "page", "setup"}  # their first argument is a text key
 
 

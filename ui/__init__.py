@@ -18,6 +18,7 @@ Shared by every page:
 - ``tables``: column layout and configs, the read-only page table, download buttons.
 - ``filters``: the Segments page's breakdown filters as the lists on other pages apply them.
 - ``settings``: the settings file and named settings in the workspace.
+- ``session``: this browser's workspace key, its last session reopened after a reload, kept as it changes.
 
 One module per page family (only that page imports it): ``data_page`` (``app.py``),
 ``customers``, ``segments``, ``migration``, ``churn``, ``playbook``, ``forecast``.

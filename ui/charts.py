@@ -250,7 +250,10 @@ def rfm_scatter_figure(points: pd.DataFrame, ctx: Ctx, x: str, y: str, title: st
             customdata=[t("sg_scatter_hover", id=c, tier=tier, x=x_name, xv=shown(x, a), y=y_name, yv=shown(y, b))
                         for c, a, b in zip(rows["customer_id"], rows[x], rows[y])],
             hovertemplate="%{customdata}<extra></extra>"))
-    return _layout(fig, title, x_name, y_name, height=440)
+    _layout(fig, title, x_name, y_name, height=440)
+    fig.update_xaxes(tickformat=",d")  # whole numbers written out (140,000), not 140k
+    fig.update_yaxes(tickformat=",d")
+    return fig
 
 
 def stack_figure(long: pd.DataFrame, colors: dict, title: str, x_title: str, shares: bool,

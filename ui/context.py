@@ -26,7 +26,7 @@ import streamlit as st
 
 import segcore
 from segcore import forecast
-from ui import charts, data, sidebar, state
+from ui import charts, data, session, sidebar, state
 from ui.i18n import t
 
 # KPI cards (containers keyed card_*): smaller numbers; labels wrap between words, never inside one
@@ -59,6 +59,7 @@ def setup(title_key: str) -> None:
     st.set_page_config(page_title=f"{t(title_key)} · {t('app_title')}", page_icon=":material/leaderboard:",
                        layout="wide", initial_sidebar_state="expanded")
     st.html(_CSS)
+    session.start(title_key)
 
 
 @dataclass
@@ -82,6 +83,11 @@ class Ctx:
     @property
     def labels(self) -> tuple[str, ...]:
         return self.rules.labels
+
+    @property
+    def has_lines(self) -> bool:
+        """False for a customer table (one row per customer, no order lines)."""
+        return self.ds.customer_table is None
 
     @property
     def count_only(self) -> bool:
@@ -132,6 +138,7 @@ def current(show_sidebar: bool = True) -> Ctx:
         tiered = segcore.assign_tiers(scored, rules)
         summary = segcore.tier_summary(tiered, rules.labels)
         st.session_state["_tiers"] = (signature, tiered, summary)
+    session.remember()
     levels = tuple(summary["tier"])
     colors = {label: charts.TIER_COLORS[i] for i, label in enumerate(rules.labels)}
     colors[rules.prospect_label] = charts.PROSPECT_COLOR

@@ -3,9 +3,10 @@ them into the engine and caching what is computed once per dataset.
 
 Caching
 -------
-- :func:`_load_dataset` (``st.cache_resource``): one :class:`segcore.Dataset` per file content hash
-  + mapping + date order + duplicates choice (+ the optional files' hashes); a :class:`Spec` is
-  everything that decides it.
+- :func:`_load_dataset` (:class:`DatasetCache`, one per server): one :class:`segcore.Dataset` per
+  file content hash + mapping + date order + duplicates choice (+ the optional files' hashes); a
+  :class:`Spec` is everything that decides it. Sized in bytes (``$SEGCORE_CACHE_MB``, default
+  1024): the least recently used datasets are closed once the others need the room.
 - :func:`customer_metrics` (``st.cache_data``): the per-customer table per dataset key + as-of +
   window start.
 - :func:`mapping_checks` (``st.cache_data``): what looks wrong about the chosen columns, per dataset key.
@@ -25,10 +26,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,8 +41,9 @@ import streamlit as st
 
 import segcore
 from segcore import forecast
-from segcore.sources import open_source
-from segcore.workspace import Workspace, WorkspaceError
+from segcore.customer_table import open_customer_table
+from segcore.sources import excel_sheets, open_source
+from segcore.workspace import Workspace, WorkspaceError, browser_workspace, content_key, safe_file_name, set_aside
 from ui import fmt, state
 from ui.i18n import t
 
@@ -50,9 +53,9 @@ UPLOAD_DIR = Path(tempfile.gettempdir()) / "segcore-uploads"
 UPLOAD_KEEP_DAYS = 7
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet"]
 CHUNK = 4 << 20
-SOURCES = ("sample", "upload", "saved")  # choices of s_source: where the data comes from
+CACHE_MB = 1024  # default of $SEGCORE_CACHE_MB: memory of the loaded datasets kept for every session
+SOURCES = ("sample", "upload", "saved", "table")  # choices of s_source: where the data comes from
 SIDE_FIELDS = {"customers": segcore.headers.CUSTOMER_FIELDS, "interactions": segcore.headers.INTERACTION_FIELDS}
-WS_ERRORS = (WorkspaceError, duckdb.Error, OSError)  # what a workspace action may fail with
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,17 @@ class Spec:
     interactions_mapping: tuple[tuple[str, str], ...] = ()
     date_order: str | None = None
     drop_duplicates: bool = False
+    sheet: str | None = None  # the orders workbook's sheet chosen by the user (None: the first table)
     sample: bool = False
     saved: str | None = None  # the name of a dataset opened from the workspace (orders.path = its file)
+    table: bool = False  # orders is a customer table (python -m segcore metrics), not order lines
 
     @property
     def key(self) -> str:
         parts = (self.orders.sha, self.mapping, self.date_order, self.drop_duplicates,
                  self.customers.sha if self.customers else None,
                  self.interactions.sha if self.interactions else None,
-                 self.customers_mapping, self.interactions_mapping)
+                 self.customers_mapping, self.interactions_mapping, self.sheet, self.table)
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
@@ -121,31 +126,48 @@ def sample_refs() -> dict[str, FileRef | None]:
     return refs
 
 
-def save_upload(uploaded, progress=None) -> FileRef:
-    """Write an uploaded file to disk in chunks (no extra copy in memory) and hash it on the way.
+def keep_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file to disk in chunks (no extra copy in memory), hashing it on the way:
+    into this browser's workspace (:meth:`Workspace.store_upload`: a reload reopens it), or, when
+    the workspace cannot be used, into a temporary folder (:func:`save_upload`).
 
-    The file lands in ``UPLOAD_DIR/<sha256>/<original name>`` so the engine's messages name it as
-    the user does. ``progress(fraction)`` is called after every chunk.
+    The file keeps its name as the user knows it (:func:`segcore.workspace.safe_file_name`: made
+    safe for the disk, cut to 255 bytes), so the engine's messages name it as the user does.
+    ``progress(fraction)`` is called after every chunk.
     """
+    kept, problem = ws_call(lambda ws: ws.store_upload(uploaded, uploaded.name, size=uploaded.size,
+                                                       progress=progress))
+    if problem is None:
+        return FileRef(kept.name, str(kept.path), kept.sha256, kept.size)
+    return save_upload(uploaded, progress)
+
+
+def save_upload(uploaded, progress=None) -> FileRef:
+    """Write an uploaded file into ``UPLOAD_DIR/<sha256>/<safe name>`` (see :func:`keep_upload`);
+    nothing is left behind when that fails (OSError)."""
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[\\/:*?\"<>|\x00-\x1f]", "_", os.path.basename(uploaded.name)) or "upload"
+    name = safe_file_name(uploaded.name)
     size = getattr(uploaded, "size", None) or 0
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
     uploaded.seek(0)
     done = 0
-    with os.fdopen(fd, "wb") as out:
-        while chunk := uploaded.read(CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            done += len(chunk)
-            if progress and size:
-                progress(min(done / size, 1.0))
-    sha = digest.hexdigest()
-    folder = UPLOAD_DIR / sha
-    folder.mkdir(exist_ok=True)
-    final = folder / name
-    os.replace(tmp, final)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := uploaded.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                done += len(chunk)
+                if progress and size:
+                    progress(min(done / size, 1.0))
+        sha = digest.hexdigest()
+        folder = UPLOAD_DIR / sha
+        folder.mkdir(exist_ok=True)
+        final = folder / name
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     os.utime(folder)  # a file uploaded again counts as new
     _prune_uploads(keep=folder)
     return FileRef(name, str(final), sha, done)
@@ -163,6 +185,17 @@ def _prune_uploads(keep: Path) -> None:
             continue
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def workbook_sheets(sha: str, path: str) -> list[str]:
+    """The sheet names of the Excel workbook with content hash ``sha`` ([] when the file is not one)."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xls"):
+        return []
+    try:
+        return excel_sheets(path)
+    except segcore.IngestError:  # reading it says what is wrong
+        return []
+
+
 def headers_of(path: str) -> list[str] | None:
     try:
         return open_source(path).headers  # reads the start of the file, never the whole table
@@ -170,15 +203,98 @@ def headers_of(path: str) -> list[str] | None:
         return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _load_dataset(key: str, _spec: Spec) -> segcore.Dataset:
-    """Read, parse and attach the files of a spec (cached per ``key``, which hashes the spec)."""
-    spec = _spec
+class DatasetCache:
+    """Loaded datasets shared by every session, by key, while their memory adds up to at most
+    ``limit`` bytes (each dataset's :meth:`segcore.Dataset.memory_bytes`, measured once when it
+    is loaded): past that the least recently used go first and are closed, so their memory is
+    released. A dataset used in the last ``grace`` seconds is never closed (another session may
+    be drawing a page from it), nor the one just used.
+    """
+
+    def __init__(self, limit: int, grace: float = 20.0):
+        self.limit, self.grace = limit, grace
+        self._items: OrderedDict[str, tuple[segcore.Dataset, int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
+
+    def get(self, key: str, load) -> segcore.Dataset:
+        """The dataset of ``key``, from ``load()`` the first time (one load per key at a time;
+        what ``load`` raises is not kept)."""
+        with self._lock:
+            if key in self._items:
+                return self._use(key)
+            gate = self._loading.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if key in self._items:  # another session loaded it meanwhile
+                    return self._use(key)
+            try:
+                ds = load()
+                size = ds.memory_bytes()
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
+            with self._lock:
+                self._items[key] = (ds, size, time.monotonic())
+                self._evict()
+                return ds
+
+    def _use(self, key: str) -> segcore.Dataset:
+        ds, size, _ = self._items[key]
+        self._items[key] = (ds, size, time.monotonic())
+        self._items.move_to_end(key)
+        return ds
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for key in list(self._items)[:-1]:   # oldest first; the newest always stays
+            if self.total() <= self.limit:
+                break
+            ds, _, used = self._items[key]
+            if now - used >= self.grace:
+                del self._items[key]
+                ds.close()
+
+    def total(self) -> int:
+        """Bytes of the datasets kept."""
+        return sum(size for _, size, _ in self._items.values())
+
+    def keys(self) -> list[str]:
+        """The keys kept, least recently used first."""
+        return list(self._items)
+
+
+def cache_limit() -> int:
+    """Bytes the loaded datasets may take together: ``$SEGCORE_CACHE_MB`` (default 1024)."""
+    try:
+        return int(float(os.environ.get("SEGCORE_CACHE_MB") or CACHE_MB) * 2**20)
+    except ValueError:
+        return CACHE_MB * 2**20
+
+
+@st.cache_resource(show_spinner=False)
+def dataset_cache() -> DatasetCache:
+    """The server's one :class:`DatasetCache` (sized by :func:`cache_limit` when it starts)."""
+    return DatasetCache(cache_limit())
+
+
+def _load_dataset(key: str, spec: Spec) -> segcore.Dataset:
+    """The dataset of a spec (``key`` hashes it) from the server's cache, read the first time."""
+    return dataset_cache().get(key, lambda: _read_dataset(spec))
+
+
+def _read_dataset(spec: Spec) -> segcore.Dataset:
+    """Read, parse and attach the files of a spec."""
     if spec.saved is not None:
         return _open_saved(spec)
+    if spec.table:
+        try:
+            return open_customer_table(spec.orders.path, spec.orders.name)
+        except Exception as exc:
+            raise LoadFailure("orders", spec.orders, exc) from exc
     try:
-        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None,
-                                 date_order=spec.date_order, drop_duplicates=spec.drop_duplicates)
+        ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None, date_order=spec.date_order,
+                                 drop_duplicates=spec.drop_duplicates, sheet=spec.sheet)
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
@@ -234,6 +350,9 @@ def candidate_spec() -> Spec | None:
     ss = st.session_state
     if ss["s_source"] == "saved":
         return saved_spec(ss["s_ws_dataset"])
+    if ss["s_source"] == "table":
+        ref = ss["s_uploads"].get("table")
+        return Spec(orders=ref, table=True) if ref is not None else None
     if ss["s_source"] == "sample":
         refs = sample_refs()
     else:
@@ -246,12 +365,14 @@ def candidate_spec() -> Spec | None:
     return Spec(orders=orders, customers=refs.get("customers"), interactions=refs.get("interactions"),
                 mapping=tuple(sorted(state.overrides_for(orders.sha).items())), **side,
                 date_order=None if ss["s_date_order"] == "auto" else ss["s_date_order"],
-                drop_duplicates=ss["s_drop_dup"],
+                drop_duplicates=ss["s_drop_dup"], sheet=ss["s_sheets"].get(orders.sha),
                 sample=ss["s_source"] == "sample")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def customer_metrics(key: str, as_of: date, since: date, _ds: segcore.Dataset) -> pd.DataFrame:
+    if _ds.customer_table is not None:  # computed where the order lines are, for its own window
+        return _ds.customer_table[0]
     return segcore.customer_metrics(_ds.con.cursor(), as_of=as_of, since=since)
 
 
@@ -288,31 +409,68 @@ def active() -> tuple[Spec, segcore.Dataset]:
     return spec, ds
 
 
-def workspace() -> tuple[Workspace | None, str | None]:
-    """The workspace file ($SEGCORE_WORKSPACE, ...), or why it cannot be opened."""
+def ws_call(action):
+    """``action(ws)`` on this browser's workspace (``ui.session`` keeps its key; one shared
+    workspace when ``SEGCORE_WORKSPACE_MODE=shared``): (its result, None), or (None, the
+    :class:`WorkspaceError`) when the file cannot be opened or read: a damaged file, a bad mode,
+    a missing folder ... never an exception."""
     try:
-        return Workspace(), None
-    except WS_ERRORS as exc:
-        return None, str(exc)
+        return action(browser_workspace(st.session_state.get("_ws_key"))), None
+    except WorkspaceError as exc:
+        return None, exc
+    except (duckdb.Error, OSError) as exc:
+        return None, WorkspaceError("unavailable", str(exc), detail=str(exc))
+
+
+def workspace() -> tuple[Workspace | None, WorkspaceError | None]:
+    """This browser's workspace, or why it cannot be opened."""
+    return ws_call(lambda ws: ws)
 
 
 def in_workspace(channel: str, action, errors: tuple = ()) -> tuple[bool, object]:
     """``action(ws)`` on the workspace file: (True, its result), or (False, None) with "That did not
     work: <reason>" flashed on ``channel`` when the file cannot be opened or the action fails with
     a workspace error (or one of ``errors``)."""
-    ws, problem = workspace()
     try:
-        if ws is None:
-            raise WorkspaceError(problem)
-        return True, action(ws)
-    except (*WS_ERRORS, *errors) as exc:
-        state.flash(channel, "error", t("ws_failed", reason=str(exc)))
+        result, problem = ws_call(action)
+    except errors as exc:
+        result, problem = None, exc
+    if problem is not None:
+        state.flash(channel, "error", t("ws_failed", reason=fmt.md(problem)))
         return False, None
+    return True, result
 
 
-def ws_problem(reason: str) -> None:
-    st.error(t("ws_unavailable"), icon=":material/error:")
-    st.caption(reason)
+def ws_problem(problem: WorkspaceError, where: str) -> None:
+    """Why the workspace cannot be used, in one sentence (the engine's own below it); for a damaged
+    file a button that moves it aside, so the app goes on with a new, empty workspace. ``where``
+    tells the button apart when a page shows this twice."""
+    damaged = getattr(problem, "code", None) == "damaged"
+    st.error(t("ws_damaged" if damaged else "ws_unavailable"), icon=":material/error:")
+    st.caption(fmt.md(problem))
+    if damaged:
+        st.button(t("ws_set_aside"), key=f"w_ws_aside_{where}", on_click=_set_aside,
+                  args=(problem.params.get("path"),), icon=":material/move_item:")
+
+
+def _set_aside(path: str | None) -> None:
+    try:
+        target = set_aside(path)
+    except WorkspaceError as exc:
+        state.flash("workspace", "error", t("ws_failed", reason=fmt.md(exc)))
+        return
+    state.flash("workspace", "success", t("ws_set_aside_done", file=fmt.md(target.name)))
+
+
+def content_of(spec: Spec, ds: segcore.Dataset) -> str:
+    """The dataset's :func:`segcore.workspace.content_key` (snapshots are filed under it), once per
+    dataset."""
+    return _content_key(spec.key, ds)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _content_key(key: str, _ds: segcore.Dataset) -> str:
+    return content_key(_ds)
 
 
 def dataset_name(spec: Spec) -> str:
@@ -328,25 +486,25 @@ def saved_spec(name: str | None) -> Spec | None:
     """The :class:`Spec` of a dataset saved in the workspace (None when there is no such dataset)."""
     if not name:
         return None
-    ws, _ = workspace()
-    if ws is None:
+    found, _ = ws_call(lambda ws: (str(ws.path), ws.list_datasets()))
+    if found is None:
         return None
-    listed = ws.list_datasets()
-    found = listed[listed["name"] == name]
-    if found.empty:
+    path, listed = found
+    listed = listed[listed["name"] == name]
+    if listed.empty:
         return None
-    row = found.iloc[0]
-    sha = hashlib.sha256(f"{ws.path}|{row['id']}|{row['created']}".encode()).hexdigest()
+    row = listed.iloc[0]
+    sha = hashlib.sha256(f"{path}|{row['id']}|{row['created']}".encode()).hexdigest()
 
     def ref(role):
-        return FileRef(name, str(ws.path), f"{sha}-{role}", 0)
+        return FileRef(name, path, f"{sha}-{role}", 0)
 
     return Spec(orders=ref("orders"), customers=ref("customers") if row["has_customers"] else None,
                 interactions=ref("interactions") if row["has_interactions"] else None, saved=name)
 
 
 def _open_saved(spec: Spec) -> segcore.Dataset:
-    try:
-        return Workspace(spec.orders.path).open_dataset(spec.saved)
-    except Exception as exc:
-        raise LoadFailure("orders", spec.orders, exc) from exc
+    ds, problem = ws_call(lambda ws: ws.open_dataset(spec.saved))
+    if problem is not None:
+        raise LoadFailure("orders", spec.orders, problem)
+    return ds

@@ -18,7 +18,7 @@ from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
 
 REQUIRED_FIELDS = ("customer_id", "order_date", "amount")
-FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big")  # engine error codes whose message names only the file
+FILE_PROBLEMS = ("empty", "binary", "unreadable", "too_big", "not_customer_table")  # engine error codes whose message names only the file
 SIDE_REQUIRED = {"customers": ("customer_id",), "interactions": ("customer_id", "date")}
 
 
@@ -37,12 +37,31 @@ def upload_box(role: str, label: str, help_text: str) -> None:
     if uploaded is not None and ss.get(f"_upload_id_{role}") != uploaded.file_id:
         text = t("up_saving", file=uploaded.name, size=fmt.size(uploaded.size))
         bar = st.progress(0.0, text=text)
-        ref = data.save_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
+        ref = data.keep_upload(uploaded, progress=lambda x: bar.progress(x, text=text))
         bar.empty()
         ss["s_uploads"][role] = ref
         ss[f"_upload_id_{role}"] = uploaded.file_id
     if ref is not None and uploaded is None:
-        st.caption(t("up_current", file=ref.name, size=fmt.size(ref.size)))
+        st.caption(t("up_current", file=fmt.md(ref.name), size=fmt.size(ref.size)))
+    if ref is not None and role == "orders":
+        sheet_picker(ref)
+
+
+def sheet_picker(ref: data.FileRef) -> None:
+    """For a workbook of several sheets: which sheet holds the orders (default: the first one
+    holding a table, as the engine reads it)."""
+    sheets = data.workbook_sheets(ref.sha, ref.path)
+    if len(sheets) < 2:
+        return
+    ss = st.session_state
+    chosen = ss["s_sheets"]
+    ss["w_sheet"] = chosen.get(ref.sha) if chosen.get(ref.sha) in sheets else ""
+
+    def _set():
+        chosen[ref.sha] = ss["w_sheet"] or None
+
+    st.selectbox(t("sheet_pick"), ["", *sheets], key="w_sheet", on_change=_set, help=t("sheet_help"),
+                 format_func=labeller({"": t("sheet_first")}))
 
 
 def effective_mapping(headers: list[str], overrides: dict[str, str]) -> dict[str, str]:
@@ -111,14 +130,14 @@ def report_notes(report: segcore.IngestReport) -> list[str]:
     notes = [t(f"note_{n['code']}", **{k: fmt.integer(v) if isinstance(v, int) else v for k, v in n["params"].items()})
              if n["code"] in NOTE_CODES else n["message"] for n in report.notes]
     if report.sheet and len(report.sheets) > 1:
-        notes.insert(0, t("note_sheet", sheet=report.sheet,
-                          others=t("list_sep").join(s for s in report.sheets if s != report.sheet)))
+        notes.insert(0, t("note_sheet", sheet=fmt.md(report.sheet),
+                          others=t("list_sep").join(fmt.md(s) for s in report.sheets if s != report.sheet)))
     return notes
 
 
 def failure_message(failure: data.LoadFailure) -> str:
     """One translated sentence for a file that cannot be used."""
-    err, name = failure.error, failure.file.name
+    err, name = failure.error, fmt.md(failure.file.name)
     code = getattr(err, "code", None)
     params = getattr(err, "params", {}) or {}
     sep = t("list_sep")
@@ -126,13 +145,13 @@ def failure_message(failure: data.LoadFailure) -> str:
         return t(f"err_{code}", file=name)
     if code == "no_columns":
         cols = params.get("columns") or ["?"]
-        return t("err_no_columns", file=name, column=cols[0])
+        return t("err_no_columns", file=name, column=fmt.md(cols[0]))
     if code == "missing_field":
         fields = [t("or_qp") if f == "amount" else
                   t(f"field_{f}") if has(f"field_{f}") else f.replace("_", " ")
                   for f in params.get("fields", [])]
         fields = [f.lower() if lang() == "en" else f for f in fields]
-        columns = sep.join(str(c) for c in params.get("columns", []))
+        columns = sep.join(fmt.md(c) for c in params.get("columns", []))
         fix = (t("err_fix_mapping") if failure.role == "orders"
                else t("err_fix_side", what=t(f"what_{failure.role}")))
         return t("err_missing_field", fields=t("and").join(fields), file=name, columns=columns) + " " + fix
@@ -142,7 +161,7 @@ def failure_message(failure: data.LoadFailure) -> str:
         return (t("err_all_rejected", rows=fmt.integer(params.get("rows", 0)), file=name, reasons=reasons)
                 + " " + t("err_fix_mapping"))
     if code == "unknown_column":
-        return t("err_unknown_column", column=params.get("column", "?"), file=name)
+        return t("err_unknown_column", column=fmt.md(params.get("column", "?")), file=name)
     return t("err_other", file=name)
 
 
@@ -190,12 +209,12 @@ def saved_datasets_panel() -> None:
     """The data page's "Saved" source: pick a saved dataset (it opens), delete it, or save the
     data in use under a name."""
     ss = st.session_state
-    ws, problem = data.workspace()
-    if ws is None:
-        data.ws_problem(problem)
+    found, problem = data.ws_call(lambda ws: (ws.path, ws.list_datasets()))
+    if problem is not None:
+        data.ws_problem(problem, "saved")
         return
+    path, listed = found
     state.show_flash("ws")
-    listed = ws.list_datasets()
     names = list(listed["name"])
     if not names:
         st.info(t("ws_none"), icon=":material/inventory_2:")
@@ -216,14 +235,14 @@ def saved_datasets_panel() -> None:
     shown = t("sb_sample") if spec.sample else spec.orders.name
     with st.container(border=True):
         st.markdown(f"**{t('ws_save_title')}**")
-        st.caption(t("ws_save_note", file=shown))
+        st.caption(t("ws_save_note", file=fmt.md(shown)))
         if ss.get("_ws_name_for") != spec.key:  # other data: its name, not the one typed for the last
             ss["_ws_name_for"], ss["w_ws_name"] = spec.key, shown
         name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         name_col.text_input(t("ws_name"), key="w_ws_name", max_chars=80)
         button_col.button(t("save"), key="w_ws_save", on_click=_save_dataset, icon=":material/save:",
                           type="primary", width="stretch")
-    st.caption(t("ws_where", path=str(ws.path)))
+    st.caption(t("ws_where", path=str(path)))
 
 
 def _save_dataset() -> None:
@@ -237,11 +256,11 @@ def _save_dataset() -> None:
         name, ds, file_name=t("sb_sample") if spec.sample else spec.orders.name))
     if saved:
         ss["s_ws_dataset"] = name
-        state.flash("ws", "success", t("ws_saved", name=name))
+        state.flash("ws", "success", t("ws_saved", name=fmt.md(name)))
 
 
 def _delete_dataset(name: str) -> None:
     deleted, _ = data.in_workspace("ws", lambda ws: ws.delete_dataset(name))
     if deleted:
         st.session_state["s_ws_dataset"] = None
-        state.flash("ws", "success", t("ws_deleted", name=name))
+        state.flash("ws", "success", t("ws_deleted", name=fmt.md(name)))

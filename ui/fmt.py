@@ -4,17 +4,19 @@ Holds one function per kind of value (an integer count, money, a percent, a plai
 length of time in weeks / days / months, a date, a time stamp, a file size, a histogram bin); a
 missing value (None, NaN, NA, NaT) is shown as the "na" text. Separators, signs and the compact
 units (8.12M / 812.35万 / 1.23亿) come from Babel's locale data for the UI language
-(``ui.i18n.babel_locale``). All money goes through :func:`money`,
-so a currency setting has one place to go. Formatted numbers are memoised per language (a rerun
-shows mostly the same numbers again: the Pareto curve's hover texts, the cards).
+(``ui.i18n.babel_locale``). All money goes through :func:`money` (and table columns of money
+through :func:`money_format`), which add the currency sign (``ui.i18n.currency``). Formatted
+numbers are memoised per language (a rerun shows mostly the same numbers again: the Pareto curve's
+hover texts, the cards).
 
-Must not read or write session state (other than the language through ``ui.i18n``) or draw
-anything; pages and ``ui`` modules never format a number by hand (f"{x:,}") for the user.
+Must not read or write session state (other than the language and the currency through ``ui.i18n``)
+or draw anything; pages and ``ui`` modules never format a number by hand (f"{x:,}") for the user.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
@@ -23,11 +25,12 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
 from babel.units import format_unit
 
-from ui.i18n import babel_locale, lang, t
+from ui.i18n import babel_locale, currency, lang, t
 
 DATE_PATTERN = "yyyy-MM-dd"  # ISO in every language, as the date inputs and the exports write dates
 STAMP_PATTERN = "yyyy-MM-dd HH:mm"
 COMPACT_FROM = 10_000  # money below this is written out in full by money(compact=True)
+TIGHT_SIGNS = ("元", "円")  # signs written right after the number, without a space
 _MEMO = 1 << 16  # formatted numbers kept per kind
 
 
@@ -72,14 +75,34 @@ def number(x, decimals: int = 0) -> str:
     return t("na") if is_missing(x) else _decimal(lang(), float(x) + 0.0, decimals)  # + 0.0: no "-0"
 
 
+def _with_sign(text: str) -> str:
+    """A formatted amount with the currency sign: ``£1,234.50``, ``-£3.00``, ``1.234,56 €``, ``300元``."""
+    sign, place = currency()
+    if not sign:
+        return text
+    if place == "after":
+        return text + ("" if sign in TIGHT_SIGNS else " ") + sign
+    minus = text[:1] if text[:1] in "-−" else ""
+    return minus + sign + text[len(minus):]
+
+
 def money(x, decimals: int = 2, compact: bool = False) -> str:
-    """An amount of money: ``1,234.50``; ``compact``: 8.12M / 812.35万 / 1.23亿 (at most two
-    decimals, trailing zeros dropped), below 10,000 the whole amount (``5,120``)."""
+    """An amount of money with the currency sign: ``£1,234.50``; ``compact``: 8.12M / 812.35万 /
+    1.23亿 (at most two decimals, trailing zeros dropped), below 10,000 the whole amount (``5,120``)."""
     if is_missing(x):
         return t("na")
     if compact and abs(float(x)) >= COMPACT_FROM:
-        return _compact(lang(), float(x))
-    return number(x, 0 if compact else decimals)
+        return _with_sign(_compact(lang(), float(x)))
+    return _with_sign(number(x, 0 if compact else decimals))
+
+
+def money_format(decimals: int = 2) -> str:
+    """The printf format of a table column of money, with the currency sign: ``£%,.2f``."""
+    sign, place = currency()
+    plain = f"%,.{decimals}f"
+    if not sign:
+        return plain
+    return plain + ("" if sign in TIGHT_SIGNS else " ") + sign if place == "after" else sign + plain
 
 
 def percent(x, decimals: int = 1) -> str:
@@ -125,6 +148,24 @@ def size(n: int) -> str:
             return f"{number(n, 0 if unit == 'B' else 1)} {unit}"
         n /= 1024
     return str(n)
+
+
+# What can make markup in a line of Streamlit markdown: links and images, emphasis, code, math, tags,
+# entities, strike-through; "_" at a word's edge; autolinks (":" before "//", "www."); and at the
+# start a heading, quote, list or rule.
+_MARKUP = re.compile(r"[\\\[\]*`~$<>&]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|:(?=//)|(?<=www)\.|^[#>+=-]|"
+                     + "|".join(rf"(?<=^{'[0-9]' * n})[.)]" for n in range(1, 10)))  # "1." to "123456789)"
+
+
+def md(value) -> str:
+    """A value from a file or the settings (a customer's name or region, a file, sheet, column,
+    level or settings name) as literal text inside Streamlit markdown (``st.markdown``,
+    ``st.caption``, ``st.info`` ..., widget labels) and inside the pages' own HTML: each mark
+    that could make markup becomes its numeric character reference (``[`` -> ``&#91;``), shown
+    as the mark itself but never read as markup, so ``![c](http://host/x.png)`` shows as typed,
+    fetches nothing, and no link, emphasis, math or tag is made; line breaks become spaces (no
+    new block). Plain names (``shop_orders.csv``) stay as they are."""
+    return _MARKUP.sub(lambda m: f"&#{ord(m.group())};", " ".join(str(value).split()))
 
 
 def bin_label(lo, hi, integer: bool) -> str:

@@ -1,4 +1,5 @@
-"""The UI language: the locale files, the language in use and the lookup of a text by its key.
+"""The UI language: the locale files, the language in use, the currency shown with money
+and the lookup of a text by its key.
 
 Holds the texts of every language, read once from ``ui/locales/<code>.toml`` (the file name is the
 language code; its ``[meta]`` table gives the name shown in the language switch and the Babel locale
@@ -35,6 +36,16 @@ _BABEL = {code: Locale.parse(loc["meta"].get("babel", code)) for code, loc in _L
 
 def lang() -> str:
     return st.session_state.get("s_lang", DEFAULT_LANG)
+
+
+def currency() -> tuple[str, str]:
+    """The currency sign shown with money ("" for none) and its place, ``"before"`` or ``"after"``
+    the number: the user's setting, else the sign the data's amounts carried (``_data_currency``,
+    kept by the sidebar from the ingest report)."""
+    ss = st.session_state
+    if ss.get("s_currency_symbol") is None:
+        return ss.get("_data_currency", ("", "before"))
+    return ss["s_currency_symbol"], ss.get("s_currency_position", "before")
 
 
 def babel_locale(code: str | None = None) -> Locale:

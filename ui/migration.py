@@ -16,7 +16,6 @@ import streamlit as st
 
 import segcore
 from segcore import dynamics
-from segcore.workspace import Workspace
 from ui import context, data, fmt, naming, settings, state
 from ui.i18n import labeller, t
 
@@ -78,8 +77,9 @@ def snapshot_choices(listed: pd.DataFrame) -> dict:
             for _, r in listed.iterrows()}
 
 
-def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
-    """Save the current tiers (with the settings that made them) as a dated snapshot."""
+def snapshot_save_box(ctx: Ctx, dataset: str, content: str) -> None:
+    """Save the current tiers (with the settings that made them) as a dated snapshot of the data
+    with this :func:`segcore.workspace.content_key`, listed under the name ``dataset``."""
     try:
         saved_settings = settings.from_session()
     except ValueError:  # the settings cannot be written: the snapshot is saved without them
@@ -89,17 +89,18 @@ def snapshot_save_box(ctx: Ctx, dataset: str) -> None:
         name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         name_col.text_input(t("snap_name"), key="w_snap_name", placeholder=t("snap_name_ph"), max_chars=60)
         button_col.button(t("save"), key="w_snap_save", on_click=_save_snapshot, icon=":material/photo_camera:",
-                          args=(dataset, ctx.tiered, ctx.as_of, ctx.rules.labels, saved_settings),
+                          args=(dataset, content, ctx.tiered, ctx.as_of, ctx.rules.labels, saved_settings),
                           type="primary", width="stretch")
-        st.caption(t("snap_save_note", dataset=data.dataset_label(dataset)))
+        st.caption(t("snap_save_note", dataset=fmt.md(data.dataset_label(dataset))))
 
 
-def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
-    """Pick a saved snapshot (default: the newest of this dataset) or delete it; its list row."""
+def snapshot_picker(listed: pd.DataFrame, content: str) -> pd.Series:
+    """Pick a saved snapshot (default: the newest of the data with this content key) or delete it;
+    its list row."""
     ss = st.session_state
     ids = [int(i) for i in listed["id"]]
     if ss["s_snap_pick"] not in ids:
-        own = [int(i) for i, d in zip(listed["id"], listed["dataset"]) if d == dataset]
+        own = [int(i) for i, c in zip(listed["id"], listed["content"]) if c == content]
         ss["s_snap_pick"] = (own or ids)[0]
     pick_col, delete_col = st.columns([5, 1], vertical_alignment="bottom")
     with pick_col:
@@ -110,10 +111,11 @@ def snapshot_picker(listed: pd.DataFrame, dataset: str) -> pd.Series:
     return listed[listed["id"] == ss["s_snap_pick"]].iloc[0]
 
 
-def _save_snapshot(dataset: str, tiered: pd.DataFrame, as_of: date, labels: tuple, settings) -> None:
+def _save_snapshot(dataset: str, content: str, tiered: pd.DataFrame, as_of: date, labels: tuple, settings) -> None:
     ss = st.session_state
     saved, snapshot_id = data.in_workspace("snap", lambda ws: ws.save_snapshot(
-        dataset, tiered, as_of, settings, name=str(ss.get("w_snap_name") or "").strip(), labels=labels))
+        dataset, tiered, as_of, settings, content=content, name=str(ss.get("w_snap_name") or "").strip(),
+        labels=labels))
     if saved:
         ss["s_snap_pick"] = snapshot_id
         state.flash("snap", "success", t("snap_saved", date=fmt.date(as_of)))
@@ -126,15 +128,17 @@ def _delete_snapshot(snapshot_id: int) -> None:
         state.flash("snap", "success", t("snap_deleted"))
 
 
-def snapshot_migration(ctx: Ctx, ws: Workspace, row) -> tuple[dynamics.Migration | None, str | None, object]:
+def snapshot_migration(ctx: Ctx, row) -> tuple[dynamics.Migration | None, str | None, object]:
     """(the saved snapshot ``row`` compared with the current tiers, or a message why not, and the
     snapshot's settings when using them would make the comparison possible)."""
-    snap = state.memo("snapshot", (str(ws.path), int(row["id"]), row["created"]),
-                      lambda: ws.load_snapshot(int(row["id"])))
+    snap, problem = state.memo("snapshot", (int(row["id"]), row["created"]),
+                               lambda: data.ws_call(lambda ws: ws.load_snapshot(int(row["id"]))))
+    if problem is not None:
+        return None, t("ws_failed", reason=fmt.md(problem)), None
     if snap.as_of >= ctx.as_of:
         return None, t("snap_not_before", date=fmt.date(snap.as_of), as_of=fmt.date(ctx.as_of)), None
     if tuple(snap.labels) != tuple(ctx.rules.labels):
-        return None, t("snap_other_levels", saved=" / ".join(snap.labels),
+        return None, t("snap_other_levels", saved=" / ".join(map(fmt.md, snap.labels)),
                        now=" / ".join(ctx.rules.labels)), snap.settings
 
     def compute():

@@ -42,7 +42,7 @@ def score_cut_table(ctx: Ctx, dim: str) -> pd.DataFrame:
 
 def score_cut_config(dim: str) -> dict:
     """Number formats of :func:`score_cut_table`: money with cents, days and counts whole."""
-    bound_format = "%,.2f" if dim == "monetary" else "%,.0f"
+    bound_format = fmt.money_format() if dim == "monetary" else "%,.0f"
     return {t("sg_col_from"): st.column_config.NumberColumn(format=bound_format),
             t("sg_col_to"): st.column_config.NumberColumn(format=bound_format),
             t("sg_col_share"): st.column_config.NumberColumn(format="%.1f%%")}
@@ -111,7 +111,7 @@ def segment_column_config() -> dict:
     return {t("sg_col_share"): pct, t("sg_col_revenue_share"): pct,
             t("sg_col_avg_recency"): st.column_config.NumberColumn(format="%.0f"),
             t("sg_col_avg_frequency"): st.column_config.NumberColumn(format="%.1f"),
-            t("sg_col_avg_monetary"): st.column_config.NumberColumn(format="%,.2f"),
+            t("sg_col_avg_monetary"): st.column_config.NumberColumn(format=fmt.money_format()),
             t("sg_col_action"): st.column_config.TextColumn(width="large")}
 
 
@@ -195,9 +195,9 @@ def summary_table(summary: pd.DataFrame, key: str) -> None:
                  column_order=["tier", "customers", "customer_share", "revenue", "revenue_share"], column_config={
         "tier": heads["tier"], "customers": heads["customers"],
         "customer_share": st.column_config.NumberColumn(heads["customer_share"], format="percent"),
-        "revenue": st.column_config.NumberColumn(heads["revenue"], format="%,.0f"),
+        "revenue": st.column_config.NumberColumn(heads["revenue"], format=fmt.money_format(0)),
         "revenue_share": st.column_config.NumberColumn(heads["revenue_share"], format="percent"),
-        "avg_monetary": st.column_config.NumberColumn(heads["avg_monetary"], format="%,.0f"),
+        "avg_monetary": st.column_config.NumberColumn(heads["avg_monetary"], format=fmt.money_format(0)),
         "avg_recency_days": st.column_config.NumberColumn(heads["avg_recency_days"], format="%.0f")})
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 import segcore
 from segcore.settings import SettingsError
-from ui import data, state
+from ui import data, fmt, state
 from ui.i18n import t
 
 
@@ -48,7 +48,8 @@ def from_session() -> segcore.Settings:
         rising_min_trend=ss["s_rising_trend"] / 100, migration_period=period,
         forecast_calibration_end=ss["s_fc_end"], forecast_unit=ss["s_fc_unit"],
         forecast_horizon=float(ss["s_fc_horizon"]),
-        forecast_discount_rate=state.per_unit_rate(ss["s_fc_rate"], ss["s_fc_unit"]))
+        forecast_discount_rate=state.per_unit_rate(ss["s_fc_rate"], ss["s_fc_unit"]),
+        currency_symbol=ss["s_currency_symbol"], currency_position=ss["s_currency_position"])
 
 
 def apply(s: segcore.Settings) -> None:
@@ -78,6 +79,7 @@ def apply(s: segcore.Settings) -> None:
         ss["s_mig_period"] = "custom"
         ss["s_mig_before"] = (s.as_of or ds.report.date_max) - timedelta(days=s.migration_period)
     ss["s_fc_end"], ss["s_fc_unit"] = s.forecast_calibration_end, s.forecast_unit
+    ss["s_currency_symbol"], ss["s_currency_position"] = s.currency_symbol, s.currency_position
     ss["s_fc_horizon"] = _clamp(round(s.forecast_horizon), (1, state.FC_HORIZON_MAX[s.forecast_unit]))
     ss["s_fc_rate"] = _clamp(round(state.percent_a_year(s.forecast_discount_rate, s.forecast_unit)),
                              state.FC_RATE_RANGE)
@@ -94,7 +96,7 @@ def as_json() -> bytes | None:
     try:
         return from_session().to_json().encode("utf-8")
     except (SettingsError, ValueError) as exc:
-        st.warning(t("set_cannot", reason=str(exc)), icon=":material/warning:")
+        st.warning(t("set_cannot", reason=fmt.md(exc)), icon=":material/warning:")
         return None
 
 
@@ -116,15 +118,15 @@ def panel() -> None:
                          help=t("set_upload_help"))
     with ws_col:
         st.markdown(f"**{t('set_ws_title')}**")
-        ws, problem = data.workspace()
-        if ws is None:
-            data.ws_problem(problem)
+        listed, problem = data.ws_call(lambda ws: ws.list_settings())
+        if problem is not None:
+            data.ws_problem(problem, "settings")
             return
         name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         name_col.text_input(t("set_name"), key="w_set_name", max_chars=80, placeholder=t("set_name_ph"))
         button_col.button(t("save"), key="w_set_save", on_click=_save_named_settings, icon=":material/save:",
                           width="stretch")
-        names = list(ws.list_settings()["name"])
+        names = list(listed["name"])
         if not names:
             st.caption(t("set_none"))
             return
@@ -146,9 +148,9 @@ def _settings_uploaded() -> None:
         settings = segcore.Settings.from_json(up.getvalue())
         apply(settings)
     except (SettingsError, ValueError, TypeError) as exc:
-        state.flash("settings", "error", t("set_bad_file", file=up.name, reason=str(exc)))
+        state.flash("settings", "error", t("set_bad_file", file=fmt.md(up.name), reason=fmt.md(exc)))
         return
-    state.flash("settings", "success", t("set_applied", file=up.name))
+    state.flash("settings", "success", t("set_applied", file=fmt.md(up.name)))
 
 
 def _save_named_settings() -> None:
@@ -160,18 +162,18 @@ def _save_named_settings() -> None:
                                  (SettingsError, ValueError))
     if saved:
         st.session_state["w_set_pick"] = name
-        state.flash("settings", "success", t("set_saved", name=name))
+        state.flash("settings", "success", t("set_saved", name=fmt.md(name)))
 
 
 def _load_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
     loaded, _ = data.in_workspace("settings", lambda ws: apply(ws.load_settings(name)), (SettingsError, ValueError))
     if loaded:
-        state.flash("settings", "success", t("set_loaded", name=name))
+        state.flash("settings", "success", t("set_loaded", name=fmt.md(name)))
 
 
 def _delete_named_settings() -> None:
     name = st.session_state.get("w_set_pick")
     deleted, _ = data.in_workspace("settings", lambda ws: ws.delete_settings(name))
     if deleted:
-        state.flash("settings", "success", t("set_deleted", name=name))
+        state.flash("settings", "success", t("set_deleted", name=fmt.md(name)))

@@ -16,7 +16,7 @@ import streamlit as st
 
 import segcore
 from ui import data, fmt, state
-from ui.i18n import LANGS, labeller, t
+from ui.i18n import LANGS, currency, labeller, t
 
 PAGES = {
     "data": "app.py",
@@ -74,9 +74,32 @@ def _suggest(spec: data.Spec, ds: segcore.Dataset, labels: tuple[str, ...]) -> N
     ss["s_method"], ss["s_by"], ss["s_levels"] = "pareto", "value", 3
     ss["s_cut_a_value"] = min(max(round(100 * found.a_share), 1), 99)
     ss["s_cut_b_value"] = min(max(round(100 * found.b_share), ss["s_cut_a_value"]), 100)
-    ss["_flash_suggest"] = t("suggested", a=labels[0], b=labels[1], ab=fmt.money(found.a_limit),
+    ss["_flash_suggest"] = t("suggested", a=fmt.md(labels[0]), b=fmt.md(labels[1]), ab=fmt.money(found.a_limit),
                              bc=fmt.money(found.b_limit), a_share=fmt.percent(ss["s_cut_a_value"] / 100, 0),
                              b_share=fmt.percent(ss["s_cut_b_value"] / 100, 0))
+
+
+def _currency_inputs(found: str | None) -> None:
+    """The currency sign shown with money and its place; the data's sign until the user types one."""
+    ss = st.session_state
+    sign, place = currency()
+    state.seed("w_currency_symbol", sign)
+    state.seed("w_currency_position", place)
+
+    def _save():
+        ss["s_currency_symbol"] = ss["w_currency_symbol"].strip()
+        ss["s_currency_position"] = ss["w_currency_position"] or "before"
+    sign_col, place_col = st.columns([1, 2], vertical_alignment="bottom")
+    sign_col.text_input(t("sb_currency_sign"), key="w_currency_symbol", max_chars=8, on_change=_save,
+                        placeholder=t("sb_currency_none"))
+    place_col.segmented_control(t("sb_currency_place"), options=["before", "after"], key="w_currency_position",
+                                required=True, on_change=_save,
+                                format_func=labeller({"before": t("sb_currency_before"),
+                                                      "after": t("sb_currency_after")}))
+    st.caption(t("sb_currency_found", sign=found) if found else t("sb_currency_not_found"))
+    if ss["s_currency_symbol"] is not None:
+        st.button(t("sb_currency_reset"), key="w_currency_reset", type="tertiary", icon=":material/restart_alt:",
+                  on_click=lambda: ss.update(s_currency_symbol=None, s_currency_position="before"))
 
 
 def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
@@ -91,12 +114,16 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         st.divider()
         st.markdown(f"**{t('sb_data')}**")
         rep = ds.report
-        name = t("sb_sample") if spec.sample else spec.orders.name
+        name = fmt.md(t("sb_sample") if spec.sample else spec.orders.name)
         st.caption(f"{name}  \n" + t("sb_lines", rows=fmt.integer(rep.rows_used), customers=fmt.integer(rep.customers))
                    + "  \n" + t("sb_dates", start=fmt.date(rep.date_min), end=fmt.date(rep.date_max))
                    + "  \n" + t("sb_extras",
                                 customers=t("sb_yes") if spec.customers else t("sb_no"),
                                 interactions=t("sb_yes") if spec.interactions else t("sb_no")))
+        ss["_data_currency"] = (rep.currency or "", rep.currency_position)
+        if rep.amount_source != "none":  # a count-only file has no money
+            with st.expander(t("sb_currency")):
+                _currency_inputs(rep.currency)
 
         st.divider()
         st.markdown(f"**{t('sb_tiers')}**")
@@ -121,24 +148,28 @@ def draw(spec: data.Spec, ds: segcore.Dataset) -> None:
         for i in range(len(labels) - 1 if method != "computed" else 0):
             _clamp_cuts()
             by_orders = count_only and kind == "value"
-            label = (t("cut_orders" if by_orders else "cut_value", label=labels[i]) if kind == "value"
-                     else t(f"cut_{kind}", labels=" + ".join(labels[:i + 1])))
+            label = (t("cut_orders" if by_orders else "cut_value", label=fmt.md(labels[i])) if kind == "value"
+                     else t(f"cut_{kind}", labels=" + ".join(map(fmt.md, labels[:i + 1]))))
             state.bound(st.slider, f"s_cut_{state.CUT_KEYS[i]}_{kind}", label, min_value=1, max_value=100, step=1,
-                        format="%d%%", help=t("cut_help_orders", a=labels[0]) if by_orders
-                        else t(f"cut_help_{kind}", a=labels[0]))
+                        format="%d%%", help=t("cut_help_orders", a=fmt.md(labels[0])) if by_orders
+                        else t(f"cut_help_{kind}", a=fmt.md(labels[0])))
         if method == "pareto" and kind == "value" and len(labels) == 3 and not count_only:
             st.button(t("suggest"), key="w_suggest", icon=":material/auto_awesome:", help=t("suggest_help"),
                       on_click=_suggest, args=(spec, ds, labels))
         if ss.get("_flash_suggest"):
             st.info(ss.pop("_flash_suggest"), icon=":material/auto_awesome:")
 
-        lo, hi = ds.report.date_min, ds.report.date_max
-        state.window(spec, ds)
-        state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
-                    help=t("as_of_help"))
-        state.window(spec, ds)
-        state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
-                    help=t("since_help"))
+        if ds.customer_table is not None:
+            since, as_of = state.window(spec, ds)
+            st.caption(t("sb_table_window", as_of=fmt.date(as_of), since=fmt.date(since)))
+        else:
+            lo, hi = ds.report.date_min, ds.report.date_max
+            state.window(spec, ds)
+            state.bound(st.date_input, "s_as_of", t("as_of"), min_value=lo, max_value=hi,
+                        help=t("as_of_help"))
+            state.window(spec, ds)
+            state.bound(st.date_input, "s_since", t("since"), min_value=lo, max_value=ss["s_as_of"],
+                        help=t("since_help"))
 
         with st.expander(t("labels")):
             n = state.level_count()

@@ -80,6 +80,8 @@ DEFAULTS = {
     "s_cust_selected": None,
     "s_dl_scope": "filter",
     "s_export_lang": "",          # the downloads' language; empty = the UI language
+    "s_currency_symbol": None,    # the sign shown with money; None = the one the data's amounts carried
+    "s_currency_position": "before",
     "s_mig_period": "quarter",
     "s_mig_before": None,        # the earlier as-of date (follows the period unless "custom")
     "s_mig_measure": "customers",
@@ -118,8 +120,9 @@ def init_state() -> None:
     for key, value in DEFAULTS.items():
         if key not in ss:
             ss[key] = type(value)(value) if isinstance(value, (list, dict)) else value
-    ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None})
+    ss.setdefault("s_uploads", {"orders": None, "customers": None, "interactions": None, "table": None})
     ss.setdefault("s_mapping", {})  # {role: {file sha: {field: header}}}
+    ss.setdefault("s_sheets", {})  # {orders file sha: the workbook sheet chosen}
     ss.setdefault("s_window_for", None)
     ss.setdefault("s_as_of", None)
     ss.setdefault("s_since", None)
@@ -242,8 +245,12 @@ def reset_cuts(n: int) -> None:
 
 
 def window(spec: Spec, ds: segcore.Dataset) -> tuple[date, date]:
-    """(window start, as-of date) for the dataset: reset to its full range when it changes."""
+    """(window start, as-of date) for the dataset: reset to its full range when it changes (a
+    customer table's own window, fixed)."""
     ss = st.session_state
+    if ds.customer_table is not None:  # a customer table's window is the one it was computed for
+        facts = ds.customer_table[1]
+        return facts["window_start"], facts["as_of"]
     lo, hi = ds.report.date_min, ds.report.date_max
     if ss["s_window_for"] != spec.key:
         ss["s_window_for"], ss["s_as_of"], ss["s_since"] = spec.key, hi, lo

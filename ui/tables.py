@@ -19,7 +19,7 @@ import streamlit as st
 
 import segcore
 from ui import fmt, naming, state
-from ui.i18n import labeller, t
+from ui.i18n import currency, labeller, t
 
 TABLE_ROWS = 5_000  # rows sent to the browser table (downloads hold every row)
 TABLE_FIRST = ("customer_id", "name", "tier", "rank", "rfm_segment", "monetary", "frequency", "recency_days",
@@ -29,8 +29,6 @@ SCORE_COLUMNS = ("r_score", "f_score", "m_score", "a_score", "b_score", "composi
 TABLE_LAST = (*SCORE_COLUMNS, "cumulative_share", "tenure_days", "spend_first_half", "spend_second_half")
 TABLE_HIDDEN = ("is_prospect",)
 PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
-_MONEY = ("monetary_before", "monetary_after", "revenue", "spend_first_half", "spend_second_half",
-          "next_tier_recent_median", "monetary", "expected_order_value", "expected_spend", "clv")
 _DATES = ("next_contact_date", "as_of", "created", "expected_next_order_date")
 LONG_TEXT = ("reason", "strategy", "reason_code")  # sentences: a wide column, wrapped in taller rows
 WRAP_ROW_HEIGHT = 76  # pixels: three lines of text (the browser table wraps text in rows above 64 px)
@@ -56,8 +54,8 @@ def column_config(columns) -> dict:
     cfg = {}
     for name in columns:
         label = naming.col_label(name)
-        if name in ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount"):
-            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
+        if name in segcore.MONEY_COLUMNS:
+            cfg[name] = st.column_config.NumberColumn(label, format=fmt.money_format())
         elif name == "composite_score":
             cfg[name] = st.column_config.NumberColumn(label, format="%.2f")
         elif name == "avg_interval_days":
@@ -79,9 +77,7 @@ def dyn_column_config(columns) -> dict:
     cfg = column_config(columns)
     for name in columns:
         label = naming.col_label(name)
-        if name in _MONEY:
-            cfg[name] = st.column_config.NumberColumn(label, format="%,.2f")
-        elif name == "p_alive":
+        if name == "p_alive":
             cfg[name] = st.column_config.ProgressColumn(label, min_value=0, max_value=1, format="percent")
         elif name in ("spend_drop_share", "trend", "prob_no_order"):
             cfg[name] = st.column_config.NumberColumn(label, format="percent")
@@ -145,13 +141,14 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     """CSV (UTF-8 with BOM) and Excel buttons for one engine table (formula-safe, made on click),
     headers and values in the language chosen next to them (:func:`export_lang_choice`)."""
     stem = file_stem(stem)
-    csv_col, xlsx_col, lang_col, _ = st.columns([1, 1, 2, 2], vertical_alignment="bottom")
+    csv_col, xlsx_col, lang_col, _ = st.columns([1, 1, 3, 1], vertical_alignment="bottom")
     with lang_col:
         code = export_lang_choice(key)
-    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame, code), file_name=f"{stem}.csv",
+    sign = currency()[0]
+    csv_col.download_button(t("dl_csv"), data=lambda: segcore.to_csv_bytes(frame, code, sign), file_name=f"{stem}.csv",
                             mime="text/csv", on_click="ignore", help=t("dl_csv_help"), icon=":material/download:",
                             key=f"{key}_csv", width="stretch")
-    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}, code),
+    xlsx_col.download_button(t("dl_xlsx"), data=lambda: segcore.to_excel_bytes({stem: frame}, code, sign),
                              file_name=f"{stem}.xlsx", on_click="ignore", key=f"{key}_xlsx", width="stretch",
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              help=t("dl_one_sheet_help"), icon=":material/table_view:")
