@@ -438,11 +438,12 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
 
 
 def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
-    ws = Workspace(workspace_file)
+    key = new_workspace_key()   # this browser's workspace
+    ws = Workspace(workspace_file, key=key)
     ds = segcore.load_orders(SAMPLE / "orders.csv")
     ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
     ws.save_dataset("Tea 2026", ds, file_name="orders.csv")
-    at = start()
+    at = start_in(key)
     at.segmented_control(key="w_source").set_value("saved")
     run(at)
     first = at.selectbox(key="w_ws_dataset").value
