@@ -3,7 +3,7 @@ the import report. Start with ``streamlit run app.py``."""
 
 import streamlit as st
 
-from ui import context, data, data_page, fmt, naming, settings, sidebar, state
+from ui import context, data, data_page, fmt, naming, settings, sidebar, state, tables
 from ui.i18n import labeller, t
 
 context.setup("nav_data")
@@ -94,7 +94,8 @@ if failure is None and spec is not None:
         if rep.rejected:
             st.markdown("\n".join(f"- {naming.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
         if rep.rejected and ctx.ds.customer_table is None:
-            st.download_button(t("download_rejected"), data=lambda ds=ctx.ds: data_page.download_rejected(ds),
+            st.download_button(t("download_rejected"),
+                               data=lambda ds=ctx.ds, code=tables.export_lang(): data_page.download_rejected(ds, code),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")
         elif not rep.rejected:

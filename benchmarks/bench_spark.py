@@ -118,6 +118,7 @@ def main() -> None:
                                    str(args.lines), "--master", args.master], capture_output=True, text=True,
                                   check=True)
             results[case].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(case, results[case][-1], flush=True)
     med = {case: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for case, rs in results.items()}
     d, s = med["duckdb"], med["spark"]
     assert d["customers"] == s["customers"]

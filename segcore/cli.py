@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import duckdb
 
 from .dynamics import RISK_LEVELS, churn_risk, migrate
-from .export import EXPORT_LANGS, migration_sheets, sheet_name, write_export, write_table
+from .export import EXPORT_LANGS, migration_sheets, rejected_for_export, sheet_name, write_export, write_table
 from .forecast import PREDICTION_COLUMNS, UNITS, Note, customer_summary, fit_models, holdout_check, predict
 from .models import PredictError
 from .headers import CANONICAL_FIELDS
@@ -193,9 +193,9 @@ def load(args, s: Settings):
     return ds
 
 
-def currency(ds, s: Settings) -> str | None:
+def currency(s: Settings, found: str | None) -> str | None:
     """The currency sign of the exports' money headers: the settings', else the one the amounts carried."""
-    return s.currency_symbol if s.currency_symbol is not None else ds.report.currency
+    return s.currency_symbol if s.currency_symbol is not None else found
 
 
 def tiered_customers(ds, s: Settings):
@@ -224,18 +224,18 @@ def run_tier(args, s: Settings) -> int:
         metrics, facts = read_customer_table(args.file)
         print(f"Customer table of {facts['source']} ({facts['engine']}), as of {facts['as_of']}, "
               f"window from {facts['window_start']}: {len(metrics):,} customers\n")
-        tiered = tier_metrics(metrics, s)
+        tiered, found = tier_metrics(metrics, s), None  # a customer table holds no amounts as written
     else:
         ds = load(args, s)
         if args.rejected:
-            write_table(args.rejected, ds.rejected_rows(), {sheet_name("rejected", args.lang): ds.rejected_rows()},
-                        args.lang)
+            rows = rejected_for_export(ds.rejected_rows(), args.lang)
+            write_table(args.rejected, rows, {sheet_name("rejected", args.lang): rows})
             print(f"Rejected rows written to {args.rejected}\n")
-        tiered = tiered_customers(ds, s)
+        tiered, found = tiered_customers(ds, s), ds.report.currency
     summary = tier_summary(tiered, s.labels)
     _show(summary)
     if args.out:
-        write_export(tiered, args.out, summary, s.labels, args.lang, currency(ds, s))
+        write_export(tiered, args.out, summary, s.labels, args.lang, currency(s, found))
         _wrote(len(tiered), "customers", args.out)
     return 0
 
@@ -249,7 +249,8 @@ def run_migrate(args, s: Settings) -> int:
     print()
     _show(mig.summary)
     if args.out:
-        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang, currency(ds, s))
+        write_table(args.out, mig.customers, migration_sheets(mig, args.lang), args.lang,
+                    currency(s, ds.report.currency))
         _wrote(len(mig.customers), "customers", args.out)
     return 0
 
@@ -263,7 +264,7 @@ def run_churn(args, s: Settings) -> int:
     print(f"Customers at risk (not yet lapsed, i.e. ordered within {s.lapse_days} days): {len(risk):,}")
     print(counts.to_string())
     if args.out:
-        write_table(args.out, risk, lang=args.lang, currency=currency(ds, s))
+        write_table(args.out, risk, lang=args.lang, currency=currency(s, ds.report.currency))
         _wrote(len(risk), "customers at risk", args.out)
     return 0
 
@@ -275,7 +276,7 @@ def run_followups(args, s: Settings) -> int:
     print(f"Follow-ups: {len(calls):,} customers; " + ", ".join(
         f"{n:,} {status}" for status, n in calls["status"].value_counts().items()))
     if args.out:
-        write_table(args.out, calls, lang=args.lang, currency=currency(ds, s))
+        write_table(args.out, calls, lang=args.lang, currency=currency(s, ds.report.currency))
         _wrote(len(calls), "customers", args.out)
     return 0
 
@@ -337,7 +338,7 @@ def run_predict(args, s: Settings) -> int:
         out = table[list(PREDICTION_COLUMNS)]
         if holdout is not None and holdout.fit is fit:
             out = out.assign(actual_orders=holdout.customers["actual_orders"].to_numpy())
-        write_table(args.out, out, lang=args.lang, currency=currency(ds, s))
+        write_table(args.out, out, lang=args.lang, currency=currency(s, ds.report.currency))
         _wrote(len(out), "customers", args.out)
     if args.report:
         report = {"calibration_end": fit.calibration_end.isoformat(), "unit": unit, "horizon": horizon,

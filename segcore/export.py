@@ -25,8 +25,8 @@ from .scores import SEGMENT_NAMES_ZH
 from .views import localise, matrix_table
 
 __all__ = ["EXPORT_COLUMNS", "EXPORT_LANGS", "MONEY_COLUMNS", "neutralise", "export_columns", "column_name",
-           "value_names", "matrix_names", "sheet_name", "localised", "translate", "to_csv_bytes", "to_excel_bytes",
-           "tier_sheets", "migration_sheets", "write_table", "write_export"]
+           "value_names", "matrix_names", "sheet_name", "localised", "translate", "rejected_for_export",
+           "to_csv_bytes", "to_excel_bytes", "tier_sheets", "migration_sheets", "write_table", "write_export"]
 
 #: Columns of money: in a CSV or Excel export in a language their headers name the currency.
 MONEY_COLUMNS = ("monetary", "avg_order_value", "spend_first_half", "spend_second_half", "amount", "monetary_before",
@@ -136,6 +136,18 @@ def translate(frame: pd.DataFrame, lang: str | None, currency: str | None = None
             out[name] = out[name].astype(object).map(lambda v: yes_no[str(bool(v)).lower()] if pd.notna(v) else v)
     sign = (f"（{currency}）" if lang == "zh" else f" ({currency})") if currency else ""
     out.columns = [column_name(c, lang) + (sign if c in MONEY_COLUMNS else "") for c in out.columns]
+    return out
+
+
+def rejected_for_export(rows: pd.DataFrame, lang: str | None) -> pd.DataFrame:
+    """The rejected rows (``Dataset.rejected_rows``: ``row``, the file's own columns, ``reason``)
+    for an export in ``lang``: the file's headers kept as they are, the first and last column named
+    and the reason in words; ``lang`` None: as they are."""
+    if lang is None:
+        return rows
+    reasons = _names(lang)["values"]["reason"]
+    out = rows.assign(reason=rows["reason"].map(lambda r: reasons.get(r, r)))
+    out.columns = [column_name("row", lang), *rows.columns[1:-1], column_name("reason", lang)]
     return out
 
 

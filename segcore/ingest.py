@@ -475,9 +475,10 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
             "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
             "FROM seg_sample", {"f": fmt}).fetchone()[0]
-    readable = not source.nul and source.file_format == "csv" and not source.table
+    # with drop_duplicates the pass compares the cells as written (and does not keep the file order)
+    readable = not drop_duplicates and not source.nul and source.file_format == "csv" and not source.table
     typed = {d: "DATE"} if date_typed and readable else {}
-    if readable and amounts and not drop_duplicates and _clean_amounts(con, source, len(amounts)):
+    if readable and amounts and _clean_amounts(con, source, len(amounts)):
         typed.update({i: "DOUBLE" for i in amounts})
     return _Plan(order, ambiguous, fast, typed)
 
@@ -618,8 +619,9 @@ def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool,
     whose position is at least ``m_k - k + 1``). ``parsed`` keeps no column for the few rejected
     rows' numbers and cells (they would take 24 bytes on every row).
 
-    After a typed pass the cells are read again as text from ``reread`` (only when some row was
-    rejected), so that they are as written in the file (12.50, not 12.5).
+    After a pass that typed amounts the cells are read again as text from ``reread`` (only when
+    some row was rejected), so that they are as written in the file (12.50, not 12.5); a typed
+    date is written back in the file's format (the plan checked that its dates are written so).
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_malformed (row BIGINT, line VARCHAR, after BIGINT)")
     if malformed:
@@ -689,7 +691,8 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
-    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates, source if plan.typed else None)
+    _set_aside_rejected(con, errors.get("rows", []), drop_duplicates,
+                        source if "DOUBLE" in plan.typed.values() else None)
     lines_view(con)
     amount_source = ("amount" if "amount" in col else "quantity x unit_price" if _amount_columns(col)
                      else "none")
@@ -753,8 +756,8 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
     the others by reading the file again as text and grouping, by all their cells as written, only
     the rows whose hash is shared, so the count stays exact when two different rows have the same
     hash, and when two rows differ only in how they write the same typed value (12.5 and 12.50).
-    The hash of a row read again is taken over the values the pass hashed: its typed columns
-    (``plan.typed``) cast as DuckDB's reader read them.
+    After a text pass those rows are found by their hash; after a typed pass (whose hash is over the
+    typed values, and whose ``parsed`` is in file order) by their position.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
                 "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
@@ -765,20 +768,16 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
                                 GROUP BY _cells)""").fetchone()[0]
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
-        width = len(source.headers)
-        typed = plan.typed if plan else {}
-        read = [f"TRY_CAST(c{i} AS DOUBLE)" if typed.get(i) == "DOUBLE"
-                else f"CAST(try_strptime(c{i}, $fmt) AS DATE)" if typed.get(i) == "DATE" and plan.fast
-                else f"TRY_CAST(c{i} AS DATE)" if i in typed else f"c{i}" for i in range(width)]
+        cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
         relation, params = source.relation(rejects="seg_dup_rejects")
-        if plan and plan.fast and "DATE" in typed.values():
-            params["fmt"] = plan.fast
-        cells = ", ".join(f"c{i}" for i in range(width))
-        copies += con.execute(f"""
-            SELECT COALESCE(sum(n - 1), 0) FROM (
-                SELECT count(*) AS n FROM {relation}
-                WHERE hash({', '.join(read)}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""",
-                              params).fetchone()[0]
+        if plan and plan.typed:
+            rows = f"""(SELECT * FROM (SELECT row_number() OVER () AS _pos, * FROM {relation})
+                        WHERE _pos IN (SELECT p.rowid + 1 FROM parsed p WHERE reason IS DISTINCT FROM
+                                       'malformed row' AND _hash IN (SELECT _hash FROM seg_shared)))"""
+        else:
+            rows = f"(SELECT * FROM {relation} WHERE hash({cells}) IN (SELECT _hash FROM seg_shared))"
+        copies += con.execute(f"SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {rows} "
+                              f"GROUP BY {cells})", params).fetchone()[0]
         drop_rejects(con, "seg_dup_rejects")
     return int(copies)
 

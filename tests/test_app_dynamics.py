@@ -438,7 +438,7 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
 
 
 def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
-    key = new_workspace_key()   # this browser's workspace
+    key = new_workspace_key()
     ws = Workspace(workspace_file, key=key)
     ds = segcore.load_orders(SAMPLE / "orders.csv")
     ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
@@ -591,3 +591,16 @@ def test_the_currency_of_the_file_shows_on_the_cards_and_a_chosen_one_goes_every
     run(at)
     go(at, OVERVIEW)
     assert metric(at, "Revenue")[0] == "￥1,500"
+
+
+def test_the_rejected_rows_download_names_row_and_reason_in_the_language(media):
+    from tests.test_app import GOOD_CSV, upload
+    at = upload(start(), "shop_orders.csv", GOOD_CSV)   # line 6: no customer id
+    at.segmented_control(key="w_lang").set_value("zh")
+    run(at)
+    rows = csv_rows(media(at, "w_dl_rejected"))
+    assert rows[0] == ["行号", "order_id", "date", "customer", "amount", "原因"]   # the file's own headers kept
+    assert [r[1:] for r in rows[1:]] == [["5", "2024-03-02", "", "70", "缺少客户编号"]]
+    at.segmented_control(key="w_lang").set_value("en")
+    run(at)
+    assert csv_rows(media(at, "w_dl_rejected"))[1][-1] == "missing customer id"

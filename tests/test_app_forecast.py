@@ -173,9 +173,10 @@ def test_past_against_expected_value_and_cohorts(engine):
     run(at)
     cohorts = forecast.cohort_table(engine["ds"].con, tiered=engine["tiered"], tiers=["A"])
     heat = chart(at, "Share of each cohort ordering (%), by months since the first order (0 = the first month)")
-    assert heat["data"][0]["y"] == cohorts.retention.index.tolist()
+    months = [pd.Timestamp(f"{m}-01").strftime("%b %Y") for m in cohorts.retention.index]   # Nov 2024
+    assert heat["data"][0]["y"] == months
     assert heat["data"][0]["text"][0][:3] == [f"{100 * v:.0f}" for v in cohorts.retention.iloc[0, :3]]
-    assert heat["data"][0]["customdata"][0][1] == f"First order in {cohorts.retention.index[0]}, month 1: " \
+    assert heat["data"][0]["customdata"][0][1] == f"First order in {months[0]}, month 1: " \
         f"{cohorts.retention.iloc[0, 1]:.0%}"
     revenue = chart(at, "Spend of each cohort, by months since the first order (point at a cell for the amount)")
     top = cohorts.revenue.max().max()  # colours: each cell against the largest
@@ -199,6 +200,9 @@ def test_the_page_in_chinese(engine):
     track = next(json.loads(c.proto.spec)["layout"]["xaxis"] for c in at.get("plotly_chart")
                  if json.loads(c.proto.spec)["layout"]["title"]["text"] == "逐周累计回购订单")
     assert [s["value"] for s in track["tickformatstops"]] == ["%Y年%-m月%-d日", "%Y年%-m月", "%Y年"]
+    cohorts = next(json.loads(c.proto.spec)["data"][0] for c in at.get("plotly_chart")
+                   if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("各同期群下单客户占比"))
+    assert cohorts["y"][0] == "2024年11月" and cohorts["customdata"][0][0].startswith("2024年11月 首次下单，第 0 个月")
 
 
 # --- not enough data --------------------------------------------------------------------------------

@@ -412,3 +412,12 @@ def test_money_headers_name_the_currency_the_amounts_carried(tmp_path, write):
     config = write("s.json", '{"currency_symbol": "GBP", "currency_position": "after"}')
     assert main(["tier", str(orders), "--out", str(out), "--lang", "en", "--config", str(config)]) == 0
     assert "Net spend (GBP)" in csv_rows(out.read_bytes())[0]
+
+
+def test_cli_rejected_rows_in_chinese_keep_the_files_headers(tmp_path, write):
+    orders = write("o.csv", "客户,日期,amount\nA,2024-01-01,5\n,2024-01-02,7\nB,2024-13-45,1\n")
+    rejected = tmp_path / "rejected.csv"
+    assert main(["tier", str(orders), "--rejected", str(rejected), "--lang", "zh"]) == 0
+    rows = csv_rows(rejected.read_bytes())
+    assert rows[0] == ["行号", "客户", "日期", "amount", "原因"]
+    assert [r[-1] for r in rows[1:]] == ["缺少客户编号", "无法识别的日期"]

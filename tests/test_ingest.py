@@ -303,10 +303,11 @@ def test_rejected_rows_of_the_typed_path_keep_the_cells_as_written(write):
 def test_duplicates_of_the_typed_path_are_rows_written_alike(write):
     # 12.5 and 12.50 are the same amount, but the rows are not written alike: not duplicates
     rows = [f"c{i % 9},2024-{1 + i % 12:02d}-{1 + i % 28:02d},{i}.25" for i in range(500)]
-    rows += ["c1,2024-01-01,12.5", "c1,2024-01-01,12.50", "c1,2024-01-01,12.50", "c2,2024-01-01,3"]
+    rows += ["c1,2024-01-01,12.5", "c1,2024-01-01,12.50", "c3,2024-01-01,5,x", "c1,2024-01-01,12.50",
+             "c3,2024-01-01,5,x", "c2,2024-01-01,3"]  # and a malformed row twice
     ds = segcore.load_orders(write("dups.csv", "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"))
     assert ds.plan.typed == {1: "DATE", 2: "DOUBLE"}
-    assert ds.report.duplicate_rows == 1
+    assert (ds.report.rejected, ds.report.duplicate_rows) == ({"malformed row": 2}, 2)
 
 
 def dated_orders(write, name, dates):

@@ -425,8 +425,9 @@ def cohort_figure(matrix: pd.DataFrame, title: str, money: bool) -> go.Figure:
     shown = [["" if fmt.is_missing(v) else fmt.money(v, compact=True) if money else fmt.percent(v, 0) for v in row]
              for row in values]
     months = [str(c) for c in matrix.columns]
+    cohorts = [fmt.month(c) for c in matrix.index]  # 2024年11月 / Nov 2024
     hover = [[t("fc_cohort_hover", cohort=c, months=m, value=x) for m, x in zip(months, row)]
-             for c, row in zip(matrix.index, shown)]
+             for c, row in zip(cohorts, shown)]
     top = np.nanmax(values if money else values[:, 1:], initial=0) or 1
     if len(months) > COHORT_TEXT_MONTHS["revenue" if money else "retention"]:
         text = None
@@ -434,7 +435,7 @@ def cohort_figure(matrix: pd.DataFrame, title: str, money: bool) -> go.Figure:
         text = shown
     else:  # percents without the sign: they fit narrow cells; the title says they are percents
         text = [["" if fmt.is_missing(v) else fmt.number(100 * v) for v in row] for row in values]
-    fig = go.Figure(go.Heatmap(z=np.minimum(values / top, 1), x=months, y=list(matrix.index), colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=np.minimum(values / top, 1), x=months, y=cohorts, colorscale="Blues",
                                showscale=False, zmin=0, zmax=1, text=text, texttemplate="%{text}" if text else None,
                                textfont=dict(size=9), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
                                xgap=1, ygap=1, hoverongaps=False))

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 import segcore
+from segcore import export
 from segcore.sources import NOTE_CODES
 from ui import data, fmt, naming, state
 from ui.i18n import has, labeller, lang, t
@@ -189,10 +190,11 @@ def show_failure(failure: data.LoadFailure) -> None:
         st.code(f"{type(failure.error).__name__}: {failure.error}", language=None)
 
 
-def download_rejected(ds: segcore.Dataset) -> bytes:
-    """The rejected rows as CSV (UTF-8 with BOM, formula-safe), read through a fresh cursor."""
+def download_rejected(ds: segcore.Dataset, lang: str) -> bytes:
+    """The rejected rows as CSV (UTF-8 with BOM, formula-safe), read through a fresh cursor; the
+    row number and reason headed, and the reason written, in ``lang``."""
     own = dataclasses.replace(ds, con=ds.con.cursor())
-    return segcore.to_csv_bytes(own.rejected_rows())
+    return segcore.to_csv_bytes(export.rejected_for_export(own.rejected_rows(), lang))
 
 
 def rejected_preview(ds: segcore.Dataset, limit: int = 200) -> pd.DataFrame | None:

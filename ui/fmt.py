@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 
 import pandas as pd
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_compact_decimal, format_decimal, format_percent
 from babel.units import format_unit
 
@@ -134,6 +134,14 @@ def date(d) -> str:
     if is_missing(d):
         return t("na")
     return format_date(d, format=DATE_PATTERN, locale=babel_locale()) if hasattr(d, "strftime") else str(d)
+
+
+def month(m) -> str:
+    """A month (a date, or ``YYYY-MM`` text as the engine labels cohorts): ``Nov 2024`` / ``2024年11月``."""
+    if is_missing(m):
+        return t("na")
+    d = m if hasattr(m, "strftime") else pd.Timestamp(f"{m}-01").date()
+    return format_skeleton("yMMM", d, locale=babel_locale())
 
 
 def stamp(ts) -> str:

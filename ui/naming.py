@@ -31,7 +31,8 @@ def col_label(name: str) -> str:
 
 
 def reason_label(reason: str) -> str:
-    return t(f"reason_{reason}") if has(f"reason_{reason}") else str(reason)
+    """Why a row was rejected, in words."""
+    return value_label("reason", reason)
 
 
 def dimension_label(name: str) -> str:
