@@ -21,20 +21,20 @@ for card, row in zip(cards, ctx.summary.itertuples()):
             f"<div style='border-left:8px solid {ctx.color(row.tier)};padding-left:10px;"
             f"font-size:1.35rem;font-weight:700;line-height:1.6'>{fmt.md(row.tier)}</div>",
             unsafe_allow_html=True)
-        left, right = st.columns(2)
-        left.metric(t("kpi_customers"), fmt.integer(row.customers))
-        right.metric(t("kpi_customer_share"), fmt.percent(row.customer_share))
+        first, second, third = st.columns(2), st.columns(2), st.columns(2)  # pairs; a narrow card stacks them
+        first[0].metric(t("kpi_customers"), fmt.integer(row.customers))
+        first[1].metric(t("kpi_customer_share"), fmt.percent(row.customer_share))
         if ctx.count_only:  # a file without amounts: orders instead of money
-            left.metric(t("kpi_orders"), fmt.integer(row.orders))
-            right.metric(t("kpi_order_share"), fmt.percent(row.order_share))
-            left.metric(t("kpi_avg_orders"), fmt.number(row.orders / row.customers if row.customers else None, 1))
+            second[0].metric(t("kpi_orders"), fmt.integer(row.orders))
+            second[1].metric(t("kpi_order_share"), fmt.percent(row.order_share))
+            third[0].metric(t("kpi_avg_orders"), fmt.number(row.orders / row.customers if row.customers else None, 1))
         else:
-            left.metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
-                        help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
-            right.metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share), help=t("kpi_revenue_share_help"))
-            left.metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
-                        help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
-        right.metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
+            second[0].metric(t("kpi_revenue"), fmt.money(row.revenue, compact=True),
+                             help=t("kpi_revenue_help", value=fmt.money(row.revenue)))
+            second[1].metric(t("kpi_revenue_share"), fmt.percent(row.revenue_share), help=t("kpi_revenue_share_help"))
+            third[0].metric(t("kpi_avg_spend"), fmt.money(row.avg_monetary, compact=True),
+                            help=t("kpi_revenue_help", value=fmt.money(row.avg_monetary)))
+        third[1].metric(t("kpi_avg_recency"), fmt.number(row.avg_recency_days))
 if ctx.has_prospects:
     st.caption(t("prospect_note", label=fmt.md(ctx.rules.prospect_label)))
 

@@ -33,15 +33,13 @@ for cell, status in zip(cells, naming.FOLLOW_STATUSES):
                 help=t(f"fu_help_{status}", as_of=fmt.date(ctx.as_of)))
 
 ss["s_fu_tiers"] = [x for x in ss["s_fu_tiers"] if x in ctx.levels]
-tiers_col, status_col, lapsed_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+tiers_col, status_col = st.columns(2)
 with tiers_col:
     state.bound(st.pills, "s_fu_tiers", t("filter_tiers"), options=list(ctx.levels), selection_mode="multi")
 with status_col:
     state.bound(st.pills, "s_fu_status", t("fu_filter_status"), options=list(naming.FOLLOW_STATUSES),
                 selection_mode="multi", format_func=labeller(naming.values_of("status", naming.FOLLOW_STATUSES)))
-with lapsed_col:
-    state.bound(st.toggle, "s_fu_lapsed", t("fu_lapsed", n=fmt.integer(len(lapsed))),
-                help=t("fu_lapsed_help", days=lapse))
+state.bound(st.toggle, "s_fu_lapsed", t("fu_lapsed", n=fmt.integer(len(lapsed))), help=t("fu_lapsed_help", days=lapse))
 kept = filters.kept_ids(ctx)  # the Segments page's breakdown filters, when set (for both lists)
 listed = views.keep_rows(calls, tier=ss["s_fu_tiers"] or None, status=ss["s_fu_status"] or None, customer_id=kept)
 st.caption(t("fu_showing", n=fmt.integer(len(listed)), total=fmt.integer(len(calls)), as_of=fmt.date(ctx.as_of)))

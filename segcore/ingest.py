@@ -756,8 +756,9 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
     the others by reading the file again as text and grouping, by all their cells as written, only
     the rows whose hash is shared, so the count stays exact when two different rows have the same
     hash, and when two rows differ only in how they write the same typed value (12.5 and 12.50).
-    After a text pass those rows are found by their hash; after a typed pass (whose hash is over the
-    typed values, and whose ``parsed`` is in file order) by their position.
+    The hash of a row read again is taken over the values the pass hashed: its typed columns
+    (``plan.typed``) cast as DuckDB's reader read them. (Finding those rows by their position
+    instead, ``row_number() OVER ()``, took more time and memory: 2.2 GB at 10M lines.)
     """
     con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
                 "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
@@ -768,16 +769,20 @@ def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
                                 GROUP BY _cells)""").fetchone()[0]
     if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
                    "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
-        cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
+        width = len(source.headers)
+        typed = plan.typed if plan else {}
+        read = [f"TRY_CAST(c{i} AS DOUBLE)" if typed.get(i) == "DOUBLE"
+                else f"CAST(try_strptime(c{i}, $fmt) AS DATE)" if typed.get(i) == "DATE" and plan.fast
+                else f"TRY_CAST(c{i} AS DATE)" if i in typed else f"c{i}" for i in range(width)]
         relation, params = source.relation(rejects="seg_dup_rejects")
-        if plan and plan.typed:
-            rows = f"""(SELECT * FROM (SELECT row_number() OVER () AS _pos, * FROM {relation})
-                        WHERE _pos IN (SELECT p.rowid + 1 FROM parsed p WHERE reason IS DISTINCT FROM
-                                       'malformed row' AND _hash IN (SELECT _hash FROM seg_shared)))"""
-        else:
-            rows = f"(SELECT * FROM {relation} WHERE hash({cells}) IN (SELECT _hash FROM seg_shared))"
-        copies += con.execute(f"SELECT COALESCE(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {rows} "
-                              f"GROUP BY {cells})", params).fetchone()[0]
+        if plan and plan.fast and "DATE" in typed.values():
+            params["fmt"] = plan.fast
+        cells = ", ".join(f"c{i}" for i in range(width))
+        copies += con.execute(f"""
+            SELECT COALESCE(sum(n - 1), 0) FROM (
+                SELECT count(*) AS n FROM {relation}
+                WHERE hash({', '.join(read)}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""",
+                              params).fetchone()[0]
         drop_rejects(con, "seg_dup_rejects")
     return int(copies)
 

@@ -437,22 +437,20 @@ def test_saved_data_settings_and_snapshots_survive_a_restart(engine, workspace_f
     assert ws.list_datasets().empty and ws.list_snapshots().empty
 
 
-def test_the_save_box_names_the_saved_dataset_just_opened(workspace_file):
-    key = new_workspace_key()
-    ws = Workspace(workspace_file, key=key)
-    ds = segcore.load_orders(SAMPLE / "orders.csv")
-    ws.save_dataset("Tea 2025", ds, file_name="orders.csv")
-    ws.save_dataset("Tea 2026", ds, file_name="orders.csv")
-    at = start_in(key)
+def test_the_save_box_names_the_saved_dataset_just_opened():
+    at = start()
     at.segmented_control(key="w_source").set_value("saved")
     run(at)
-    first = at.selectbox(key="w_ws_dataset").value
-    assert at.text_input(key="w_ws_name").value == first
-    other = next(n for n in ("Tea 2025", "Tea 2026") if n != first)
-    at.selectbox(key="w_ws_dataset").set_value(other)
+    for name in ("Tea 2025", "Tea 2026"):   # the sample saved twice, through the save box
+        at.text_input(key="w_ws_name").input(name)
+        at.button(key="w_ws_save").click()
+        run(at)
+    assert at.selectbox(key="w_ws_dataset").value == "Tea 2026"
+    assert at.text_input(key="w_ws_name").value == "Tea 2026"
+    at.selectbox(key="w_ws_dataset").set_value("Tea 2025")
     run(at)
-    assert at.text_input(key="w_ws_name").value == other   # not the dataset shown before
-    assert any(other in c.value for c in at.sidebar.caption)
+    assert at.text_input(key="w_ws_name").value == "Tea 2025"   # not the dataset shown before
+    assert any("Tea 2025" in c.value for c in at.sidebar.caption)
 
 
 def test_a_snapshot_with_other_levels_offers_its_rules(engine, workspace_file):
@@ -561,6 +559,19 @@ def test_one_day_is_written_in_the_singular():
     at.segmented_control(key="w_lang").set_value("zh")
     run(at)
     assert any("超过 1 天未下单的客户算作沉睡" in c.value for c in at.caption)
+
+
+def test_why_and_strategy_sentences_wrap_in_taller_rows():
+    from ui import tables
+
+    at = go(start(), CHURN)
+    risk = next(d for d in at.dataframe if "overdue_ratio" in d.value.columns)
+    assert "reason" in risk.value.columns and risk.proto.row_height == tables.WRAP_ROW_HEIGHT > 64
+    at = go(at, PLAYBOOK)
+    calls = next(d for d in at.dataframe if "next_contact_date" in d.value.columns)
+    assert "strategy" in calls.value.columns and calls.proto.row_height == tables.WRAP_ROW_HEIGHT
+    at = go(at, "pages/2_Customers.py")   # no sentence column: rows of one line
+    assert at.dataframe[0].proto.row_height == 0
 
 
 YUAN_CSV = ('customer,date,amount\n'

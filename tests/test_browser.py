@@ -109,6 +109,16 @@ def nav(page, label: str) -> None:
     settle(page, 1.0)
 
 
+def open_app(pw, server: str, width: int, height: int, **options):
+    """Chromium on the app's Data page (the sample loaded): ``(browser, page)``."""
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    page = browser.new_page(viewport={"width": width, "height": height}, **options)
+    page.goto(server)
+    page.get_by_text("Import report").wait_for(timeout=90_000)
+    settle(page)
+    return browser, page
+
+
 def card_values(page, i: int) -> list[str]:
     return page.locator(f".st-key-card_{i} [data-testid='stMetricValue']").all_inner_texts()
 
@@ -127,11 +137,7 @@ def test_upload_slide_download(server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 2200}, accept_downloads=True)
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1440, 2200, accept_downloads=True)
         page.screenshot(path=shots / "1_data_sample.png", full_page=True)
         nav(page, "Overview")
         page.screenshot(path=shots / "2_overview_sample.png", full_page=True)
@@ -246,11 +252,7 @@ def test_forecast_page_in_both_languages(server, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 3400})
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1280, 3400)
         nav(page, "Forecast")
         page.get_by_text(f"expect {orders} orders").wait_for(timeout=60_000)
         tab_shots(page, shots, "forecast_en", (1280, 1024))
@@ -353,11 +355,7 @@ def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
                     "H1,B1,2.50,2024-01-05 10:00:00\nH1,B2,4.00,2024-02-01 11:30:00\n"
                     "H2,B3,1.25,2024-02-10 09:15:00\nH3,B4,8.00,2024-03-01 18:45:00\n", encoding="utf-8")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 2200})
-        page.goto(server)
-        page.get_by_text("Import report").wait_for(timeout=90_000)
-        settle(page)
+        browser, page = open_app(pw, server, 1280, 2200)
         page.locator(".st-key-w_source button").filter(has_text="Upload my files").click()
         settle(page)
         page.locator(".st-key-w_upload_orders input[type='file']").set_input_files(str(data))
@@ -378,3 +376,50 @@ def test_columns_chosen_by_hand_one_after_the_other(server, tmp_path):
         assert page.locator("[data-testid='stException']").count() == 0
         page.screenshot(path=tmp_path / "mapped_by_hand.png", full_page=True)
         browser.close()
+
+
+# Words of the KPI cards' labels drawn on more than one line (a word broken: "Reven ue") and values
+# wider than their box or ending in an ellipsis (a number cut: "506.…").
+CARD_PROBLEMS = """() => {
+  const bad = [];
+  for (const p of document.querySelectorAll('[class*="st-key-card_"] [data-testid="stMetricLabel"] p')) {
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      let at = 0;
+      for (const word of node.textContent.split(' ')) {
+        const range = document.createRange();
+        range.setStart(node, at); range.setEnd(node, at + word.length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        if (word && lines.size > 1) bad.push('label word broken: ' + word);
+        at += word.length + 1;
+      }
+    }
+  }
+  for (const v of document.querySelectorAll('[class*="st-key-card_"] [data-testid="stMetricValue"]')) {
+    for (const el of [v, ...v.querySelectorAll('*')]) {
+      if (el.scrollWidth > el.clientWidth + 1 || el.innerText.includes('…')) {
+        bad.push('value cut: ' + v.innerText); break;
+      }
+    }
+  }
+  return bad;
+}"""
+
+
+def test_overview_cards_keep_words_and_numbers_whole_at_1024_and_1280(server, tmp_path):
+    """Four tiers (the sample's A, B, C and Iron): at 1024 and 1280 pixels no card label breaks a
+    word and no number is cut (screenshots kept in the test's folder)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = open_app(pw, server, 1280, 1400)
+        nav(page, "Overview")
+        page.locator(".st-key-card_3 [data-testid='stMetricValue']").first.wait_for(timeout=60_000)
+        problems = {}
+        for width in (1024, 1280):
+            page.set_viewport_size({"width": width, "height": 1400})
+            settle(page, 1.0)
+            page.screenshot(path=tmp_path / f"overview_{width}.png")
+            problems[width] = page.evaluate(CARD_PROBLEMS)
+        browser.close()
+    assert problems == {1024: [], 1280: []}

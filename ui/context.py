@@ -29,12 +29,21 @@ from segcore import forecast
 from ui import charts, data, session, sidebar, state
 from ui.i18n import t
 
-# KPI cards (containers keyed card_*): smaller numbers and labels that wrap instead of being cut.
+# KPI cards (containers keyed card_*): smaller numbers; labels wrap between words, never inside one
+# ("Reven ue"); numbers are never cut ("506.…"). A card narrower than 320 px (four tiers at 1024 or
+# 1280 px) stacks its columns, so each number has the card's whole width.
 _CSS = """<style>
+[class*="st-key-card_"] { container-type: inline-size; }
 [class*="st-key-card_"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
 .st-key-card_profile [data-testid="stMetricValue"] { font-size: 1.3rem; }
-[class*="st-key-card_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; }
+[class*="st-key-card_"] [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible;
+    word-break: normal; overflow-wrap: normal; }
 [class*="st-key-card_"] [data-testid="stMetricLabel"] div { overflow: visible; }
+[class*="st-key-card_"] [data-testid="stMetricValue"] div { overflow: visible; text-overflow: clip; }
+@container (max-width: 320px) {
+    [data-testid="stHorizontalBlock"] { flex-direction: column; gap: 0.25rem; }
+    [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { width: 100% !important; flex: 1 1 auto !important; }
+}
 </style>"""
 
 

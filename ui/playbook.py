@@ -15,7 +15,7 @@ import streamlit as st
 
 from segcore import playbook as playbooks
 from segcore import views
-from ui import context, naming, state
+from ui import context, naming, state, tables
 from ui.i18n import lang, t
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def editor(ctx: Ctx) -> list[dict]:
     levels = hashlib.sha256("|".join(r["level"] for r in rows).encode()).hexdigest()[:8]
     edited = st.data_editor(
         views.playbook_table(rows, lang()), key=f"w_playbook_{lang()}_{ss.get('_pb_version', 0)}_{levels}",
-        hide_index=True, num_rows="fixed", width="stretch",
+        hide_index=True, num_rows="fixed", width="stretch", row_height=tables.WRAP_ROW_HEIGHT,
         column_config={
             "level": st.column_config.TextColumn(t("pb_level"), disabled=True, width="small"),
             "strategy": st.column_config.TextColumn(t("pb_strategy"), width="large", max_chars=300),

@@ -30,6 +30,8 @@ TABLE_LAST = (*SCORE_COLUMNS, "cumulative_share", "tenure_days", "spend_first_ha
 TABLE_HIDDEN = ("is_prospect",)
 PROFILE_SKIP = set(TABLE_FIRST) | set(TABLE_LAST) | set(TABLE_HIDDEN)
 _DATES = ("next_contact_date", "as_of", "created", "expected_next_order_date")
+LONG_TEXT = ("reason", "strategy", "reason_code")  # sentences: a wide column, wrapped in taller rows
+WRAP_ROW_HEIGHT = 76  # pixels: three lines of text (the browser table wraps text in rows above 64 px)
 
 
 def table_columns(table: pd.DataFrame) -> list[str]:
@@ -85,14 +87,15 @@ def dyn_column_config(columns) -> dict:
             cfg[name] = st.column_config.NumberColumn(label, format="%.2f")
         elif name in _DATES:
             cfg[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
-        elif name in ("reason", "strategy", "reason_code"):
+        elif name in LONG_TEXT:
             cfg[name] = st.column_config.TextColumn(label, width="large")
     return cfg
 
 
 def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, empty: str | None = None) -> None:
     """A read-only table of the given columns (those the frame has), capped at TABLE_ROWS rows;
-    ``empty``: the message shown instead when there is no row."""
+    ``empty``: the message shown instead when there is no row. With a sentence column ("Why",
+    "Strategy") the rows are three lines tall and the sentences wrap instead of being cut."""
     if empty is not None and frame.empty:
         st.info(empty, icon=":material/info:")
         return
@@ -101,8 +104,10 @@ def table(frame: pd.DataFrame, columns, key: str, height: int | None = None, emp
         st.caption(t("table_capped", n=fmt.integer(TABLE_ROWS)))
     head = frame.head(TABLE_ROWS)
     head.attrs = {}  # engine notes (e.g. a date) are not for the browser
+    wrap = any(c in LONG_TEXT for c in columns)
     st.dataframe(head, column_order=columns, column_config=dyn_column_config(columns),
-                 hide_index=True, key=key, height=height or "auto", placeholder=t("na"))
+                 hide_index=True, key=key, height=height or "auto", placeholder=t("na"),
+                 row_height=WRAP_ROW_HEIGHT if wrap else None)
 
 
 def file_stem(text) -> str:
