@@ -15,7 +15,7 @@ st.caption(t("pb_intro"))
 
 # The playbook, editable -------------------------------------------------------------------------------
 rows = playbook.editor(ctx)
-note_col, reset_col = st.columns([5, 1], vertical_alignment="center")
+note_col, reset_col = st.columns([3, 1], vertical_alignment="center")
 note_col.caption(t("pb_note", prospect=fmt.md(ctx.rules.prospect_label)))
 reset_col.button(t("pb_reset"), key="w_pb_reset", on_click=state.replace_playbook, args=([],),
                  icon=":material/restart_alt:", width="stretch", disabled=not ss["s_playbook"])
