@@ -281,6 +281,36 @@ def safe_file_name(name, limit: int = 255) -> str:
     return text
 
 
+def store_file(stream, folder: Path, file_name: str, *, size: int | None = None, progress=None) -> StoredFile:
+    """Write a binary stream (from its start, read in 4 MB chunks: no copy in memory) to
+    ``<folder>/<sha256>/<safe_file_name(file_name)>``, hashing it on the way; ``progress(fraction)``
+    after every chunk when ``size`` (the expected bytes) is given. Raises OSError, leaving nothing
+    behind."""
+    tmp = None
+    if getattr(stream, "seekable", lambda: False)():
+        stream.seek(0)  # from the start, also when the stream was read before
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        digest, done = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                done += len(chunk)
+                if progress is not None and size:
+                    progress(min(done / size, 1.0))
+        sha = digest.hexdigest()
+        (folder / sha).mkdir(exist_ok=True)
+        final = folder / sha / safe_file_name(file_name)
+        os.replace(tmp, final)
+        os.utime(folder / sha)  # a file stored again counts as new
+        return StoredFile(final, sha, done)
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def content_key(ds: Dataset) -> str:
     """A key for what a dataset holds: 32 hex digits from its used order lines (customer, date,
     amount, order id, product), independent of the file's name, format and row order. Snapshots
@@ -871,30 +901,9 @@ class Workspace:
         name it as the user does. ``progress(fraction)`` is called after every chunk when ``size``
         (the expected bytes) is given.
         """
-        folder = self._files_dir()
-        tmp = None
-        if getattr(stream, "seekable", lambda: False)():
-            stream.seek(0)  # from the start, also when the stream was read before
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-            digest, done = hashlib.sha256(), 0
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    done += len(chunk)
-                    if progress is not None and size:
-                        progress(min(done / size, 1.0))
-            sha = digest.hexdigest()
-            (folder / sha).mkdir(exist_ok=True)
-            final = folder / sha / safe_file_name(file_name)
-            os.replace(tmp, final)
-            os.utime(folder / sha)
-            return StoredFile(final, sha, done)
+            return store_file(stream, self._files_dir(), file_name, size=size, progress=progress)
         except OSError as exc:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
             raise WorkspaceError("store_failed", f"The file {safe_file_name(file_name)} could not be kept in the "
                                  f"workspace ({exc.strerror or exc}).", file=safe_file_name(file_name),
                                  detail=str(exc.strerror or exc)) from exc

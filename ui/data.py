@@ -43,7 +43,8 @@ import segcore
 from segcore import forecast
 from segcore.customer_table import open_customer_table
 from segcore.sources import excel_sheets, open_source
-from segcore.workspace import Workspace, WorkspaceError, browser_workspace, content_key, safe_file_name, set_aside
+from segcore.workspace import (Workspace, WorkspaceError, browser_workspace, content_key, set_aside,
+                               store_file)
 from ui import fmt, state
 from ui.i18n import t
 
@@ -145,32 +146,9 @@ def keep_upload(uploaded, progress=None) -> FileRef:
 def save_upload(uploaded, progress=None) -> FileRef:
     """Write an uploaded file into ``UPLOAD_DIR/<sha256>/<safe name>`` (see :func:`keep_upload`);
     nothing is left behind when that fails (OSError)."""
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    name = safe_file_name(uploaded.name)
-    size = getattr(uploaded, "size", None) or 0
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=UPLOAD_DIR, prefix="upload-")
-    uploaded.seek(0)
-    done = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := uploaded.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                done += len(chunk)
-                if progress and size:
-                    progress(min(done / size, 1.0))
-        sha = digest.hexdigest()
-        folder = UPLOAD_DIR / sha
-        folder.mkdir(exist_ok=True)
-        final = folder / name
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    os.utime(folder)  # a file uploaded again counts as new
-    _prune_uploads(keep=folder)
-    return FileRef(name, str(final), sha, done)
+    kept = store_file(uploaded, UPLOAD_DIR, uploaded.name, size=getattr(uploaded, "size", None), progress=progress)
+    _prune_uploads(keep=kept.path.parent)
+    return FileRef(kept.path.name, str(kept.path), kept.sha256, kept.size)
 
 
 def _prune_uploads(keep: Path) -> None:
