@@ -219,6 +219,13 @@ def assign_tiers(metrics: pd.DataFrame, rules: TierRules = TierRules()) -> pd.Da
     return out
 
 
+def revenue_cents(col: str = "monetary") -> str:
+    """SQL: a customer's share-of-revenue measure, their net spend in ``col`` in whole cents, at
+    least 0 (whose returns outweigh their purchases count 0): what the Pareto cuts add up and the
+    one definition of every share of revenue (``tier_summary``, ``views.segment_summary``)."""
+    return f"greatest(round({col} * 100), 0)"
+
+
 def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
     """Per level: customers, revenue and their shares, average spend and recency.
 
@@ -249,7 +256,7 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
         tiered AS (SELECT * REPLACE (CASE WHEN isfinite(monetary) THEN monetary END AS monetary)
                    FROM tiered_in),
         totals AS (SELECT count(*) FILTER (WHERE NOT {prospect}) AS n,
-                          sum(greatest(round(monetary * 100), 0)) AS positive,
+                          sum({revenue_cents()}) AS positive,
                           sum(frequency) AS orders
                    FROM tiered t)
         SELECT l.tier,
@@ -257,7 +264,7 @@ def tier_summary(tiered: pd.DataFrame, labels: tuple[str, ...]) -> pd.DataFrame:
                CASE WHEN bool_and({prospect}) THEN NULL
                     ELSE count(t.customer_id) / NULLIF(any_value(totals.n), 0) END AS customer_share,
                round(COALESCE(sum(t.monetary), 0), 2) AS revenue,
-               COALESCE(sum(greatest(round(t.monetary * 100), 0)), 0)
+               COALESCE(sum({revenue_cents('t.monetary')}), 0)
                    / NULLIF(any_value(totals.positive), 0) AS revenue_share,
                round(avg(t.monetary), 2) AS avg_monetary,
                round(avg(t.recency_days), 1) AS avg_recency_days,

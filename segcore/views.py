@@ -21,6 +21,7 @@ import duckdb
 import pandas as pd
 
 from .frames import cursor
+from .tiers import revenue_cents
 
 __all__ = [
     "pareto_points", "pareto_cuts", "customer_position", "distribution", "tier_mix",
@@ -436,9 +437,9 @@ def segment_summary(scored: pd.DataFrame, order=None) -> pd.DataFrame:
     i.e. prospects, are left out) and, for revenue, as :func:`segcore.tier_summary` has it (each
     customer's net spend at least 0, over the total of those).
     """
-    return cursor(t=scored).execute("""
+    return cursor(t=scored).execute(f"""
         WITH c AS (SELECT rfm_segment AS segment, count(*) AS customers, sum(monetary) AS revenue,
-                          sum(greatest(round(monetary * 100), 0)) AS positive,
+                          sum({revenue_cents()}) AS positive,
                           avg(recency_days) AS avg_recency_days, avg(frequency) AS avg_frequency,
                           avg(monetary) AS avg_monetary
                    FROM t WHERE rfm_segment IS NOT NULL GROUP BY ALL),
