@@ -54,19 +54,10 @@ if failure is None and spec is not None:
     cols[1].metric(t("rows_used"), fmt.integer(rep.rows_used), border=True)
     cols[2].metric(t("rows_rejected"), fmt.integer(rep.rows_rejected), border=True)
     cols[3].metric(t("customers"), fmt.integer(rep.customers), border=True)
-    facts = [
-        (t("date_range"), f"{fmt.date(rep.date_min)} → {fmt.date(rep.date_max)}"),
-        (t("returns"), t("returns_value", n=fmt.integer(rep.returns_count), sum=fmt.money(rep.returns_sum))),
-        (t("duplicates"), t("dup_dropped" if rep.duplicates_dropped else "dup_kept",
-                            n=fmt.integer(rep.duplicate_rows))),
-        (t("amount_source"), {"amount": t("amount_col"), "none": t("amount_none")}.get(rep.amount_source,
-                                                                                       t("amount_qp"))),
-        (t("file_format"), f"{fmt.md(ctx.spec.orders.name)} · {rep.file_format.upper()}"
-                           + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
-    ]
     left, right = st.columns([3, 2])
     with left:
-        st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts))
+        facts_box = st.empty()  # the duplicate count is filled in last: it reads the file again
+        facts_box.markdown(data_page.report_facts(rep, ctx.spec.orders.name))
         if ctx.ds.customer_table is not None:
             made = ctx.ds.customer_table[1]
             st.caption(t("table_facts", engine=made["engine"], source=made["source"], as_of=fmt.date(made["as_of"]),
@@ -153,3 +144,7 @@ st.markdown(f"**{t('next')}**")
 left, right, _ = st.columns([1, 1, 3])
 left.page_link(sidebar.PAGES["overview"], label=t("nav_overview"), icon=sidebar.PAGE_ICONS["overview"])
 right.page_link(sidebar.PAGES["customers"], label=t("nav_customers"), icon=sidebar.PAGE_ICONS["customers"])
+
+# Last, once the page is drawn: the exact duplicate rows (counted once per dataset) ----------------
+if failure is None and spec is not None and rep.duplicate_rows is None and ctx.ds.count_duplicates() is not None:
+    facts_box.markdown(data_page.report_facts(rep, ctx.spec.orders.name))

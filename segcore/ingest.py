@@ -25,11 +25,10 @@ number, never a shifted one.
 Tables in the connection
 ------------------------
 parsed   : one row per data row of the file, in file order (malformed rows last; with
-           drop_duplicates the order is lost): ``_hash`` UBIGINT (a 64-bit hash of the row's cells
-           as read), ``customer_id`` VARCHAR, ``order_date`` DATE, ``amount`` DOUBLE (NULL when the
-           file has no amount: count-only mode), the mapped ones of ``order_id``, ``product``,
-           ``category``, ``region``, ``city``, ``channel`` VARCHAR, ``reason`` VARCHAR (NULL for
-           used rows, else why the row was rejected).
+           drop_duplicates the order is lost): ``customer_id`` VARCHAR, ``order_date`` DATE,
+           ``amount`` DOUBLE (NULL when the file has no amount: count-only mode), the mapped ones
+           of ``order_id``, ``product``, ``category``, ``region``, ``city``, ``channel`` VARCHAR,
+           ``reason`` VARCHAR (NULL for used rows, else why the row was rejected).
 rejected : one row per rejected row: ``_row`` BIGINT (its number in the file, 1 = the first row
            under the header), ``reason`` and ``_cells`` VARCHAR[] (its cells as in the file; a
            malformed row's text is its one cell).
@@ -42,6 +41,7 @@ from __future__ import annotations
 import mmap
 import os
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -448,21 +448,25 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
 
     def build():
         sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v, {_SHAPE.format(v=f'c{d}')} AS shape"
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v"
                 + f", c{col['customer_id']} AS id" + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
                 + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
+    # the distinct dates (a few hundred, usually), each with its shape, count and first place
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE seg_dates AS
+                    SELECT v, {_SHAPE.format(v='v')} AS shape, n, first FROM (
+                        SELECT v, count(*) AS n, min(rowid) AS first FROM seg_sample GROUP BY v)""")
     # the evidence for the date order, and the dominant shape of the dates (digits as 9)
-    *evidence, shape = con.execute(f"""SELECT *, (SELECT shape FROM seg_sample WHERE NOT seg_blank(v)
-                                                  GROUP BY shape ORDER BY count(*) DESC, shape LIMIT 1)
+    *evidence, shape = con.execute(f"""SELECT *, (SELECT shape FROM seg_dates WHERE NOT seg_blank(v)
+                                                  GROUP BY shape ORDER BY sum(n) DESC, shape LIMIT 1)
                                        FROM ({_EVIDENCE % "SELECT v FROM seg_sample"})""").fetchone()
     order, ambiguous = (choice, False) if choice in _ORDER else _order_of(evidence)
     a, b = _ORDER[order or "dmy"]
     formats = [f.format(a=a, b=b) for f in _FAST_FORMATS]
     fast, date_typed = None, False
     if shape:  # the format that reads every sampled value of the dominant shape
-        probe = "(SELECT v FROM seg_sample WHERE shape = $shape LIMIT 1000)"
+        probe = "(SELECT v FROM seg_dates WHERE shape = $shape ORDER BY first LIMIT 1000)"
         if con.execute(f"SELECT bool_and(seg_iso_date(trim(v)) IS NOT NULL) FROM {probe}",
                        {"shape": shape}).fetchone()[0]:
             fmt = "%Y-%m-%d"
@@ -474,12 +478,13 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
         # typed: every sampled date is a date in this format, written as strftime writes it back
         date_typed = fmt is not None and "%H" not in fmt and con.execute(
             "SELECT bool_and(seg_blank(v) OR strftime(CAST(try_strptime(v, $f) AS DATE), $f) = v) "
-            "FROM seg_sample", {"f": fmt}).fetchone()[0]
+            "FROM seg_dates", {"f": fmt}).fetchone()[0]
     # with drop_duplicates the pass compares the cells as written (and does not keep the file order)
     readable = not drop_duplicates and not source.nul and source.file_format == "csv" and not source.table
     typed = {d: "DATE"} if date_typed and readable else {}
     if readable and amounts and _clean_amounts(con, source, len(amounts)):
         typed.update({i: "DOUBLE" for i in amounts})
+    con.execute("DROP TABLE seg_sample; DROP TABLE seg_dates")
     return _Plan(order, ambiguous, fast, typed)
 
 
@@ -566,8 +571,7 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
         return f"""
         CREATE OR REPLACE TABLE parsed AS
         WITH v AS (
-            SELECT hash({', '.join(cells)}) AS _hash,
-                   {_call('id', {'v': f"c{col['customer_id']}"})} AS customer_id,
+            SELECT {_call('id', {'v': f"c{col['customer_id']}"})} AS customer_id,
                    {order_date} AS order_date, {date_blank} AS date_blank,
                    {amount} AS amount, {amount_blank} AS amount_blank{texts},
                    {f"row_number() OVER (PARTITION BY {', '.join(cells)} ORDER BY _pos) > 1"
@@ -576,7 +580,7 @@ def _pass(con, source: Source, col: dict[str, int], plan: _Plan, drop_duplicates
             FROM (SELECT {"row_number() OVER () AS _pos, " if drop_duplicates else ""}* FROM {relation})),
         r AS (SELECT *, {reason} AS reason FROM v)
         SELECT {"CASE WHEN reason IS NOT NULL THEN _pos END AS _row, " if drop_duplicates else ""}
-               _hash, customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}reason,
+               customer_id, order_date, amount, {''.join(f + ', ' for f in mapped)}reason,
                CASE WHEN reason IS NOT NULL THEN [{', '.join(as_text)}] END AS _cells
         FROM r""", {**params, "first_date": limits.first_date, "last_date": limits.last_date,
                     **({"max_amount": limits.max_amount} if amount_cols else {}),
@@ -643,7 +647,7 @@ def _set_aside_rejected(con, malformed: list[tuple[int, str]], positioned: bool,
         FROM parsed p {join} WHERE reason IS NOT NULL
         UNION ALL SELECT row, 'malformed row', [line] FROM seg_malformed""", params)
     drop_rejects(con, "seg_cells_rejects")
-    con.execute("INSERT INTO parsed (_hash, reason) SELECT hash(line), 'malformed row' FROM seg_malformed ORDER BY row")
+    con.execute("INSERT INTO parsed (reason) SELECT 'malformed row' FROM seg_malformed ORDER BY row")
     con.execute("ALTER TABLE parsed DROP COLUMN _cells")
     if positioned:
         con.execute("ALTER TABLE parsed DROP COLUMN _row")
@@ -666,8 +670,8 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
 
     Returns
     -------
-    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``, ``plan`` (how the date
-    column was read: a duplicate count reads the file the same way) and ``currency`` (the sign the
+    dict with ``amount_source``, ``date_order``, ``date_order_ambiguous``, ``plan`` (how the pass
+    read the file: the date order and format, the columns DuckDB's reader typed) and ``currency`` (the sign the
     amounts carry and its place, :func:`_currency`).
     """
     limits = limits or Limits()
@@ -748,42 +752,31 @@ def _check_mapping(headers: list[str], mapping: dict[str, str], file_name: str) 
             fields=need, columns=headers)
 
 
-def _duplicate_rows(con, source: Source, plan: _Plan | None) -> int:
-    """Rows equal in every cell to an earlier row (rejected rows included).
+def _duplicate_rows(con, source: Source) -> int:
+    """Rows equal in every cell, as written, to an earlier row (rejected rows included).
 
-    The rows are grouped by their stored 64-bit hash (8 bytes a row in the hash table, however wide
-    the rows). Only when some hash is shared are the cells compared: malformed rows by their text,
-    the others by reading the file again as text and grouping, by all their cells as written, only
-    the rows whose hash is shared, so the count stays exact when two different rows have the same
-    hash, and when two rows differ only in how they write the same typed value (12.5 and 12.50).
-    The hash of a row read again is taken over the values the pass hashed: its typed columns
-    (``plan.typed``) cast as DuckDB's reader read them. (Finding those rows by their position
-    instead, ``row_number() OVER ()``, took more time and memory: 2.2 GB at 10M lines.)
+    Malformed rows are compared by their text (``rejected``). The others are read again from the
+    file as text and grouped by a 64-bit hash of their cells (8 bytes a row in the hash table,
+    however wide the rows); only when some hash is shared is the file read once more to compare
+    the cells of just those rows, so the count stays exact when two different rows have the same
+    hash, and 12.5 and 12.50 are different cells. The pass keeps no hash: counting is left to
+    the caller's moment (:meth:`Dataset.count_duplicates`).
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE seg_shared AS "
-                "SELECT _hash FROM parsed GROUP BY _hash HAVING count(*) > 1")
-    if not con.execute("SELECT count(*) FROM seg_shared").fetchone()[0]:
-        return 0
     copies = con.execute("""SELECT COALESCE(sum(n - 1), 0) FROM (
                                 SELECT count(*) AS n FROM rejected WHERE reason = 'malformed row'
                                 GROUP BY _cells)""").fetchone()[0]
-    if con.execute("SELECT count(*) FROM parsed SEMI JOIN seg_shared USING (_hash) "
-                   "WHERE reason IS DISTINCT FROM 'malformed row'").fetchone()[0]:
-        width = len(source.headers)
-        typed = plan.typed if plan else {}
-        read = [f"TRY_CAST(c{i} AS DOUBLE)" if typed.get(i) == "DOUBLE"
-                else f"CAST(try_strptime(c{i}, $fmt) AS DATE)" if typed.get(i) == "DATE" and plan.fast
-                else f"TRY_CAST(c{i} AS DATE)" if i in typed else f"c{i}" for i in range(width)]
-        relation, params = source.relation(rejects="seg_dup_rejects")
-        if plan and plan.fast and "DATE" in typed.values():
-            params["fmt"] = plan.fast
-        cells = ", ".join(f"c{i}" for i in range(width))
+    cells = ", ".join(f"c{i}" for i in range(len(source.headers)))
+    relation, params = source.relation(rejects="seg_dup_rejects")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE seg_shared AS SELECT h FROM (SELECT hash({cells}) AS h FROM {relation}) "
+                "GROUP BY h HAVING count(*) > 1", params)
+    drop_rejects(con, "seg_dup_rejects")
+    if con.execute("SELECT count(*) FROM seg_shared").fetchone()[0]:
         copies += con.execute(f"""
             SELECT COALESCE(sum(n - 1), 0) FROM (
                 SELECT count(*) AS n FROM {relation}
-                WHERE hash({', '.join(read)}) IN (SELECT _hash FROM seg_shared) GROUP BY {cells})""",
-                              params).fetchone()[0]
+                WHERE hash({cells}) IN (SELECT h FROM seg_shared) GROUP BY {cells})""", params).fetchone()[0]
         drop_rejects(con, "seg_dup_rejects")
+    con.execute("DROP TABLE seg_shared")
     return int(copies)
 
 
@@ -841,6 +834,7 @@ class Dataset:
     #: Opened from a per-customer table (:func:`segcore.customer_table.open_customer_table`): its
     #: ``(metrics, facts)``; the dataset then holds no order lines.
     customer_table: tuple | None = field(default=None, repr=False)
+    _counting: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def has_table(self, name: str) -> bool:
         """True when the connection holds the engine table ``name`` (``customers``, ``interactions``)."""
@@ -856,10 +850,17 @@ class Dataset:
         memory goes once no cursor on it is open; the dataset cannot be queried after)."""
         self.con.close()
 
-    def count_duplicates(self) -> int:
-        """Count the exact duplicate rows (once) into ``report.duplicate_rows``; returns the count."""
-        if self.report.duplicate_rows is None:
-            self.report.duplicate_rows = _duplicate_rows(self.con, self.source, self.plan)
+    def count_duplicates(self) -> int | None:
+        """Count the exact duplicate rows (once) into ``report.duplicate_rows``; returns the count.
+
+        Reads the file again (:func:`_duplicate_rows`); safe to call from several threads at once
+        (one counts, the others wait for its count). Stays None when there is no file to read
+        (an upload cleaned away meanwhile)."""
+        source = self.source
+        with self._counting:
+            if self.report.duplicate_rows is None and source is not None and (
+                    source.table or os.path.exists(source.copy or source.path)):
+                self.report.duplicate_rows = _duplicate_rows(self.con.cursor(), source)
         return self.report.duplicate_rows
 
     def rejected_rows(self):

@@ -192,6 +192,20 @@ def test_duplicate_rows_are_exact_copies_of_every_cell(write):
     assert (r.duplicate_rows, r.rejected["duplicate"], r.rejected["missing customer id"]) == (4, 3, 2)
 
 
+def test_duplicates_counted_later_read_the_file_again(write):
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = "customer_id,order_date,amount\n" + "a,2024-01-01,10\n" * 3 + "a,2024-01-01,10.0\nb,2024-01-02,5\n"
+    ds = segcore.load_orders(write("later.csv", text), count_duplicates=False)
+    assert ds.report.duplicate_rows is None and "duplicate" not in "\n".join(ds.report.lines()).lower()
+    with ThreadPoolExecutor(4) as pool:  # pages of several sessions ask at once: one count
+        assert list(pool.map(lambda _: ds.count_duplicates(), range(4))) == [2] * 4
+    assert ds.report.duplicate_rows == 2 and "Exact duplicate rows: 2" in "\n".join(ds.report.lines())
+    gone = segcore.load_orders(write("gone.csv", text), count_duplicates=False)
+    gone.source.path.unlink()  # an upload cleaned away before anyone asked: not counted, no error
+    assert gone.count_duplicates() is None and gone.report.duplicate_rows is None
+
+
 def test_spaces_around_values_are_trimmed_inner_spaces_kept(write):
     text = ("customer_id,order_date,amount,product\n"
             "\u3000a\u3000,2024-01-01,10,\u00a0tea pot\u00a0\n"   # ideographic and no-break spaces

@@ -272,7 +272,8 @@ def _read_dataset(spec: Spec) -> segcore.Dataset:
             raise LoadFailure("orders", spec.orders, exc) from exc
     try:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None, date_order=spec.date_order,
-                                 drop_duplicates=spec.drop_duplicates, sheet=spec.sheet)
+                                 drop_duplicates=spec.drop_duplicates, sheet=spec.sheet,
+                                 count_duplicates=False)  # the Data page counts them last
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")

@@ -126,6 +126,23 @@ def side_mapping_editor(role: str, headers: list[str], sha: str) -> None:
                               format_func=labeller({"": t("not_used")}))
 
 
+def report_facts(rep: segcore.IngestReport, file_name: str) -> str:
+    """The import report's facts as a Markdown list: dates, returns, exact duplicates ("counting"
+    until :meth:`segcore.Dataset.count_duplicates` has run), where amounts come from, the format."""
+    dups = (t("dup_counting") if rep.duplicate_rows is None else
+            t("dup_dropped" if rep.duplicates_dropped else "dup_kept", n=fmt.integer(rep.duplicate_rows)))
+    amounts = {"amount": t("amount_col"), "none": t("amount_none")}.get(rep.amount_source, t("amount_qp"))
+    facts = [
+        (t("date_range"), f"{fmt.date(rep.date_min)} → {fmt.date(rep.date_max)}"),
+        (t("returns"), t("returns_value", n=fmt.integer(rep.returns_count), sum=fmt.money(rep.returns_sum))),
+        (t("duplicates"), dups),
+        (t("amount_source"), amounts),
+        (t("file_format"), f"{fmt.md(file_name)} · {rep.file_format.upper()}"
+                           + (f" · {rep.encoding.upper()}" if rep.encoding else "")),
+    ]
+    return "\n".join(f"- **{k}:** {v}" for k, v in facts)
+
+
 def report_notes(report: segcore.IngestReport) -> list[str]:
     """Remarks on how the file was read (the sheet of a workbook, mixed encodings ...), translated."""
     notes = [t(f"note_{n['code']}", **{k: fmt.integer(v) if isinstance(v, int) else v for k, v in n["params"].items()})
