@@ -146,5 +146,5 @@ left.page_link(sidebar.PAGES["overview"], label=t("nav_overview"), icon=sidebar.
 right.page_link(sidebar.PAGES["customers"], label=t("nav_customers"), icon=sidebar.PAGE_ICONS["customers"])
 
 # Last, once the page is drawn: the exact duplicate rows (counted once per dataset) ----------------
-if failure is None and spec is not None and rep.duplicate_rows is None and ctx.ds.count_duplicates() is not None:
+if failure is None and spec is not None and rep.duplicate_rows is None and data.count_duplicates(ctx.spec, ctx.ds) is not None:
     facts_box.markdown(data_page.report_facts(rep, ctx.spec.orders.name))

@@ -356,13 +356,18 @@ def test_upload_a_good_file():
     assert at.dataframe[0].value["customer_id"].tolist() == ["K1", "K2", "K3"]
 
 
-def test_exact_duplicates_are_counted_once_the_page_is_drawn_and_can_be_dropped():
+def test_exact_duplicates_are_counted_once_per_file_and_can_be_dropped(monkeypatch):
     # two more copies of order 2's line: 8 rows read, 2 exact duplicates
     at = upload(start(), "copies.csv", GOOD_CSV + b"2,2024-02-01,K1,300\n2,2024-02-01,K1,300\n")
     assert metrics(at, "Rows read") == ["8"]
     assert "- **Exact duplicate rows:** 2 (kept)" in text_of(at)
     assert "counting" not in text_of(at)
-    at.toggle(key="w_drop_dup").set_value(True)
+
+    def read_again(*args):
+        raise AssertionError("the duplicates of this file were counted already")
+
+    monkeypatch.setattr(segcore.ingest, "_duplicate_rows", read_again)
+    at.toggle(key="w_drop_dup").set_value(True)   # the file is parsed again, its duplicates known
     run(at)
     assert "- **Exact duplicate rows:** 2 (dropped)" in text_of(at)
     assert metrics(at, "Rows used") == ["5"] and "- duplicate row (dropped): **2**" in text_of(at)

@@ -274,6 +274,7 @@ def _read_dataset(spec: Spec) -> segcore.Dataset:
         ds = segcore.load_orders(spec.orders.path, dict(spec.mapping) or None, date_order=spec.date_order,
                                  drop_duplicates=spec.drop_duplicates, sheet=spec.sheet,
                                  count_duplicates=False)  # the Data page counts them last
+        ds.report.duplicate_rows = _duplicate_counts().get(spec.orders.sha)  # known: this file was read before
     except Exception as exc:
         params = getattr(exc, "params", {}) or {}
         headers = params.get("columns")
@@ -291,6 +292,22 @@ def _read_dataset(spec: Spec) -> segcore.Dataset:
             headers = (getattr(exc, "params", {}) or {}).get("columns") or headers_of(ref.path)
             raise LoadFailure(role, ref, exc, headers) from exc
     return ds
+
+
+@st.cache_resource(show_spinner=False)
+def _duplicate_counts() -> dict[str, int]:
+    """Exact duplicate rows by orders file content hash (the server's one dict)."""
+    return {}
+
+
+def count_duplicates(spec: Spec, ds: segcore.Dataset) -> int | None:
+    """The exact duplicate rows of the spec's orders file (:meth:`segcore.Dataset.count_duplicates`:
+    the file is read again), counted once per file content: a mapping, date order or duplicates
+    choice does not change them."""
+    n = ds.count_duplicates()
+    if n is not None:
+        _duplicate_counts()[spec.orders.sha] = n
+    return n
 
 
 def load(spec: Spec, *, show_progress: bool = True) -> tuple[segcore.Dataset | None, LoadFailure | None]:
