@@ -39,15 +39,15 @@ else:
     if ds is not None and ss["s_active"] != spec:
         ss["s_active"] = spec
 
-ctx = context.current()
+active, active_ds = context.loaded()  # the customers are tiered last, once the report is drawn
 
 if failure is not None:
     data_page.show_failure(failure)
-    st.caption(t("showing_previous", file=fmt.md(t("sb_sample") if ctx.spec.sample else ctx.spec.orders.name)))
+    st.caption(t("showing_previous", file=fmt.md(t("sb_sample") if active.sample else active.orders.name)))
 
 # 3. Import report ----------------------------------------------------------------------------------
 if failure is None and spec is not None:
-    rep = ctx.ds.report
+    rep = active_ds.report
     st.subheader(t("report_title"))
     cols = st.columns(4)
     cols[0].metric(t("rows_read"), fmt.integer(rep.rows_read), border=True)
@@ -57,14 +57,14 @@ if failure is None and spec is not None:
     left, right = st.columns([3, 2])
     with left:
         facts_box = st.empty()  # the duplicate count is filled in last: it reads the file again
-        facts_box.markdown(data_page.report_facts(rep, ctx.spec.orders.name))
-        if ctx.ds.customer_table is not None:
-            made = ctx.ds.customer_table[1]
+        facts_box.markdown(data_page.report_facts(rep, active.orders.name))
+        if active_ds.customer_table is not None:
+            made = active_ds.customer_table[1]
             st.caption(t("table_facts", engine=made["engine"], source=made["source"], as_of=fmt.date(made["as_of"]),
                          since=fmt.date(made["window_start"]), version=made["segcore_version"]))
         for role in ("customers", "interactions"):
-            side = ctx.ds.side_reports.get(role)
-            ref = getattr(ctx.spec, role)
+            side = active_ds.side_reports.get(role)
+            ref = getattr(active, role)
             if not side or ref is None:
                 continue
             if role == "customers":
@@ -84,18 +84,18 @@ if failure is None and spec is not None:
         st.markdown(f"**{t('rejected_by_reason')}**")
         if rep.rejected:
             st.markdown("\n".join(f"- {naming.reason_label(r)}: **{fmt.integer(n)}**" for r, n in rep.rejected.items()))
-        if rep.rejected and ctx.ds.customer_table is None:
+        if rep.rejected and active_ds.customer_table is None:
             st.download_button(t("download_rejected"),
-                               data=lambda ds=ctx.ds, code=tables.export_lang(): data_page.download_rejected(ds, code),
+                               data=lambda ds=active_ds, code=tables.export_lang(): data_page.download_rejected(ds, code),
                                file_name="rejected_rows.csv", mime="text/csv", on_click="ignore",
                                icon=":material/download:", key="w_dl_rejected")
         elif not rep.rejected:
             st.markdown(t("no_rejected"))
-    preview = data_page.rejected_preview(ctx.ds) if ctx.ds.customer_table is None else None
+    preview = data_page.rejected_preview(active_ds) if active_ds.customer_table is None else None
     if preview is not None:
         with st.expander(t("preview_rejected")):
             st.dataframe(preview, hide_index=True, column_config={"reason": st.column_config.Column(t("reason"))})
-    for text in data_page.mapping_warnings(ctx.spec, ctx.ds):
+    for text in data_page.mapping_warnings(active, active_ds):
         st.warning(text, icon=":material/rule:")
     if rep.date_order_ambiguous:
         st.warning(t("date_ambiguous"), icon=":material/event:")
@@ -108,7 +108,7 @@ if spec is not None and spec.table:
 elif spec is not None and spec.saved:
     st.caption(t("ws_mapping_fixed"))
 elif spec is not None:
-    headers = ctx.ds.headers if failure is None else failure.headers
+    headers = active_ds.headers if failure is None else failure.headers
     if headers and (failure is None or failure.role == "orders"):
         st.subheader(t("mapping_title"))
         st.caption(t("mapping_intro"))
@@ -145,6 +145,8 @@ left, right, _ = st.columns([1, 1, 3])
 left.page_link(sidebar.PAGES["overview"], label=t("nav_overview"), icon=sidebar.PAGE_ICONS["overview"])
 right.page_link(sidebar.PAGES["customers"], label=t("nav_customers"), icon=sidebar.PAGE_ICONS["customers"])
 
-# Last, once the page is drawn: the exact duplicate rows (counted once per dataset) ----------------
-if failure is None and spec is not None and rep.duplicate_rows is None and data.count_duplicates(ctx.spec, ctx.ds) is not None:
-    facts_box.markdown(data_page.report_facts(rep, ctx.spec.orders.name))
+# Last, once the page is drawn: the exact duplicate rows (counted once per file), then the tiers
+# (the Overview then opens at once) ---------------------------------------------------------------
+if failure is None and spec is not None and rep.duplicate_rows is None and data.count_duplicates(active, active_ds) is not None:
+    facts_box.markdown(data_page.report_facts(rep, active.orders.name))
+context.current(show_sidebar=False)

@@ -135,10 +135,13 @@ def metrics_sql(filled: dict[str, bool], start: date, as_of: date, *, customer_c
             SELECT customer_id, count(DISTINCT product) AS product_breadth
             FROM w {"WHERE amount > 0" if priced else ""} GROUP BY customer_id)""")
     if line_attrs:
-        extra.append(f"""
-        , line_attrs AS (
-            SELECT customer_id {''.join(f', mode({c} ORDER BY {c}) AS {name}' for c, name in line_attrs)}
-            FROM w GROUP BY customer_id)""")
+        # the most frequent value, a tie to the lowest (NULL only when the customer has no value):
+        # counted per customer and value, the least of (no value, -count, value) wins; an ordered
+        # mode() aggregate took 1.4 times as long
+        extra.append("\n        , line_attrs AS (SELECT * FROM " + " JOIN ".join(f"""(
+            SELECT customer_id, min_by({c}, struct_pack(missing := {c} IS NULL, neg := -n, v := {c})) AS {name}
+            FROM (SELECT customer_id, {c}, count(*) AS n FROM w GROUP BY customer_id, {c}) GROUP BY customer_id) a{i}"""
+            + (" USING (customer_id)" if i else "") for i, (c, name) in enumerate(line_attrs)) + ")")
     if interactions:
         extra.append("""
         , activity AS (

@@ -1,16 +1,14 @@
-"""The engine's SQL rendered for Apache Spark: sqlglot (pinned) plus the few rewrites Spark needs.
+"""The engine's SQL rendered for Apache Spark: sqlglot (pinned) plus the rewrite Spark needs.
 
 The metrics SQL (:func:`segcore.metrics.metrics_sql`) is written once, in DuckDB's dialect and in a
 subset both engines compute alike. :func:`to_spark` transpiles it and refuses any construct known
 to give another value on Spark (``DIFFERENCES``), so a change to the metrics that would make the
 engines disagree fails at once (``tests/test_portable.py`` runs without Spark).
 
-Rewrites on top of sqlglot's:
+The rewrite on top of sqlglot's:
 
 - ``CAST(x AS HUGEINT)`` -> ``CAST(x AS DECIMAL(38, 0))`` (exact half-up division, ``DIV`` on it
   returns a BIGINT on Spark as ``//`` a HUGEINT on DuckDB).
-- ``mode(x ORDER BY x)`` -> ``mode(x, true)``: the most frequent value, a tie to the lowest, in
-  both engines (Spark 4's deterministic mode).
 
 Needs the ``spark`` extra (``pip install -e ".[spark]"``); imported only by the Spark engine and
 the tests.
@@ -32,7 +30,8 @@ DIFFERENCES: dict[str, tuple[str, str]] = {
     "round": (r"\bround\s*\(", ("DuckDB rounds a double's binary value, Spark its shortest decimal "
                                 "text: round(326.505, 2) is 326.50 on DuckDB, 326.51 on Spark")),
     "not materialized": (r"\bmaterialized\b", "a DuckDB CTE hint Spark does not parse"),
-    "mode order by": (r"\bmode\s*\([^()]*\border\s+by\b", "Spark has no ordered mode(); mode(x, true) is the twin"),
+    "mode order by": (r"\bmode\s*\([^()]*\border\s+by\b", ("Spark has no ordered mode(); min_by(x, (x IS NULL, "
+                                                              "-count, x)) over counts per value is exact on both")),
     "strlen": (r"\bstrlen\s*\(|\boctet_length\s*\(", "bytes on DuckDB; no such function on Spark"),
     "list_position": (r"\b(list|array)_position\s*\(", ("Spark's array_position returns 0 where "
                                                        "DuckDB's list_position returns NULL")),
@@ -59,8 +58,6 @@ def differences(sql: str) -> list[str]:
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
         return exp.DataType.build("DECIMAL(38, 0)")
-    if isinstance(node, exp.Mode) and isinstance(node.this, exp.Order):
-        return exp.Anonymous(this="mode", expressions=[node.this.this, exp.true()])
     return node
 
 
@@ -70,9 +67,9 @@ def to_spark(sql: str) -> str:
     Raises
     ------
     ValueError : the DuckDB source or the Spark rendering holds a construct of ``DIFFERENCES``
-        (other than the two rewritten here), named in the message.
+        (other than the HUGEINT cast rewritten here), named in the message.
     """
-    found = [d for d in differences(sql) if d not in ("mode order by", "hugeint")]
+    found = [d for d in differences(sql) if d != "hugeint"]
     rendered = sqlglot.parse_one(sql, read="duckdb").transform(_rewrite).sql(dialect="spark")
     found += [d for d in differences(rendered) if d not in found]
     if found:

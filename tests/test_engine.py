@@ -3,6 +3,7 @@
 import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -155,12 +156,16 @@ def test_interactions_give_activity(orders, write):
 
 def test_attributes_are_the_most_frequent_value_ties_to_the_first(write):
     # c1: Web twice, Shop once -> Web. c2: Shop and Web once each -> Shop (first in sort order),
-    # the same on every run whatever order the lines arrive in.
-    rows = ["c1,2024-01-01,10,Web", "c1,2024-01-02,10,Shop", "c1,2024-01-03,10,Web",
-            "c2,2024-01-01,10,Web", "c2,2024-01-02,10,Shop"]
+    # the same on every run whatever order the lines arrive in. c3: two blank channels and one
+    # Shop -> Shop (a blank is no value); c4: no channel at all, but a region of its own.
+    rows = ["c1,2024-01-01,10,Web,North", "c1,2024-01-02,10,Shop,North", "c1,2024-01-03,10,Web,South",
+            "c2,2024-01-01,10,Web,", "c2,2024-01-02,10,Shop,", "c3,2024-01-01,10,,East",
+            "c3,2024-01-02,10,,West", "c3,2024-01-03,10,Shop,", "c4,2024-01-01,10,,West"]
     for lines in (rows, rows[::-1]):
-        ds = segcore.load_orders(write("o.csv", "customer_id,order_date,amount,channel\n" + "\n".join(lines)))
-        assert by_id(segcore.customer_metrics(ds.con))["channel"].to_dict() == {"c1": "Web", "c2": "Shop"}
+        ds = segcore.load_orders(write("o.csv", "customer_id,order_date,amount,channel,region\n" + "\n".join(lines)))
+        m = by_id(segcore.customer_metrics(ds.con)).replace({np.nan: None})
+        assert m["channel"].to_dict() == {"c1": "Web", "c2": "Shop", "c3": "Shop", "c4": None}
+        assert m["region"].to_dict() == {"c1": "North", "c2": None, "c3": "East", "c4": "West"}
 
 
 def test_public_api_is_pinned():

@@ -120,13 +120,20 @@ def scored_metrics(key: tuple, metrics: pd.DataFrame) -> tuple[pd.DataFrame, pd.
     return memo[1], memo[2]
 
 
-def current(show_sidebar: bool = True) -> Ctx:
-    """Load the active dataset, draw the sidebar and tier the customers with the current settings."""
+def loaded() -> tuple[data.Spec, segcore.Dataset]:
+    """Load the active dataset and draw the sidebar: what the Data page needs for its report,
+    which it draws before the customers are tiered (:func:`current`, at its end)."""
     spec, ds = data.active()
+    state.window(spec, ds)
+    sidebar.draw(spec, ds)
+    return spec, ds
+
+
+def current(show_sidebar: bool = True) -> Ctx:
+    """Load the active dataset, draw the sidebar (unless the page did: :func:`loaded`) and tier
+    the customers with the current settings."""
+    spec, ds = loaded() if show_sidebar else data.active()
     since, as_of = state.window(spec, ds)
-    if show_sidebar:
-        sidebar.draw(spec, ds)
-        since, as_of = state.window(spec, ds)
     metrics = data.customer_metrics(spec.key, as_of, since, ds)
     scored, cut_table = scored_metrics((spec.key, as_of, since), metrics)
     rules, labels_ok = state.current_rules()
