@@ -29,7 +29,8 @@ single measurements (a cold cache); moves are medians of several.
 
 The upload and the column choice are also timed in CPU seconds of the process (DuckDB's threads
 included): on a machine busy with other work the steadier figure. With ``--data-page`` only those
-are timed, ``--rounds`` times over (each round a fresh AppTest session), and the medians printed.
+are timed, ``--rounds`` times over (each round a fresh AppTest session, the caches
+emptied first, so that every round reads the file), and the medians printed.
 
 AppTest runs the script in-process without a browser, so the figures exclude the network and the
 browser's drawing; they include everything the server does for a rerun.
@@ -52,6 +53,7 @@ DATA = HERE / "data"
 sys.path.insert(0, str(REPO))
 
 import segcore  # noqa: E402
+import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 
@@ -186,7 +188,11 @@ def main() -> None:
     size = path.stat().st_size
     print(f"orders file: {path.name}, {args.lines:,} lines, {size / 2**20:,.1f} MB")
     if args.data_page:
-        runs = [data_page(path) for _ in range(args.rounds)]
+        runs = []
+        for _ in range(args.rounds):  # each a fresh session on a server that has read nothing yet
+            st.cache_data.clear()
+            st.cache_resource.clear()
+            runs.append(data_page(path))
         print(f"rows used {runs[0]['rows']}, customers {runs[0]['customers']}; median of {args.rounds} sessions:")
         for key, name in (("load", "upload -> import report"), ("remap", "column choice -> updated report")):
             drawn = statistics.median(t for run in runs for t in run[key + "_report"])
