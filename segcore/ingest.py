@@ -866,7 +866,8 @@ class Dataset:
         with self._counting:
             if self.report.duplicate_rows is None and source is not None and (
                     source.table or os.path.exists(source.copy or source.path)):
-                self.report.duplicate_rows = _duplicate_rows(self.con.cursor(), source)
+                with self.con.cursor() as cur:  # its temporary tables go with it
+                    self.report.duplicate_rows = _duplicate_rows(cur, source)
         return self.report.duplicate_rows
 
     def rejected_rows(self):
