@@ -415,46 +415,46 @@ def _amount_columns(col: dict[str, int]) -> list[int]:
     return [col["quantity"], col["unit_price"]] if "quantity" in col and "unit_price" in col else []
 
 
-def _currency(con, source: Source, col: dict[str, int]) -> tuple[str | None, str]:
+def _currency(con, col: dict[str, int]) -> tuple[str | None, str]:
     """(the currency sign most of the first ``CURRENCY_SAMPLE`` amounts carry, "before" or
     "after" the number); (None, "before") when none carries one. Words (GBP, RMB) give their
-    sign (``CURRENCY_SIGNS``); for quantity x unit price the unit prices are looked at."""
+    sign (``CURRENCY_SIGNS``); for quantity x unit price the unit prices are looked at. Reads
+    ``seg_sample`` (:func:`_sample`)."""
     cols = _amount_columns(col)
     if not cols:
         return None, "before"
-
-    def build():
-        sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_money AS SELECT c{cols[-1]} AS v FROM {sql} "
-                f"LIMIT {CURRENCY_SAMPLE}", params)
-
-    read_source(con, source, build)
     found = con.execute(rf"""
         SELECT upper(sign), count(*) FILTER (WHERE after) * 2 > count(*) FROM (
             SELECT regexp_extract(v, '{_CURRENCY}', 0, 'i') AS sign,
                    regexp_matches(v, '\d.*({_CURRENCY})', 'i') AS after
-            FROM seg_money WHERE v IS NOT NULL)
+            FROM (SELECT a{len(cols) - 1} AS v FROM seg_sample WHERE rowid < {CURRENCY_SAMPLE}) WHERE v IS NOT NULL)
         WHERE sign <> '' GROUP BY upper(sign) ORDER BY count(*) DESC, upper(sign) LIMIT 1""").fetchone()
-    con.execute("DROP TABLE seg_money")
     if found is None:
         return None, "before"
     sign, after = found
     return CURRENCY_SIGNS.get(sign, sign), "after" if after else "before"
 
 
-def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_duplicates: bool = False) -> _Plan:
-    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
-    and the amount columns, from their first ``SAMPLE_ROWS`` values."""
-    d = col["order_date"]
+def _sample(con, source: Source, col: dict[str, int]) -> None:
+    """The first ``SAMPLE_ROWS`` rows' date (``v``), customer id (``id``) and amount cells
+    (``a0``, ``a1``: :func:`_amount_columns`) as text into the temporary table ``seg_sample``,
+    in file order (:func:`_plan` and :func:`_currency` read it)."""
     amounts = _amount_columns(col)
 
     def build():
-        sql, params = source.relation()
-        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{d} AS v"
+        sql, params = source.relation(head=True)
+        return (f"CREATE OR REPLACE TEMP TABLE seg_sample AS SELECT c{col['order_date']} AS v"
                 + f", c{col['customer_id']} AS id" + "".join(f", c{i} AS a{k}" for k, i in enumerate(amounts))
                 + f" FROM {sql} LIMIT {SAMPLE_ROWS}", params)
 
     read_source(con, source, build)  # the sample's errors are the pass's to report
+
+
+def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_duplicates: bool = False) -> _Plan:
+    """Decide the date order, the dominant date format and whether DuckDB's reader types the date
+    and the amount columns, from their first ``SAMPLE_ROWS`` values (``seg_sample``: :func:`_sample`)."""
+    d = col["order_date"]
+    amounts = _amount_columns(col)
     # the distinct dates (a few hundred, usually), each with its shape, count and first place
     con.execute(f"""CREATE OR REPLACE TEMP TABLE seg_dates AS
                     SELECT v, {_SHAPE.format(v='v')} AS shape, n, first FROM (
@@ -486,7 +486,7 @@ def _plan(con, source: Source, col: dict[str, int], choice: str | None, drop_dup
     typed = {d: "DATE"} if date_typed and readable else {}
     if readable and amounts and _clean_amounts(con, source, len(amounts)):
         typed.update({i: "DOUBLE" for i in amounts})
-    con.execute("DROP TABLE seg_sample; DROP TABLE seg_dates")
+    con.execute("DROP TABLE seg_dates")
     return _Plan(order, ambiguous, fast, typed)
 
 
@@ -679,8 +679,9 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
     limits = limits or Limits()
     col = {f: source.headers.index(h) for f, h in mapping.items()}
     con.execute(_MACROS)
+    _sample(con, source, col)
     plan = _plan(con, source, col, date_order, drop_duplicates)
-    currency = _currency(con, source, col)
+    currency = _currency(con, col)
     for _ in range(3):  # each repeat changes the plan for good: typed -> text, the date order
         errors = _pass(con, source, col, plan, drop_duplicates, limits)
         if plan.typed and ("CAST" in errors or col["order_date"] in plan.typed and con.execute(
@@ -697,6 +698,7 @@ def parse_source(con: duckdb.DuckDBPyConnection, source: Source, mapping: dict[s
                 continue
             plan = replace(plan, ambiguous=ambiguous)
         break
+    con.execute("DROP TABLE seg_sample")
     _set_aside_rejected(con, errors.get("rows", []), drop_duplicates,
                         source if "DOUBLE" in plan.typed.values() else None)
     lines_view(con)
