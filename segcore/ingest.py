@@ -38,7 +38,6 @@ lines    : view of the used rows of ``parsed`` with all six text fields (NULL wh
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 import threading
@@ -495,22 +494,16 @@ def _clean_amounts(con, source: Source, columns: int) -> bool:
     amount rule does, and no sampled row is rejected.
 
     Every sampled amount is a finite plain number (DuckDB's cast reads it), and the file holds no
-    ``_`` or ``+-`` under its header line (the reader, like the cast, takes 1_000 and +-5, which
-    the rule refuses; a byte search over the file, as for NUL bytes). A value the reader cannot
-    read later in the file sends the pass back to the text path. The sampled rows also have a
-    customer id and a date: a typed pass reads the file again for the cells of its rejected rows
-    (as written: 12.50, not 12.5), so a file whose start already has rejected rows is read as text.
+    ``_`` or ``+-`` under its header line (``source.loose_numbers``: the reader, like the cast,
+    takes 1_000 and +-5, which the rule refuses). A value the reader cannot read later in the file
+    sends the pass back to the text path. The sampled rows also have a customer id and a date: a
+    typed pass reads the file again for the cells of its rejected rows (as written: 12.50, not
+    12.5), so a file whose start already has rejected rows is read as text.
     """
-    if not con.execute("SELECT COALESCE(bool_and(NOT seg_blank(id) AND NOT seg_blank(v) AND "
-                       + " AND ".join(f"COALESCE(isfinite(TRY_CAST(a{k} AS DOUBLE)), false)"
-                                      for k in range(columns))
-                       + "), false) FROM seg_sample").fetchone()[0]:
-        return False
-    read = source.copy or source.path
-    with open(read, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        data = mm.find(b"\n") + 1  # after the header, whose names often hold a _
-        # one-byte searches are memchr (20 ms per 100 MB); a search for +- is six times slower
-        return mm.find(b"_", data) < 0 and (mm.find(b"+", data) < 0 or mm.find(b"+-", data) < 0)
+    return not source.loose_numbers and con.execute(
+        "SELECT COALESCE(bool_and(NOT seg_blank(id) AND NOT seg_blank(v) AND "
+        + " AND ".join(f"COALESCE(isfinite(TRY_CAST(a{k} AS DOUBLE)), false)" for k in range(columns))
+        + "), false) FROM seg_sample").fetchone()[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import segcore
+from segcore import sources
 from segcore.ingest import SAMPLE_ROWS
 
 
@@ -291,6 +292,22 @@ def test_typed_fast_path_falls_back_for_a_bad_value_in_the_last_line(write, day,
     else:
         assert ds.con.execute("SELECT order_date FROM lines WHERE customer_id = 'c7' AND amount = 5"
                               ).fetchone() == (date(2024, 3, 4),)
+
+
+@pytest.mark.parametrize("amount", ["+-5", "1_000"])
+def test_a_number_form_the_typed_reader_takes_is_refused_across_two_pieces_of_the_file(write, amount):
+    # the file is searched for _ and +- a piece at a time: the amount starts on the last byte of
+    # the first piece (+- spans two pieces); the row is also in the plan's sample, whose cast
+    # reads both forms as numbers
+    rows = [f"c{i % 50},2024-01-{1 + i % 28:02d},7.50" for i in range(sources._SCAN_CHUNK // 24)]
+    head = "customer_id,order_date,amount\n" + "\n".join(rows) + "\n"
+    pad = sources._SCAN_CHUNK - 1 - len(head) - len("c,2024-03-04,")
+    path = write("pieces.csv", head + f"c{'x' * pad},2024-03-04,{amount}\nc8,2024-03-05,2.50\n")
+    assert path.read_bytes()[sources._SCAN_CHUNK - 1:][:2] == amount[:2].encode()
+    ds = segcore.load_orders(path)
+    assert ds.report.rejected == {"unparseable amount": 1}
+    assert ds.rejected_rows()["amount"].tolist() == [amount]
+    assert ds.con.execute("SELECT sum(amount) FROM lines").fetchone()[0] == 7.5 * len(rows) + 2.5
 
 
 def test_rejected_rows_of_the_typed_path_keep_the_cells_as_written(write):
